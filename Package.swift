@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "mssclamp",
+    products: [
+        .executable(name: "mssclamp", targets: ["mssclamp"]),
+        .library(name: "MSSClampCore", targets: ["MSSClampCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // The packet core: pure Swift, no Foundation, no I/O, no C.
+        .target(name: "MSSClampCore"),
+
+        // Policy from YAML files and iptables-style flags (Foundation lives here, not in the core).
+        .target(
+            name: "MSSClampConfig",
+            dependencies: ["MSSClampCore", .product(name: "Yams", package: "Yams")]
+        ),
+
+        // libpcap, behind one thin module.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "MSSClampCapture", dependencies: ["CPcap"]),
+
+        // Dry-run: captures through the core, with tcpdump-like and JSON reports.
+        .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampConfig"]),
+
+        .executableTarget(
+            name: "mssclamp",
+            dependencies: [
+                "MSSClampCore", "MSSClampConfig", "MSSClampReplay",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
+        .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),
+        .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),
+        .testTarget(
+            name: "MSSClampReplayTests",
+            dependencies: ["MSSClampReplay", "MSSClampCapture", "MSSClampConfig", "MSSClampCore"],
+            resources: [.copy("Golden")]
+        ),
+    ]
+)

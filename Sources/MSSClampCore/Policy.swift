@@ -1,0 +1,142 @@
+/// An ordered list of rules; the first rule whose matches all hold decides, as in an
+/// iptables chain of TCPMSS rules each ending the evaluation.
+public struct Policy: Hashable, Sendable {
+    public var rules: [Rule]
+
+    public init(rules: [Rule]) {
+        self.rules = rules
+    }
+
+    /// The seed rule, `-p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -j TCPMSS
+    /// --set-mss 1360`, for both families.
+    public static let `default` = Policy(rules: [Rule()])
+}
+
+/// One clamping rule: iptables-like matches and a TCPMSS-like action.
+public struct Rule: Hashable, Sendable {
+    /// A label for logs, counters and rule comments; rules are also known by position.
+    public var name: String?
+    public var family: FamilySelector
+    /// Any of these source prefixes; empty means any source.
+    public var sources: [CIDR]
+    /// Any of these destination prefixes; empty means any destination.
+    public var destinations: [CIDR]
+    public var inInterface: InterfacePattern?
+    public var outInterface: InterfacePattern?
+    public var direction: Direction
+    /// `-m tcpmss --mss A:B`: the rule matches only packets whose MSS option is in range.
+    /// Nil matches every SYN, with or without an MSS option.
+    public var mssRange: ClosedRange<UInt16>?
+    public var action: Action
+    /// Insert an MSS option into SYNs that lack one (xt_TCPMSS does; nftables never does).
+    public var insertMissing: Bool
+
+    public init(
+        name: String? = nil,
+        family: FamilySelector = .both,
+        sources: [CIDR] = [],
+        destinations: [CIDR] = [],
+        inInterface: InterfacePattern? = nil,
+        outInterface: InterfacePattern? = nil,
+        direction: Direction = .both,
+        mssRange: ClosedRange<UInt16>? = 1361...1536,
+        action: Action = .setMSS(1360),
+        insertMissing: Bool = false
+    ) {
+        self.name = name
+        self.family = family
+        self.sources = sources
+        self.destinations = destinations
+        self.inInterface = inInterface
+        self.outInterface = outInterface
+        self.direction = direction
+        self.mssRange = mssRange
+        self.action = action
+        self.insertMissing = insertMissing
+    }
+}
+
+public enum FamilySelector: String, Hashable, Sendable, CaseIterable {
+    case ipv4, ipv6, both
+
+    @inlinable
+    public func includes(_ family: IPFamily) -> Bool {
+        switch self {
+        case .both: return true
+        case .ipv4: return family == .ipv4
+        case .ipv6: return family == .ipv6
+        }
+    }
+}
+
+/// Which handshake packets a rule sees.
+public enum Direction: String, Hashable, Sendable, CaseIterable {
+    /// `--syn`, i.e. `--tcp-flags SYN,RST,ACK,FIN SYN`: the client's SYN only.
+    case syn
+    /// `--tcp-flags SYN,RST,ACK SYN,ACK`: the server's SYN-ACK only.
+    case synAck = "syn-ack"
+    /// `--tcp-flags SYN,RST SYN`: SYN and SYN-ACK (and anything else with SYN but not RST).
+    case both
+
+    /// The iptables `--tcp-flags MASK COMP` pair, as TCP flag bits.
+    public var flagMaskAndValue: (mask: UInt8, value: UInt8) {
+        switch self {
+        case .syn: return (TCPFlags.syn | TCPFlags.rst | TCPFlags.ack | TCPFlags.fin, TCPFlags.syn)
+        case .synAck: return (TCPFlags.syn | TCPFlags.rst | TCPFlags.ack, TCPFlags.syn | TCPFlags.ack)
+        case .both: return (TCPFlags.syn | TCPFlags.rst, TCPFlags.syn)
+        }
+    }
+
+    @inlinable
+    public func matches(flags: UInt8) -> Bool {
+        let (mask, value) = flagMaskAndValue
+        return flags & mask == value
+    }
+}
+
+/// TCP header flag bits (byte 13).
+public enum TCPFlags {
+    public static let fin: UInt8 = 0x01
+    public static let syn: UInt8 = 0x02
+    public static let rst: UInt8 = 0x04
+    public static let psh: UInt8 = 0x08
+    public static let ack: UInt8 = 0x10
+    public static let urg: UInt8 = 0x20
+    public static let ece: UInt8 = 0x40
+    public static let cwr: UInt8 = 0x80
+}
+
+/// What a matching rule does to the MSS.
+public enum Action: Hashable, Sendable {
+    /// `--set-mss N`, with a value per family (one number is not enough for a tunnel:
+    /// MTU 1400 means 1360 for IPv4 but 1340 for IPv6).
+    case setMSS(ipv4: UInt16, ipv6: UInt16)
+    /// Clamp to a known MTU: MSS = MTU - 40 (IPv4) or - 60 (IPv6).
+    case clampToMTU(Int)
+    /// `--clamp-mss-to-pmtu`: MSS from the smaller of the route MTUs towards the destination
+    /// and back to the source, supplied by a `PathMTUSource`.
+    case clampToPathMTU
+
+    /// The same value for both families.
+    public static func setMSS(_ value: UInt16) -> Action { .setMSS(ipv4: value, ipv6: value) }
+}
+
+/// An interface name as iptables takes it: a trailing `+` matches any name with that prefix.
+public struct InterfacePattern: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+
+    public init(_ name: String) {
+        self.name = name
+    }
+
+    public var isWildcard: Bool { name.hasSuffix("+") }
+
+    public func matches(_ interface: String) -> Bool {
+        if isWildcard {
+            return interface.hasPrefix(name.dropLast())
+        }
+        return interface == name
+    }
+
+    public var description: String { name }
+}
