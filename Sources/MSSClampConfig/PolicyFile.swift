@@ -1,0 +1,152 @@
+import Foundation
+import MSSClampCore
+import Yams
+
+/// The policy file: YAML, a list of rules under `rules:`, first match wins.
+///
+/// ```yaml
+/// rules:
+///   - name: vpn-to-wan
+///     source: 198.51.100.0/24, 2001:db8:100::/56
+///     out-interface: eth0
+///     mss: 1361:1536
+///     set-mss: { ipv4: 1360, ipv6: 1340 }
+/// ```
+///
+/// YAML was chosen over TOML for its marks: every node knows its line, so an error can say
+/// `mssclamp.yaml:7: rules[0].mss: …`. Scalars are read as written (never as YAML 1.1
+/// sexagesimal numbers, which `1361:1536` would otherwise be).
+public enum PolicyFile {
+    nonisolated(unsafe) static let ruleKeys: [String: WritableKeyPath<RuleSpec, RuleSpec.Value?>] = [
+        "name": \.name, "family": \.family, "source": \.sources, "destination": \.destinations,
+        "in-interface": \.inInterface, "out-interface": \.outInterface, "direction": \.direction,
+        "mss": \.mss, "clamp-mss-to-pmtu": \.clampToPMTU, "clamp-to-mtu": \.clampToMTU,
+        "insert-missing": \.insertMissing,
+    ]
+
+    public static func load(path: String) throws(ConfigError) -> Policy {
+        // Read with POSIX calls: Foundation's errors do not carry strerror's familiar words.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ConfigError(source: path, message: "cannot read the file: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while bytes.count < 16 << 20 {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else {
+                throw ConfigError(source: path, message: "cannot read the file: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigError(source: path, message: "the file is not UTF-8 text")
+        }
+        return try parse(text, source: path)
+    }
+
+    public static func parse(_ text: String, source: String) throws(ConfigError) -> Policy {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigError(source: source, line: line(of: error), message: "not valid YAML: \(summary(of: error))")
+        } catch {
+            throw ConfigError(source: source, message: "not valid YAML: \(error)")
+        }
+        guard let root, case .mapping(let top) = root else {
+            throw ConfigError(source: source, line: root?.mark?.line, message: "expected a mapping with a 'rules' list")
+        }
+        var rulesNode: Node?
+        for (key, value) in top {
+            let name = key.string ?? ""
+            guard name == "rules" else {
+                throw ConfigError(source: source, line: key.mark?.line, key: name, message: "unknown key (known: rules)")
+            }
+            rulesNode = value
+        }
+        guard let rulesNode, case .sequence(let list) = rulesNode, !list.isEmpty else {
+            throw ConfigError(source: source, line: rulesNode?.mark?.line, key: "rules", message: "must be a non-empty list of rules")
+        }
+        var rules: [Rule] = []
+        for (index, node) in list.enumerated() {
+            let spec = try ruleSpec(node, path: "rules[\(index)]", source: source)
+            rules.append(try spec.rule(source: source))
+        }
+        return Policy(rules: rules)
+    }
+
+    static func ruleSpec(_ node: Node, path: String, source: String) throws(ConfigError) -> RuleSpec {
+        guard case .mapping(let mapping) = node else {
+            throw ConfigError(source: source, line: node.mark?.line, key: path, message: "a rule must be a mapping of keys")
+        }
+        var spec = RuleSpec()
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            let keyPath = "\(path).\(key)"
+            if key == "set-mss" {
+                try setMSS(value, into: &spec, keyPath: keyPath, source: source)
+                continue
+            }
+            guard let field = ruleKeys[key] else {
+                let known = (Array(ruleKeys.keys) + ["set-mss"]).sorted().joined(separator: ", ")
+                throw ConfigError(source: source, line: keyNode.mark?.line, key: keyPath, message: "unknown key (known: \(known))")
+            }
+            spec[keyPath: field] = try scalarOrList(value, keyPath: keyPath, source: source)
+        }
+        return spec
+    }
+
+    /// `set-mss: 1360` or `set-mss: { ipv4: 1360, ipv6: 1340 }`.
+    static func setMSS(_ node: Node, into spec: inout RuleSpec, keyPath: String, source: String) throws(ConfigError) {
+        if case .mapping(let perFamily) = node {
+            for (keyNode, value) in perFamily {
+                let key = keyNode.string ?? ""
+                let path = "\(keyPath).\(key)"
+                switch key {
+                case "ipv4": spec.setMSS = try scalarOrList(value, keyPath: path, source: source)
+                case "ipv6": spec.setMSSIPv6 = try scalarOrList(value, keyPath: path, source: source)
+                default: throw ConfigError(source: source, line: keyNode.mark?.line, key: path, message: "unknown key (known: ipv4, ipv6)")
+                }
+            }
+            return
+        }
+        spec.setMSS = try scalarOrList(node, keyPath: keyPath, source: source)
+    }
+
+    /// A scalar as written, or a list of scalars joined with commas (addresses).
+    static func scalarOrList(_ node: Node, keyPath: String, source: String) throws(ConfigError) -> RuleSpec.Value {
+        switch node {
+        case .scalar(let scalar):
+            return RuleSpec.Value(scalar.string, key: keyPath, line: node.mark?.line)
+        case .sequence(let items):
+            var texts: [String] = []
+            for item in items {
+                guard case .scalar(let scalar) = item else {
+                    throw ConfigError(source: source, line: item.mark?.line, key: keyPath, message: "list items must be plain values")
+                }
+                texts.append(scalar.string)
+            }
+            return RuleSpec.Value(texts.joined(separator: ","), key: keyPath, line: node.mark?.line)
+        default:
+            throw ConfigError(source: source, line: node.mark?.line, key: keyPath, message: "expected a value")
+        }
+    }
+
+    static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): return mark.line
+        default: return nil
+        }
+    }
+
+    static func summary(of error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _): return problem
+        default: return "\(error)"
+        }
+    }
+}
