@@ -1,0 +1,46 @@
+import CPcap
+import Glibc
+
+/// Writes a pcap file (microsecond timestamps) with a given link type; owns the dumper.
+public final class CaptureWriter {
+    private let dead: OpaquePointer
+    private let dumper: OpaquePointer
+    public let path: String
+
+    public init(path: String, dlt: Int32, snapshotLength: Int) throws(CaptureError) {
+        guard let dead = pcap_open_dead(dlt, Int32(clamping: snapshotLength)) else {
+            throw CaptureError(path: path, message: "libpcap cannot write link type \(dlt)")
+        }
+        guard let dumper = pcap_dump_open(dead, path) else {
+            let message = String(cString: pcap_geterr(dead))
+            pcap_close(dead)
+            throw CaptureError(path: path, message: message)
+        }
+        self.dead = dead
+        self.dumper = dumper
+        self.path = path
+    }
+
+    deinit {
+        pcap_dump_close(dumper)
+        pcap_close(dead)
+    }
+
+    public func write(_ frame: CapturedFrame) {
+        var header = pcap_pkthdr()
+        header.ts.tv_sec = frame.seconds
+        header.ts.tv_usec = frame.microseconds
+        header.caplen = UInt32(frame.bytes.count)
+        header.len = UInt32(max(frame.originalLength, frame.bytes.count))
+        frame.bytes.withUnsafeBufferPointer { bytes in
+            pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header, bytes.baseAddress)
+        }
+    }
+
+    /// Flushes to disk and reports a write error (disk full) that pcap_dump cannot.
+    public func finish() throws(CaptureError) {
+        guard pcap_dump_flush(dumper) == 0 else {
+            throw CaptureError(path: path, message: "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import MSSClampCapture
+import MSSClampCore
+
+/// What dry-run needs besides the capture: the policy, and what a capture cannot tell.
+public struct DryRunOptions: Sendable {
+    public var policy: Policy
+    /// Interface names to assume (captures carry none).
+    public var metadata: PacketMetadata
+    /// MTU to assume for `clamp-mss-to-pmtu` rules (captures carry no routes).
+    public var pathMTU: Int?
+    /// tcpdump/BPF filter applied while reading.
+    public var filter: String?
+    /// Where to write every frame, rewritten where the policy applies.
+    public var writePath: String?
+
+    public init(policy: Policy, metadata: PacketMetadata = PacketMetadata(), pathMTU: Int? = nil,
+                filter: String? = nil, writePath: String? = nil) {
+        self.policy = policy
+        self.metadata = metadata
+        self.pathMTU = pathMTU
+        self.filter = filter
+        self.writePath = writePath
+    }
+}
+
+/// One handshake packet's story.
+public struct DryRunRecord: Sendable {
+    /// 1-based, as Wireshark numbers frames (counted before any --filter).
+    public var frame: Int
+    public var seconds: Int
+    public var microseconds: Int
+    public var flow: FlowInfo
+    public var decision: Decision
+}
+
+/// Totals for the summary.
+public struct DryRunSummary: Sendable {
+    public var linkLayer: LinkLayer
+    public var frames = 0
+    /// Frames whose link layer carries no IPv4/IPv6.
+    public var nonIP = 0
+    public var counters: OutcomeCounters
+    public var written = 0
+    public var rewritten = 0
+
+    init(linkLayer: LinkLayer, ruleCount: Int) {
+        self.linkLayer = linkLayer
+        counters = OutcomeCounters(ruleCount: ruleCount)
+    }
+}
+
+public enum DryRunError: Error, CustomStringConvertible {
+    case open(CaptureError)
+    case unsupportedLinkType(path: String, LinkLayer)
+    /// The capture broke off: what was read before is in the summary.
+    case read(CaptureError, DryRunSummary)
+    case write(CaptureError)
+
+    public var description: String {
+        switch self {
+        case .open(let error), .write(let error): return error.description
+        case .unsupportedLinkType(let path, let link):
+            return "\(path): \(link.name) is not supported (Ethernet, Linux cooked SLL/SLL2, raw IP and BSD loopback are)"
+        case .read(let error, let summary):
+            return "\(error.description) (after \(summary.frames) frames)"
+        }
+    }
+}
+
+/// Replays a capture through the packet core, as the worker would see those packets.
+public enum DryRun {
+    /// Outcomes not worth a line: the packet is no handshake packet at all. They are counted.
+    public static func isReported(_ outcome: Outcome) -> Bool {
+        switch outcome {
+        case .unchanged(.notIP), .unchanged(.notTCP), .unchanged(.notSYN), .unchanged(.nonFirstFragment): return false
+        default: return true
+        }
+    }
+
+    public static func run(
+        capture path: String, options: DryRunOptions, onOpen: () -> Void = {}, onRecord: (DryRunRecord) -> Void
+    ) throws(DryRunError) -> DryRunSummary {
+        let reader: CaptureReader
+        do {
+            reader = try CaptureReader(path: path, filter: options.filter)
+        } catch {
+            throw .open(error)
+        }
+        guard reader.linkLayer.isSupported else { throw .unsupportedLinkType(path: path, reader.linkLayer) }
+        var writer: CaptureWriter?
+        if let out = options.writePath {
+            do {
+                writer = try CaptureWriter(path: out, dlt: reader.dlt, snapshotLength: min(reader.snapshotLength + 4, 262_144))
+            } catch {
+                throw .write(error)
+            }
+        }
+        onOpen()
+        var summary = DryRunSummary(linkLayer: reader.linkLayer, ruleCount: options.policy.rules.count)
+        let pathMTU = AssumedPathMTU(mtu: options.pathMTU)
+        while true {
+            let next: CapturedFrame?
+            do {
+                next = try reader.next()
+            } catch {
+                throw .read(error, summary)
+            }
+            guard var frame = next else { break }
+            summary.frames += 1
+            if let offset = frame.bytes.withUnsafeBytes({ reader.linkLayer.networkOffset($0) }) {
+                let length = frame.bytes.count - offset
+                var buffer = frame.bytes + [0, 0, 0, 0]
+                let (decision, flow) = buffer.withUnsafeMutableBytes { raw in
+                    let packet = UnsafeMutableRawBufferPointer(rebasing: raw[offset...])
+                    let flow = FlowInfo.inspect(packet, length: length)
+                    let decision = options.policy.apply(to: packet, length: length, metadata: options.metadata, pathMTU: pathMTU)
+                    return (decision, flow)
+                }
+                summary.counters.record(decision)
+                if decision.outcome.isModified {
+                    frame.originalLength += decision.length - length
+                    frame.bytes = Array(buffer[0..<(offset + decision.length)])
+                    summary.rewritten += 1
+                }
+                if let flow, isReported(decision.outcome) {
+                    onRecord(DryRunRecord(frame: summary.frames, seconds: frame.seconds, microseconds: frame.microseconds,
+                                          flow: flow, decision: decision))
+                }
+            } else {
+                summary.nonIP += 1
+            }
+            writer?.write(frame)
+            if writer != nil { summary.written += 1 }
+        }
+        do {
+            try writer?.finish()
+        } catch {
+            throw .write(error)
+        }
+        return summary
+    }
+}
+
+/// Dry-run's stand-in for route lookups: one MTU for every path, or none.
+struct AssumedPathMTU: PathMTUSource {
+    let mtu: Int?
+    func pathMTU(family: IPFamily, source: IPAddress, destination: IPAddress) -> Int? { mtu }
+}

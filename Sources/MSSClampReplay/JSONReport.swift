@@ -1,0 +1,84 @@
+import Foundation
+import MSSClampConfig
+import MSSClampCore
+
+/// One JSON object per line, for scripts: a line per handshake packet, then the summary.
+public enum JSONReport {
+    struct Line: Encodable {
+        let frame: Int
+        let time: Double
+        let family: String
+        let src: String
+        let sport: UInt16
+        let dst: String
+        let dport: UInt16
+        let flags: String
+        let action: String
+        let reason: String?
+        let mssBefore: UInt16?
+        let mssAfter: UInt16?
+        let target: UInt16?
+        let rule: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case frame, time, family, src, sport, dst, dport, flags, action, reason, target, rule
+            case mssBefore = "mss_before", mssAfter = "mss_after"
+        }
+    }
+
+    struct Summary: Encodable {
+        let summary: Body
+        struct Body: Encodable {
+            let frames: Int
+            let nonIP: Int
+            let linkType: String
+            let outcomes: [String: UInt64]
+            let rules: [UInt64]
+            let written: Int?
+            let rewritten: Int
+            enum CodingKeys: String, CodingKey {
+                case frames, outcomes, rules, written, rewritten
+                case nonIP = "non_ip", linkType = "link_type"
+            }
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    public static func line(_ record: DryRunRecord) -> String {
+        let decision = record.decision
+        var after = decision.originalMSS
+        switch decision.outcome {
+        case .clamped(_, let to): after = to
+        case .inserted(let value): after = value
+        case .dropped: after = nil
+        case .unchanged: break
+        }
+        return encode(Line(
+            frame: record.frame, time: Double(record.seconds) + Double(record.microseconds) / 1e6,
+            family: record.flow.family.description, src: record.flow.source.text, sport: record.flow.sourcePort,
+            dst: record.flow.destination.text, dport: record.flow.destinationPort,
+            flags: TextReport.flagLetters(record.flow.flags), action: decision.outcome.action,
+            reason: decision.outcome.reasonLabel, mssBefore: decision.originalMSS, mssAfter: after,
+            target: decision.target, rule: decision.rule.map { $0 + 1 }))
+    }
+
+    public static func summary(_ summary: DryRunSummary, writePath: String?) -> String {
+        var outcomes: [String: UInt64] = [:]
+        for (index, kind) in OutcomeCounters.kinds.enumerated() where summary.counters.byKind[index] > 0 {
+            outcomes[kind.reason.map { "\(kind.action)/\($0)" } ?? kind.action] = summary.counters.byKind[index]
+        }
+        return encode(Summary(summary: .init(
+            frames: summary.frames, nonIP: summary.nonIP, linkType: summary.linkLayer.name, outcomes: outcomes,
+            rules: summary.counters.byRule, written: writePath == nil ? nil : summary.written, rewritten: summary.rewritten)))
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> String {
+        // Encoding these plain structs cannot fail.
+        String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}

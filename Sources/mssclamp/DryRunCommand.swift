@@ -1,0 +1,76 @@
+import ArgumentParser
+import MSSClampCore
+import MSSClampReplay
+
+struct DryRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dry-run",
+        abstract: "Replay recorded SYNs from a pcap/pcapng and show what the policy would change, and why.",
+        discussion: """
+            Reads Ethernet (with VLAN tags), Linux cooked (SLL, SLL2), raw IP and BSD loopback \
+            captures. Prints one tcpdump-like line per SYN / SYN-ACK (times in UTC), then counts.
+
+            Exit status: 0 read to the end; 1 the capture could not be read or written; 2 bad policy.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The capture to replay.", valueName: "capture"))
+    var capture: String
+
+    @OptionGroup(title: "Policy")
+    var policy: PolicyOptions
+
+    @Option(name: [.customShort("w"), .customLong("write")], help: ArgumentHelp("Write every frame, rewritten where the policy applies, to this pcap.", valueName: "file"))
+    var write: String?
+
+    @Flag(name: .customLong("json"), help: "JSON lines instead of text.")
+    var json = false
+
+    @Option(name: .customLong("filter"), help: ArgumentHelp("Only frames matching this tcpdump filter expression.", valueName: "bpf"))
+    var filter: String?
+
+    @Option(name: .customLong("assume-in"), help: ArgumentHelp("Input interface name to assume for every frame.", valueName: "iface"))
+    var assumeIn: String?
+
+    @Option(name: .customLong("assume-out"), help: ArgumentHelp("Output interface name to assume for every frame.", valueName: "iface"))
+    var assumeOut: String?
+
+    @Option(name: .customLong("assume-pmtu"), help: ArgumentHelp("Path MTU to assume for --clamp-mss-to-pmtu.", valueName: "MTU"))
+    var assumePMTU: Int?
+
+    @Flag(name: .customShort("t"), help: "Do not print timestamps (as tcpdump -t).")
+    var noTime = false
+
+    mutating func run() throws {
+        let policy = try self.policy.policy()
+        if let assumePMTU, !(68...65535).contains(assumePMTU) {
+            throw CommandFailure.config("--assume-pmtu: MTU \(assumePMTU) is outside 68-65535")
+        }
+        let options = DryRunOptions(
+            policy: policy, metadata: PacketMetadata(inInterface: assumeIn, outInterface: assumeOut),
+            pathMTU: assumePMTU, filter: filter, writePath: write)
+        let json = self.json
+        let noTime = self.noTime
+        do {
+            let summary = try DryRun.run(capture: capture, options: options, onOpen: {
+                if !json { TextReport.header(policy: policy, options: options).forEach { print($0) } }
+            }) { record in
+                print(json ? JSONReport.line(record) : TextReport.line(record, showTime: !noTime))
+            }
+            printSummary(summary, policy: policy)
+        } catch {
+            if case .read(_, let partial) = error {
+                printSummary(partial, policy: policy)
+            }
+            throw CommandFailure.runtime(error.description)
+        }
+    }
+
+    func printSummary(_ summary: DryRunSummary, policy: Policy) {
+        if json {
+            print(JSONReport.summary(summary, writePath: write))
+        } else {
+            TextReport.summary(summary, policy: policy, writePath: write).forEach { print($0) }
+        }
+    }
+}

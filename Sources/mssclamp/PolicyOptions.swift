@@ -1,0 +1,85 @@
+import ArgumentParser
+import MSSClampConfig
+import MSSClampCore
+
+/// The policy, from a file or from one rule's worth of iptables-named flags. Shared by every
+/// subcommand that needs a policy, so they accept the same words.
+struct PolicyOptions: ParsableArguments {
+    @Option(name: .customLong("config"), help: ArgumentHelp("YAML policy file (a list of rules; first match wins).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("mss"), help: ArgumentHelp("Match only SYNs whose MSS is in this range (-m tcpmss --mss), or 'any'.", valueName: "A:B"))
+    var mss: String?
+
+    @Option(name: .customLong("set-mss"), help: ArgumentHelp("Clamp to this MSS (TCPMSS --set-mss).", valueName: "N"))
+    var setMSS: String?
+
+    @Option(name: .customLong("set-mss-ipv6"), help: ArgumentHelp("A different --set-mss for IPv6 (its header is 20 bytes larger).", valueName: "N"))
+    var setMSSIPv6: String?
+
+    @Flag(name: .customLong("clamp-mss-to-pmtu"), help: "Clamp to the path MTU minus 40 (IPv4) or 60 (IPv6).")
+    var clampToPMTU = false
+
+    @Option(name: .customLong("clamp-to-mtu"), help: ArgumentHelp("Clamp as for a link of this MTU (MTU minus 40 or 60).", valueName: "MTU"))
+    var clampToMTU: String?
+
+    @Option(name: [.customShort("s"), .customLong("source")], help: ArgumentHelp("Source prefixes, comma-separated.", valueName: "cidr[,cidr]"))
+    var source: String?
+
+    @Option(name: [.customShort("d"), .customLong("destination")], help: ArgumentHelp("Destination prefixes, comma-separated.", valueName: "cidr[,cidr]"))
+    var destination: String?
+
+    @Option(name: [.customShort("i"), .customLong("in-interface")], help: ArgumentHelp("Input interface ('+' suffix for a prefix).", valueName: "name"))
+    var inInterface: String?
+
+    @Option(name: [.customShort("o"), .customLong("out-interface")], help: ArgumentHelp("Output interface ('+' suffix for a prefix).", valueName: "name"))
+    var outInterface: String?
+
+    @Option(name: .customLong("family"), help: ArgumentHelp("ipv4, ipv6 or both.", valueName: "family"))
+    var family: String?
+
+    @Option(name: .customLong("direction"), help: ArgumentHelp("syn (--syn), syn-ack, or both (--tcp-flags SYN,RST SYN).", valueName: "dir"))
+    var direction: String?
+
+    @Flag(name: .customLong("insert-missing"), help: "Insert an MSS option into SYNs without one (536 / 1220 at most), as xt_TCPMSS does.")
+    var insertMissing = false
+
+    /// The rule the flags describe, each value tagged with its flag for error messages.
+    var spec: RuleSpec {
+        var spec = RuleSpec()
+        func value(_ text: String?, _ flag: String) -> RuleSpec.Value? { text.map { RuleSpec.Value($0, key: flag) } }
+        spec.mss = value(mss, "--mss")
+        spec.setMSS = value(setMSS, "--set-mss")
+        spec.setMSSIPv6 = value(setMSSIPv6, "--set-mss-ipv6")
+        spec.clampToPMTU = clampToPMTU ? RuleSpec.Value("true", key: "--clamp-mss-to-pmtu") : nil
+        spec.clampToMTU = value(clampToMTU, "--clamp-to-mtu")
+        spec.sources = value(source, "--source")
+        spec.destinations = value(destination, "--destination")
+        spec.inInterface = value(inInterface, "--in-interface")
+        spec.outInterface = value(outInterface, "--out-interface")
+        spec.family = value(family, "--family")
+        spec.direction = value(direction, "--direction")
+        spec.insertMissing = insertMissing ? RuleSpec.Value("true", key: "--insert-missing") : nil
+        return spec
+    }
+
+    /// The policy: the file, the flags' one rule, or the default.
+    func policy() throws(CommandFailure) -> Policy {
+        let spec = spec
+        do {
+            if let config {
+                guard spec.isEmpty else {
+                    throw CommandFailure.config("give either --config or rule flags (--mss, --set-mss, -o, …), not both")
+                }
+                return try PolicyFile.load(path: config)
+            }
+            return spec.isEmpty ? .default : Policy(rules: [try spec.rule(source: "command line")])
+        } catch let error as ConfigError {
+            throw CommandFailure.config(error.description)
+        } catch let error as CommandFailure {
+            throw error
+        } catch {
+            throw CommandFailure.config("\(error)")
+        }
+    }
+}
