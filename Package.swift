@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(
             name: "MSSClampReplayTests",
             dependencies: ["MSSClampReplay", "MSSClampCapture", "MSSClampConfig", "MSSClampCore"],
-            resources: [.copy("Golden")]
+            exclude: ["Golden"]
         ),
     ]
 )

@@ -2,13 +2,20 @@
 enum IPv4Header {
     static let protocolTCP: UInt8 = 6
 
-    static func locate(_ bytes: UnsafeMutableRawBufferPointer, length: Int) -> Located {
+    /// `lenient` (reports only) accepts a packet cut short by a capture's snaplen and stops
+    /// at the bytes present.
+    static func locate(_ bytes: UnsafeMutableRawBufferPointer, length: Int, lenient: Bool = false) -> Located {
         guard length >= 20 else { return .skip(.truncated) }
         let headerLength = Int(bytes[0] & 0x0f) * 4
         guard bytes[0] >> 4 == 4, headerLength >= 20 else { return .drop(.malformedIPHeader) }
-        let totalLength = Int(bytes.u16(2))
-        guard totalLength >= headerLength else { return .drop(.malformedIPHeader) }
-        guard totalLength <= length else { return .skip(.truncated) }
+        var totalLength = Int(bytes.u16(2))
+        guard totalLength >= headerLength, headerLength <= length else {
+            return totalLength < headerLength ? .drop(.malformedIPHeader) : .skip(.truncated)
+        }
+        if totalLength > length {
+            guard lenient else { return .skip(.truncated) }
+            totalLength = length
+        }
         guard bytes[9] == protocolTCP else { return .skip(.notTCP) }
         // Fragment offset (low 13 bits): a non-first fragment has no TCP header; xt_tcp
         // never matches it and xt_TCPMSS leaves it alone.

@@ -6,15 +6,20 @@
 enum IPv6Header {
     static let headerLength = 40
 
-    static func locate(_ bytes: UnsafeMutableRawBufferPointer, length: Int) -> Located {
+    /// `lenient` (reports only) accepts a packet cut short by a capture's snaplen and stops
+    /// at the bytes present.
+    static func locate(_ bytes: UnsafeMutableRawBufferPointer, length: Int, lenient: Bool = false) -> Located {
         guard length >= headerLength else { return .skip(.truncated) }
         guard bytes[0] >> 4 == 6 else { return .drop(.malformedIPHeader) }
         let payloadLength = Int(bytes.u16(4))
         // Zero means a jumbogram (RFC 2675) or no payload at all; neither carries a SYN
         // that a router forwards.
         guard payloadLength > 0 else { return .skip(.notTCP) }
-        let end = headerLength + payloadLength
-        guard end <= length else { return .skip(.truncated) }
+        var end = headerLength + payloadLength
+        if end > length {
+            guard lenient else { return .skip(.truncated) }
+            end = length
+        }
 
         let source = IPAddress.v6(bytes.u64(8), bytes.u64(16))
         let destination = IPAddress.v6(bytes.u64(24), bytes.u64(32))

@@ -25,9 +25,10 @@ struct TCPSegment {
     /// The option walk of xt_TCPMSS: from byte 20 while 4 bytes remain, stop at kind 2 with
     /// length 4; step 1 for EOL, NOP or a zero length byte, else by the length byte. EOL does
     /// not end the walk, and an MSS option with a length other than 4 is stepped over.
-    /// Returns the option's offset, or nil.
-    func findMSSOption() -> Int? {
-        let header = headerLength
+    /// Returns the option's offset, or nil. `limit` bounds the walk further (reports over a
+    /// capture cut short); the fast path never passes it.
+    func findMSSOption(limit: Int = .max) -> Int? {
+        let header = min(headerLength, limit)
         var index = TCPSegment.fixedHeaderLength
         while index <= header - 4 {
             let kind = bytes[start + index]

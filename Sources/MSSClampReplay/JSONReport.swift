@@ -51,7 +51,8 @@ public enum JSONReport {
 
     public static func line(_ record: DryRunRecord) -> String {
         let decision = record.decision
-        var after = decision.originalMSS
+        let before = decision.originalMSS ?? record.flow.mss
+        var after = before
         switch decision.outcome {
         case .clamped(_, let to): after = to
         case .inserted(let value): after = value
@@ -63,7 +64,7 @@ public enum JSONReport {
             family: record.flow.family.description, src: record.flow.source.text, sport: record.flow.sourcePort,
             dst: record.flow.destination.text, dport: record.flow.destinationPort,
             flags: TextReport.flagLetters(record.flow.flags), action: decision.outcome.action,
-            reason: decision.outcome.reasonLabel, mssBefore: decision.originalMSS, mssAfter: after,
+            reason: decision.outcome.reasonLabel, mssBefore: before, mssAfter: after,
             target: decision.target, rule: decision.rule.map { $0 + 1 }))
     }
 

@@ -12,7 +12,7 @@ public enum TextReport {
         text += flow.family == .ipv4 ? "IP " : "IP6 "
         text += "\(flow.source.text).\(flow.sourcePort) > \(flow.destination.text).\(flow.destinationPort): "
         text += "Flags [\(flagLetters(flow.flags))], "
-        let before = decision.originalMSS.map { "mss \($0)" } ?? "no mss"
+        let before = (decision.originalMSS ?? flow.mss).map { "mss \($0)" } ?? "no mss"
         let rule = decision.rule.map { " (rule \($0 + 1))" } ?? ""
         switch decision.outcome {
         case .clamped(_, let to):

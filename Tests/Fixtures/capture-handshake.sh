@@ -14,7 +14,7 @@ py=/usr/bin/python3
 
 cleanup() {
     set +e
-    for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
+    for pid in $(jobs -p); do kill -KILL "$pid" 2>/dev/null; done
     wait 2>/dev/null
     ip netns del "$client" 2>/dev/null
     ip netns del "$server" 2>/dev/null
@@ -63,7 +63,11 @@ capture() {  # family server-address client-port file
     ip netns exec "$client" timeout 15 "$py" -c "$connect" "$2" "$3"
     wait "$srv"
     sleep 0.2
-    kill -INT "$dump"; wait "$dump" || true
+    # SIGTERM, not SIGINT: a non-interactive shell starts background jobs with SIGINT ignored.
+    kill -TERM "$dump" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$dump" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$dump" 2>/dev/null || true
+    wait "$dump" 2>/dev/null || true
     rm -f "$log"
 }
 
