@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // The packet core: pure Swift, no Foundation, no I/O, no C.
@@ -25,14 +27,28 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "MSSClampCapture", dependencies: ["CPcap"]),
 
+        // libmnl + libnetfilter_queue, behind the only module that speaks netlink.
+        .systemLibrary(name: "CNetfilterQueue", pkgConfig: "libnetfilter_queue", providers: [.apt(["libnetfilter-queue-dev", "libmnl-dev"])]),
+        .target(name: "MSSClampNFQueue", dependencies: ["CNetfilterQueue"]),
+
+        // The NFQUEUE worker: queue threads running the core, shared counters and policy.
+        .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue"]),
+
+        // iptables / ip6tables rules from a policy; applied through swift-subprocess, no shell.
+        .target(
+            name: "MSSClampRules",
+            dependencies: ["MSSClampCore", "MSSClampConfig", .product(name: "Subprocess", package: "swift-subprocess")]
+        ),
+
         // Dry-run: captures through the core, with tcpdump-like and JSON reports.
         .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampConfig"]),
 
         .executableTarget(
             name: "mssclamp",
             dependencies: [
-                "MSSClampCore", "MSSClampConfig", "MSSClampReplay",
+                "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

@@ -41,6 +41,13 @@ public struct OutcomeCounters: Sendable, Equatable {
         byKind[OutcomeCounters.kindIndex(outcome)]
     }
 
+    /// Zeroes every count, keeping the storage (no allocation).
+    public mutating func reset() {
+        packets = 0
+        for index in byKind.indices { byKind[index] = 0 }
+        for index in byRule.indices { byRule[index] = 0 }
+    }
+
     /// Adds another set of counts (same policy shape) into this one.
     public mutating func merge(_ other: OutcomeCounters) {
         packets &+= other.packets

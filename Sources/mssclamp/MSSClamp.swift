@@ -2,7 +2,7 @@ import ArgumentParser
 import Glibc
 
 @main
-struct MSSClamp: ParsableCommand {
+struct MSSClamp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mssclamp",
         abstract: "Clamp the TCP MSS of SYNs crossing a VPN router, so tunnels stop black-holing TLS.",
@@ -11,14 +11,18 @@ struct MSSClamp: ParsableCommand {
             for IPv4 and IPv6. Rule flags are named like iptables'; --config takes a YAML policy.
             """,
         version: "0.1.0",
-        subcommands: [DryRunCommand.self]
+        subcommands: [RunCommand.self, DryRunCommand.self]
     )
 
     /// Like iptables, every usage or policy problem exits 2 (ArgumentParser would say 64).
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let error as CommandFailure {
             FileHandleOutput.standardError("mssclamp: \(error.message)")
             Glibc.exit(error.code)

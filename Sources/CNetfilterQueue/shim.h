@@ -1,0 +1,41 @@
+// CNetfilterQueue: libmnl + libnetfilter_queue (its libmnl-based nlmsg API) for MSSClampNFQueue.
+//
+// Include order matters: the linux/netfilter headers use types from the BSD socket and
+// netinet headers without including them, and libnetfilter_queue.h expects the kernel's
+// nfnetlink_queue.h definitions to be in place first.
+#ifndef CNETFILTERQUEUE_SHIM_H
+#define CNETFILTERQUEUE_SHIM_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/tcp.h>
+#include <net/if.h>
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+// Macros and enum-derived values Swift cannot import.
+
+/// NFQA_MAX is `(__NFQA_MAX - 1)`: a macro over an enum.
+static inline int cnfq_attr_max(void) { return NFQA_MAX; }
+
+/// NLMSG_ALIGN(len): netlink messages in one buffer start on 4-byte boundaries.
+static inline uint32_t cnfq_nlmsg_align(uint32_t len) { return NLMSG_ALIGN(len); }
+
+/// RTMGRP_LINK: the multicast group for link changes, to refresh interface names.
+static inline unsigned int cnfq_rtmgrp_link(void) { return RTMGRP_LINK; }
+
+/// The verdict values, as plain ints (NF_ACCEPT / NF_DROP are macros).
+static inline int cnfq_accept(void) { return NF_ACCEPT; }
+static inline int cnfq_drop(void) { return NF_DROP; }
+
+#endif

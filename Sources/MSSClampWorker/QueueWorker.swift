@@ -1,0 +1,126 @@
+import Glibc
+import MSSClampCore
+import MSSClampNFQueue
+
+/// One queue's receive → decide → verdict loop, on a thread of its own.
+///
+/// Every packet received gets exactly one verdict, in the same batch: ACCEPT with the new
+/// bytes when the core changed it, plain ACCEPT otherwise, DROP where the kernel rule would
+/// drop. The hot path allocates nothing: buffers are made once, here.
+final class QueueWorker: @unchecked Sendable {
+    let socket: QueueSocket
+    let state: WorkerState
+    let names = InterfaceNames()
+    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0x10000 + 16384, alignment: 8)
+    /// A packet's bytes with 4 spare bytes for an inserted MSS option.
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0x10000 + 64, alignment: 8)
+    private var decoder = MessageDecoder()
+    private var verdicts = VerdictBatch()
+    private var outcomes = OutcomeCounters(ruleCount: 0)
+    private var transport = TransportCounters()
+    /// Messages taken per batch before the verdicts go out.
+    static let batchLimit = 64
+
+    init(socket: QueueSocket, state: WorkerState) {
+        self.socket = socket
+        self.state = state
+    }
+
+    deinit {
+        receiveBuffer.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Runs until asked to stop and the queue has gone quiet (nothing left unanswered).
+    func run() {
+        var failures = 0
+        while true {
+            let policy = state.policy
+            if outcomes.byRule.count != policy.rules.count { outcomes = OutcomeCounters(ruleCount: policy.rules.count) }
+            let needsNames = policy.rules.contains { $0.inInterface != nil || $0.outInterface != nil }
+            if needsNames { names.refreshIfLinksChanged() }
+
+            var received = 0
+            do {
+                switch try socket.receive(into: receiveBuffer) {
+                case .messages(let count):
+                    handle(count, policy: policy, needsNames: needsNames)
+                    received += 1
+                    // Take what else is already waiting, without blocking, then answer all.
+                    while received < QueueWorker.batchLimit {
+                        let more = recv(socket.fileDescriptor, receiveBuffer.baseAddress, receiveBuffer.count, Int32(MSG_DONTWAIT))
+                        if more <= 0 {
+                            if more < 0 && errno == ENOBUFS { transport.overruns &+= 1; continue }
+                            break
+                        }
+                        handle(more, policy: policy, needsNames: needsNames)
+                        received += 1
+                    }
+                case .overrun:
+                    transport.overruns &+= 1
+                case .idle:
+                    break
+                }
+                failures = 0
+            } catch {
+                // A receive error other than a timeout or overrun: count and go on, but do
+                // not spin if the socket is broken for good.
+                transport.sendErrors &+= 1
+                failures += 1
+                if failures > 100 { break }
+            }
+            flush()
+            transport.batches &+= 1
+            state.publish(outcomes, transport)
+            outcomes.reset()
+            transport = TransportCounters()
+            if received == 0 && state.isStopping { break }
+        }
+    }
+
+    private func handle(_ count: Int, policy: Policy, needsNames: Bool) {
+        decoder.decode(UnsafeRawBufferPointer(receiveBuffer), count: count, packet: { packet in
+            handle(packet, policy: policy, needsNames: needsNames)
+        }, error: { _ in
+            transport.verdictErrors &+= 1
+        })
+    }
+
+    private func handle(_ packet: QueuedPacket, policy: Policy, needsNames: Bool) {
+        if !verdicts.hasRoom(payloadLength: 0x10000) { flush() }
+        let queue = socket.configuration.number
+        guard !packet.isTruncated, packet.payload.count > 0, packet.payload.count <= scratch.count - 4 else {
+            transport.truncated &+= 1
+            outcomes.record(Decision(outcome: .unchanged(.truncated), length: packet.payload.count))
+            verdicts.accept(packet.id, queue: queue)
+            return
+        }
+        scratch.baseAddress!.copyMemory(from: packet.payload.baseAddress!, byteCount: packet.payload.count)
+        var metadata = PacketMetadata()
+        if needsNames {
+            metadata.inInterface = names.name(packet.inInterfaceIndex)
+            metadata.outInterface = names.name(packet.outInterfaceIndex)
+        }
+        let decision = policy.apply(
+            to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: NoPathMTU(),
+            checksum: packet.checksumNotReady ? .recompute : .incremental)
+        outcomes.record(decision)
+        switch decision.outcome {
+        case .clamped, .inserted:
+            verdicts.accept(packet.id, queue: queue, payload: UnsafeRawBufferPointer(rebasing: scratch[0..<decision.length]))
+        case .dropped:
+            verdicts.drop(packet.id, queue: queue)
+        case .unchanged:
+            verdicts.accept(packet.id, queue: queue)
+        }
+    }
+
+    private func flush() {
+        guard !verdicts.isEmpty else { return }
+        do {
+            try verdicts.flush(to: socket)
+        } catch {
+            transport.sendErrors &+= 1
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import MSSClampCore
+import Synchronization
+
+/// Counts that are not about packets' contents but about the queue transport.
+public struct TransportCounters: Sendable, Equatable {
+    /// Receive buffer overruns (ENOBUFS): the kernel failed open or dropped meanwhile.
+    public var overruns: UInt64 = 0
+    /// Verdicts the kernel refused (ENOENT: the packet was already gone, e.g. a late verdict).
+    public var verdictErrors: UInt64 = 0
+    /// Verdict sends that failed outright.
+    public var sendErrors: UInt64 = 0
+    /// Packets the kernel sent truncated (never modified).
+    public var truncated: UInt64 = 0
+    public var batches: UInt64 = 0
+
+    public init() {}
+
+    mutating func merge(_ other: TransportCounters) {
+        overruns &+= other.overruns
+        verdictErrors &+= other.verdictErrors
+        sendErrors &+= other.sendErrors
+        truncated &+= other.truncated
+        batches &+= other.batches
+    }
+}
+
+/// What every queue thread shares: the policy (swapped whole on reload), the published
+/// counters, and the stop flag. Threads take the policy once per batch and publish counts
+/// once per batch, so the locks are touched twice per batch, never per packet.
+public final class WorkerState: Sendable {
+    let policyBox: Mutex<Policy>
+    let totals: Mutex<(outcomes: OutcomeCounters, transport: TransportCounters)>
+    let stopping = Atomic<Bool>(false)
+
+    public init(policy: Policy) {
+        policyBox = Mutex(policy)
+        totals = Mutex((OutcomeCounters(ruleCount: policy.rules.count), TransportCounters()))
+    }
+
+    public var policy: Policy { policyBox.withLock { $0 } }
+
+    /// Swaps in a new policy; counts per rule restart, as rule numbers may mean other rules now.
+    public func replace(policy: Policy) {
+        policyBox.withLock { $0 = policy }
+        totals.withLock { $0.outcomes = OutcomeCounters(ruleCount: policy.rules.count) }
+    }
+
+    public var counters: (outcomes: OutcomeCounters, transport: TransportCounters) {
+        totals.withLock { $0 }
+    }
+
+    func publish(_ outcomes: OutcomeCounters, _ transport: TransportCounters) {
+        totals.withLock { totals in
+            if totals.outcomes.byRule.count == outcomes.byRule.count {
+                totals.outcomes.merge(outcomes)
+            }
+            totals.transport.merge(transport)
+        }
+    }
+
+    public func requestStop() { stopping.store(true, ordering: .releasing) }
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+}

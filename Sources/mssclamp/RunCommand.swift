@@ -1,0 +1,155 @@
+import ArgumentParser
+import Glibc
+import Logging
+import MSSClampCore
+import MSSClampNFQueue
+import MSSClampRules
+import MSSClampWorker
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Clamp forwarded SYNs through NFQUEUE until stopped (SIGTERM/SIGINT; SIGHUP reloads --config).",
+        discussion: """
+            Binds the queue(s), installs the steering rules for the policy (a MSSCLAMP chain in the \\
+            mangle table, jumped to from FORWARD, NFQUEUE with --queue-bypass), and answers every \\
+            queued packet. On SIGTERM or SIGINT it removes the rules, drains the queue and exits 0. \\
+            Needs CAP_NET_ADMIN.
+            """
+    )
+
+    @OptionGroup(title: "Policy")
+    var policy: PolicyOptions
+
+    @Option(name: .customLong("queue"), help: ArgumentHelp("The netfilter queue to read.", valueName: "N"))
+    var queue: UInt16 = 0
+
+    @Option(name: .customLong("queues"), help: ArgumentHelp("Several queues, one thread each (--queue-balance A:B).", valueName: "A-B"))
+    var queues: String?
+
+    @Flag(name: .customLong("no-install-rules"), help: "Do not install or remove rules: the queue is fed by rules of your own.")
+    var noInstallRules = false
+
+    @Option(name: .customLong("queue-maxlen"), help: ArgumentHelp("Packets the kernel may hold per queue.", valueName: "N"))
+    var queueMaxLength: UInt32 = 4096
+
+    @Flag(name: .customLong("fail-closed"), help: "Drop instead of accepting unclamped when a queue is full.")
+    var failClosed = false
+
+    @Option(name: .customLong("stats-interval"), help: ArgumentHelp("Seconds between summary log lines (0: none).", valueName: "s"))
+    var statsInterval: Int = 60
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func queueRange() throws(CommandFailure) -> ClosedRange<UInt16> {
+        guard let queues else { return queue...queue }
+        let parts = queues.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
+        guard parts.count == 2, let low = parts[0], let high = parts[1], low <= high, high - low < 64 else {
+            throw CommandFailure.config("--queues: '\(queues)' must be A-B with A <= B, at most 64 queues (e.g. 0-3)")
+        }
+        return low...high
+    }
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw CommandFailure.config("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "mssclamp")
+        var policy = try self.policy.policy()
+        if policy.rules.contains(where: { $0.action == .clampToPathMTU }) {
+            throw CommandFailure.config("clamp-mss-to-pmtu is not supported by the worker yet (route MTU lookup is missing): use --clamp-to-mtu or --set-mss")
+        }
+        let range = try queueRange()
+        let configurations = range.map { number in
+            var configuration = QueueConfiguration(number: number)
+            configuration.maxLength = queueMaxLength
+            configuration.failOpen = !failClosed
+            return configuration
+        }
+
+        // Signals first, so a SIGTERM during start-up is not fatal and still cleans up.
+        let signals = Signals.stream()
+        let worker: Worker
+        do {
+            worker = try Worker(policy: policy, queues: configurations)
+        } catch {
+            throw CommandFailure.runtime(error.description)
+        }
+        let firewall = Firewall(options: SteeringOptions(queues: range))
+        if !noInstallRules {
+            do {
+                try await firewall.install(policy)
+            } catch {
+                _ = worker.stop(timeout: 1)
+                try? await firewall.remove()
+                throw CommandFailure.runtime("installing rules: \(error.description)")
+            }
+        }
+        worker.start()
+        logger.info("ready: queue\(range.count > 1 ? "s \(range.lowerBound)-\(range.upperBound)" : " \(range.lowerBound)"), \(policy.rules.count) rule(s), rules \(noInstallRules ? "not installed (--no-install-rules)" : "installed in mangle/\(firewall.options.chain)")")
+
+        let stats = statsInterval > 0 ? Task { [statsInterval] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(statsInterval))
+                if Task.isCancelled { break }
+                logger.info("\(Summary.line(worker.state))")
+            }
+        } : nil
+
+        for await number in signals {
+            guard number == SIGHUP else {
+                logger.info("\(Signals.name(number)): stopping")
+                break
+            }
+            guard self.policy.config != nil else {
+                logger.notice("SIGHUP: no --config to reload; policy unchanged")
+                continue
+            }
+            do {
+                let fresh = try self.policy.policy()
+                if fresh.rules.contains(where: { $0.action == .clampToPathMTU }) {
+                    throw CommandFailure.config("clamp-mss-to-pmtu is not supported by the worker yet")
+                }
+                worker.state.replace(policy: fresh)
+                if !noInstallRules { try await firewall.install(fresh) }
+                policy = fresh
+                logger.info("SIGHUP: reloaded \(fresh.rules.count) rule(s)")
+            } catch let failure as CommandFailure {
+                logger.error("SIGHUP: keeping the running policy: \(failure.message)")
+            } catch {
+                logger.error("SIGHUP: keeping the running policy: \(error)")
+            }
+        }
+        stats?.cancel()
+
+        // Rules out first, then drain: nothing queued is left to the kernel's flush.
+        var failure: String?
+        if !noInstallRules {
+            do { try await firewall.remove() } catch { failure = "removing rules: \(error.description)" }
+        }
+        if !worker.stop() { logger.warning("a queue thread did not finish within 10 s") }
+        logger.info("stopped: \(Summary.line(worker.state))")
+        if let failure { throw CommandFailure.runtime(failure) }
+    }
+}
+
+/// The one-line summary of the counters, for the periodic log and the exit line.
+enum Summary {
+    static func line(_ state: WorkerState) -> String {
+        let (outcomes, transport) = state.counters
+        var parts = ["packets=\(outcomes.packets)"]
+        for (index, kind) in OutcomeCounters.kinds.enumerated() where outcomes.byKind[index] > 0 {
+            parts.append("\(kind.reason.map { "\(kind.action)/\($0)" } ?? kind.action)=\(outcomes.byKind[index])")
+        }
+        parts.append("overruns=\(transport.overruns)")
+        parts.append("verdict-errors=\(transport.verdictErrors)")
+        if transport.sendErrors > 0 { parts.append("send-errors=\(transport.sendErrors)") }
+        return parts.joined(separator: " ")
+    }
+}
