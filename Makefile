@@ -9,7 +9,7 @@ APT_PACKAGES := libnetfilter-queue-dev libmnl-dev libpcap-dev pkg-config \
                 iptables nftables iproute2 ethtool procps kmod \
                 tcpdump tshark python3 python3-scapy
 
-.PHONY: all deps build test clean
+.PHONY: all deps build test demo clean
 
 all: build
 
@@ -29,6 +29,10 @@ build: deps
 # (those need root and skip themselves without it).
 test: build
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
+
+# The MTU black hole behind a VPN gateway and its fix, in namespaces (needs root).
+demo: build
+	MSSCLAMP_BIN=$(CURDIR)/$(BIN) bash scripts/demo.sh
 
 clean:
 	rm -rf .build

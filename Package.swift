@@ -55,9 +55,13 @@ let package = Package(
         .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),
+        // Helpers for the tests that run real tools: processes, namespaces' scenario scripts, tshark.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "MSSClampRulesTests", dependencies: ["MSSClampRules", "MSSClampConfig", "MSSClampCore", "TestSupport"]),
         .testTarget(
             name: "MSSClampReplayTests",
-            dependencies: ["MSSClampReplay", "MSSClampCapture", "MSSClampConfig", "MSSClampCore"],
+            dependencies: ["MSSClampReplay", "MSSClampCapture", "MSSClampConfig", "MSSClampCore", "TestSupport"],
             exclude: ["Golden"]
         ),
     ]

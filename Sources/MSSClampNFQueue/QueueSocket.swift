@@ -35,8 +35,13 @@ public final class QueueSocket {
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         _ = setsockopt(fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
 
-        try command("bind queue \(configuration.number)") { message in
-            nfq_nlmsg_cfg_put_cmd(message, UInt16(AF_INET), UInt8(NFQNL_CFG_CMD_BIND.rawValue))
+        do {
+            try command("bind queue \(configuration.number)") { message in
+                nfq_nlmsg_cfg_put_cmd(message, UInt16(AF_INET), UInt8(NFQNL_CFG_CMD_BIND.rawValue))
+            }
+        } catch let error where error.code == EPERM && Capabilities.effectiveHas(Capabilities.netAdmin) {
+            // With the capability in hand, EPERM means the queue belongs to another socket.
+            throw NetlinkError(error.operation, code: EBUSY)
         }
         isBound = true
         try command("configure queue \(configuration.number)") { message in

@@ -2,6 +2,7 @@ import Foundation
 import MSSClampCore
 import MSSClampReplay
 import Testing
+import TestSupport
 
 /// Broken captures and bad policies: a clear message, what was read, the right exit status.
 @Suite struct BadInputTests {

@@ -2,6 +2,7 @@ import Foundation
 import MSSClampCore
 import MSSClampReplay
 import Testing
+import TestSupport
 
 /// Dry-run over scapy-made captures, compared with reviewed golden outputs. Run with
 /// UPDATE_GOLDEN=1 to rewrite them after an intended change (then read the diff).

@@ -1,6 +1,7 @@
 import Foundation
 import MSSClampReplay
 import Testing
+import TestSupport
 
 /// A real Linux handshake, captured by tcpdump between two namespaces the test creates, then
 /// replayed; the rewritten capture is checked by tshark.

@@ -3,6 +3,7 @@ import MSSClampCapture
 import MSSClampCore
 import MSSClampReplay
 import Testing
+import TestSupport
 
 /// `--write` output, checked by an independent reader: tshark's MSS field and its checksum
 /// validation, and byte equality of every frame the policy did not touch.

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Real TCP connections and crafted SYNs through `mssclamp run` on the router; the MSS is read
+# on the far side with tcpdump + tshark. Prints RESULT lines for the Swift test to check.
+set -u
+. "$(dirname "$0")/../../scripts/lab.sh"
+id="mscw$$"; work=$(mktemp -d)
+trap 'kill -KILL ${LAB_WORKER_PID:-0} 2>/dev/null; lab_down $id; rm -rf $work' EXIT
+trap 'exit 130' INT TERM
+lab_up "$id" || exit 1
+
+# 1. The seed rule on the WAN side: real connections (Linux announces 1460 / 1440) and a
+#    range gate (1300 and 9000 untouched, 1460 clamped), IPv4 and IPv6.
+lab_worker_start "$id" "$work/w1.log" -o eth0 || exit 1
+lab_dump_start "$id" "$work/syn.pcap" "tcp dst port 9" || exit 1
+lab_connect "$id" 198.51.100.1 9
+lab_connect "$id" 2001:db8:2::1 9
+lab_send_syns "$id" 198.51.100.1 41000 1300 9000 1460 1361 1536 1537
+lab_send_syns "$id" 2001:db8:2::1 42000 1300 9000 1460 none
+lab_dump_stop
+lab_worker_stop; stop1=$?
+# Real connections use ephemeral ports (a retransmitted SYN may repeat one); crafted SYNs
+# use 41000-41099 (IPv4) and 42000-42099 (IPv6), one each.
+all=$(lab_syn_port_mss "$work/syn.pcap")
+crafted() { awk -F: -v low="$1" '$1 >= low && $1 < low + 100'; }
+real=$(echo "$all" | awk -F: '!($1 >= 41000 && $1 < 41100) && !($1 >= 42000 && $1 < 42100) { print $2 }' | sort -u | paste -sd, -)
+crafted4=$(echo "$all" | crafted 41000 | sort -u | paste -sd, -)
+crafted6=$(echo "$all" | crafted 42000 | sort -u | paste -sd, -)
+echo "RESULT real_mss=$real crafted4=$crafted4 crafted6=$crafted6 stop=$stop1"
+echo "RESULT counters1=$(sed -n 's/.*\] stopped: //p' "$work/w1.log" | tr ' ' ',')"
+
+# 2. Both directions (no -o): the server's SYN-ACK is clamped on its way back to the client.
+lab_worker_start "$id" "$work/w2.log" || exit 1
+lab_dump_start "$id" "$work/synack.pcap" "tcp src port 8080" c c0 || exit 1
+ip netns exec "$id-s" timeout 10 "$LAB_PY" -c '
+import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.1", 8080)); s.listen(1); s.settimeout(8); c, _ = s.accept(); c.close()' &
+server=$!
+sleep 0.3
+lab_connect "$id" 198.51.100.1 8080
+wait "$server"
+lab_dump_stop
+lab_worker_stop; stop2=$?
+echo "RESULT synack_mss=$(lab_syn_mss "$work/synack.pcap" ack | paste -sd, -) stop2=$stop2"
+echo "RESULT rules_left=$(ip netns exec "$id-r" iptables-save -t mangle | grep -c mssclamp)"

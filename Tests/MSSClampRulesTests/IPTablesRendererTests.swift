@@ -1,0 +1,59 @@
+import MSSClampConfig
+import MSSClampCore
+import MSSClampRules
+import Testing
+
+@Suite struct IPTablesRendererTests {
+    func rendered(_ policy: Policy, _ family: IPFamily, queues: ClosedRange<UInt16> = 0...0) -> String {
+        IPTablesRenderer.restoreScript(policy, family: family, options: SteeringOptions(queues: queues), addJump: true)
+    }
+
+    @Test func seedScenario() throws {
+        let policy = try PolicyFile.parse("""
+            rules:
+              - source: 198.51.100.0/24
+                out-interface: eth0
+                mss: 1361:1536
+                set-mss: 1360
+            """, source: "t")
+        #expect(rendered(policy, .ipv4) == """
+            *mangle
+            :MSSCLAMP - [0:0]
+            -A MSSCLAMP -p tcp -o eth0 -s 198.51.100.0/24 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -m comment --comment "mssclamp rule 1" -j NFQUEUE --queue-num 0 --queue-bypass
+            -A FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP
+            COMMIT
+
+            """)
+        // The IPv4-only prefix keeps the rule out of ip6tables entirely.
+        #expect(IPTablesRenderer.chainRules(policy, family: .ipv6, options: SteeringOptions()).isEmpty)
+    }
+
+    @Test func candidatesOnlyAndPerFamilyTargets() {
+        let policy = Policy(rules: [
+            Rule(name: "wan", direction: .syn, mssRange: nil, action: .setMSS(ipv4: 1360, ipv6: 1340)),
+            Rule(direction: .synAck, mssRange: 1000...1536, action: .clampToMTU(1400)),
+            Rule(mssRange: nil, action: .setMSS(1200), insertMissing: true),
+            Rule(mssRange: nil, action: .clampToPathMTU),
+        ])
+        let rules = { (family: IPFamily) in
+            IPTablesRenderer.chainRules(policy, family: family, options: SteeringOptions(queues: 2...5)).map { $0.joined(separator: " ") }
+        }
+        #expect(rules(.ipv4) == [
+            "-p tcp --syn -m tcpmss --mss 1361:65535 -m comment --comment \"mssclamp rule 1 wan\" -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+            "-p tcp --tcp-flags SYN,RST,ACK SYN,ACK -m tcpmss --mss 1361:1536 -m comment --comment \"mssclamp rule 2\" -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+            "-p tcp --tcp-flags SYN,RST SYN -m comment --comment \"mssclamp rule 3\" -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+            "-p tcp --tcp-flags SYN,RST SYN -m comment --comment \"mssclamp rule 4\" -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+        ].map { $0.replacingOccurrences(of: "\"", with: "") })
+        #expect(rules(.ipv6)[0].contains("--mss 1341:65535"))
+        #expect(rules(.ipv6)[1].contains("--mss 1341:1536"))
+    }
+
+    @Test func removalLeavesOutWhatIsGone() {
+        let options = SteeringOptions()
+        #expect(IPTablesRenderer.removalScript(options: options, jumpPresent: false, chainPresent: false) == nil)
+        #expect(IPTablesRenderer.removalScript(options: options, jumpPresent: false, chainPresent: true)
+                == "*mangle\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
+        #expect(IPTablesRenderer.removalScript(options: options, jumpPresent: true, chainPresent: true)
+                == "*mangle\n-D FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
+    }
+}

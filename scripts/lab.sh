@@ -1,0 +1,150 @@
+# A three-namespace lab for mssclamp: client — router — server, over veth. Source it.
+#
+#   client  c0 192.0.2.1/24    2001:db8:1::1/64  --  vpn0 192.0.2.254    2001:db8:1::fe  router
+#   router  eth0 198.51.100.254/24 2001:db8:2::fe --  s0  198.51.100.1/24 2001:db8:2::1   server
+#
+# The router's link toward the client can be given a smaller MTU (a tunnel's); the client's
+# side keeps 1500, so the client announces MSS 1460 as a host behind a VPN gateway does.
+# Documentation addresses only. Every name starts with the lab id; lab_down removes it all.
+
+LAB_PY=/usr/bin/python3
+LAB_BIN=${MSSCLAMP_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.build/debug/mssclamp}
+
+lab_up() {  # ID [MTU of the router's client-facing link]
+    local id=$1 mtu=${2:-1500}
+    ip netns add "$id-c" && ip netns add "$id-r" && ip netns add "$id-s" || return 1
+    ip link add c0 netns "$id-c" type veth peer name vpn0 netns "$id-r"
+    ip link add eth0 netns "$id-r" type veth peer name s0 netns "$id-s"
+    local ns
+    for ns in c r s; do ip -n "$id-$ns" link set lo up; done
+    ip -n "$id-c" addr add 192.0.2.1/24 dev c0
+    ip -n "$id-c" addr add 2001:db8:1::1/64 dev c0 nodad
+    ip -n "$id-r" addr add 192.0.2.254/24 dev vpn0
+    ip -n "$id-r" addr add 2001:db8:1::fe/64 dev vpn0 nodad
+    ip -n "$id-r" addr add 198.51.100.254/24 dev eth0
+    ip -n "$id-r" addr add 2001:db8:2::fe/64 dev eth0 nodad
+    ip -n "$id-s" addr add 198.51.100.1/24 dev s0
+    ip -n "$id-s" addr add 2001:db8:2::1/64 dev s0 nodad
+    ip -n "$id-r" link set vpn0 mtu "$mtu"
+    ip -n "$id-c" link set c0 up; ip -n "$id-r" link set vpn0 up
+    ip -n "$id-r" link set eth0 up; ip -n "$id-s" link set s0 up
+    ip -n "$id-c" route add default via 192.0.2.254
+    ip -n "$id-c" -6 route add default via 2001:db8:1::fe
+    ip -n "$id-s" route add default via 198.51.100.254
+    ip -n "$id-s" -6 route add default via 2001:db8:2::fe
+    ip netns exec "$id-r" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    # Final checksums on the wire, as on a real link (veth would pass partial ones along).
+    ip netns exec "$id-c" ethtool -K c0 tx off >/dev/null
+    ip netns exec "$id-r" ethtool -K vpn0 tx off >/dev/null
+    ip netns exec "$id-r" ethtool -K eth0 tx off >/dev/null
+    ip netns exec "$id-s" ethtool -K s0 tx off >/dev/null
+    # No segmentation offload either: the black hole needs real 1500-byte segments.
+    ip netns exec "$id-s" ethtool -K s0 tso off gso off >/dev/null 2>&1 || true
+    # Resolve neighbours now, so no test's first SYN waits in (or is lost to) discovery.
+    ip netns exec "$id-c" ping -c 1 -W 2 198.51.100.1 >/dev/null 2>&1
+    ip netns exec "$id-c" ping -6 -c 1 -W 2 2001:db8:2::1 >/dev/null 2>&1
+    return 0
+}
+
+lab_down() {  # ID
+    local id=$1 ns
+    for ns in c r s; do ip netns pids "$id-$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null; done
+    for ns in c r s; do ip netns del "$id-$ns" 2>/dev/null; done
+    return 0
+}
+
+# The router swallows "fragmentation needed" / "packet too big" instead of sending them back
+# to the server: the filtered-ICMP half of an MTU black hole.
+lab_block_ptb() {  # ID
+    ip netns exec "$1-r" iptables -w -A OUTPUT -p icmp --icmp-type fragmentation-needed -j DROP
+    ip netns exec "$1-r" ip6tables -w -A OUTPUT -p icmpv6 --icmpv6-type packet-too-big -j DROP
+}
+
+# Waits (bounded) until FILE contains TEXT.
+lab_wait_for() {  # FILE TEXT [TENTHS]
+    local i
+    for i in $(seq "${3:-100}"); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
+
+# Starts tcpdump on the server's interface (or NS/IFACE given); sets LAB_DUMP_PID.
+# Stop with lab_dump_stop.
+lab_dump_start() {  # ID FILE FILTER [NS-SUFFIX IFACE]
+    ip netns exec "$1-${4:-s}" tcpdump -i "${5:-s0}" --immediate-mode -U -n -w "$2" "$3" 2>"$2.log" &
+    LAB_DUMP_PID=$!
+    lab_wait_for "$2.log" "listening on" 100
+}
+
+lab_dump_stop() {
+    sleep 0.3
+    kill -TERM "$LAB_DUMP_PID" 2>/dev/null
+    local i
+    for i in $(seq 50); do kill -0 "$LAB_DUMP_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$LAB_DUMP_PID" 2>/dev/null
+    wait "$LAB_DUMP_PID" 2>/dev/null
+    return 0
+}
+
+# MSS values of the SYNs (or SYN-ACKs with "ack") in a capture, one per line, in order.
+lab_syn_mss() {  # FILE [ack]
+    local ack=0
+    [ "${2:-}" = ack ] && ack=1
+    tshark -r "$1" -Y "tcp.flags.syn==1 && tcp.flags.ack==$ack" -T fields -e tcp.options.mss_val 2>/dev/null
+}
+
+# "SOURCEPORT:MSS" for each SYN in a capture ("none" when it has no MSS option).
+lab_syn_port_mss() {  # FILE
+    tshark -r "$1" -Y "tcp.flags.syn==1 && tcp.flags.ack==0" -T fields -e tcp.srcport -e tcp.options.mss_val 2>/dev/null |
+        awk -F'\t' '{ print $1 ":" ($2 == "" ? "none" : $2) }'
+}
+
+# Starts mssclamp run in the router with ARGS; sets LAB_WORKER_PID; waits until ready.
+lab_worker_start() {  # ID LOG ARGS...
+    local id=$1 log=$2
+    shift 2
+    ip netns exec "$id-r" "$LAB_BIN" run --stats-interval 0 "$@" 2>"$log" &
+    LAB_WORKER_PID=$!
+    lab_wait_for "$log" "ready" 150 || { cat "$log" >&2; return 1; }
+}
+
+# SIGTERM to the worker and its exit status (bounded wait).
+lab_worker_stop() {
+    kill -TERM "$LAB_WORKER_PID" 2>/dev/null
+    local i
+    for i in $(seq 150); do kill -0 "$LAB_WORKER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$LAB_WORKER_PID" 2>/dev/null
+    wait "$LAB_WORKER_PID"
+}
+
+# Sends crafted SYNs from the client with scapy: ADDRESS then MSS values ("none" for no
+# option). Each from its own source port, starting at PORT.
+lab_send_syns() {  # ID ADDRESS PORT MSS...
+    local id=$1 address=$2 port=$3
+    shift 3
+    ip netns exec "$id-c" timeout 30 "$LAB_PY" -c '
+import sys
+from scapy.all import IP, IPv6, TCP, send, conf
+conf.verb = 0
+address, port = sys.argv[1], int(sys.argv[2])
+for index, mss in enumerate(sys.argv[3:]):
+    ip = IPv6(dst=address) if ":" in address else IP(dst=address)
+    options = [] if mss == "none" else [("MSS", int(mss))]
+    send(ip / TCP(sport=port + index, dport=9, flags="S", seq=1, options=options))
+' "$address" "$port" "$@" 2>&1 | grep -v WARNING
+}
+
+# A TCP connection from the client, announcing MSS (TCP_MAXSEG) if given. Bounded to 10 s.
+lab_connect() {  # ID ADDRESS PORT [MSS]
+    ip netns exec "$1-c" timeout 10 "$LAB_PY" -c '
+import socket, sys
+address, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+if len(sys.argv) > 3: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, int(sys.argv[3]))
+s.settimeout(5)
+try:
+    s.connect((address, port))
+except (ConnectionRefusedError, OSError):
+    pass
+s.close()
+' "$2" "$3" ${4:+"$4"}
+}
