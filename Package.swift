@@ -29,7 +29,7 @@ let package = Package(
 
         // libmnl + libnetfilter_queue, behind the only module that speaks netlink.
         .systemLibrary(name: "CNetfilterQueue", pkgConfig: "libnetfilter_queue", providers: [.apt(["libnetfilter-queue-dev", "libmnl-dev"])]),
-        .target(name: "MSSClampNFQueue", dependencies: ["CNetfilterQueue"]),
+        .target(name: "MSSClampNFQueue", dependencies: ["CNetfilterQueue", "MSSClampCore"]),
 
         // The NFQUEUE worker: queue threads running the core, shared counters and policy.
         .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue"]),

@@ -38,4 +38,9 @@ static inline unsigned int cnfq_rtmgrp_link(void) { return RTMGRP_LINK; }
 static inline int cnfq_accept(void) { return NF_ACCEPT; }
 static inline int cnfq_drop(void) { return NF_DROP; }
 
+/// RTA_* / IFLA_* / RTAX_* values are enum members, importable; NLMSG_ALIGN is not, above.
+/// struct rtmsg and struct ifinfomsg sizes, for mnl_nlmsg_put_extra_header.
+static inline size_t cnfq_rtmsg_size(void) { return sizeof(struct rtmsg); }
+static inline size_t cnfq_ifinfomsg_size(void) { return sizeof(struct ifinfomsg); }
+
 #endif

@@ -11,6 +11,7 @@ final class QueueWorker: @unchecked Sendable {
     let socket: QueueSocket
     let state: WorkerState
     let names = InterfaceNames()
+    let routes = RouteMTU()
     private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0x10000 + 16384, alignment: 8)
     /// A packet's bytes with 4 spare bytes for an inserted MSS option.
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0x10000 + 64, alignment: 8)
@@ -102,7 +103,7 @@ final class QueueWorker: @unchecked Sendable {
             metadata.outInterface = names.name(packet.outInterfaceIndex)
         }
         let decision = policy.apply(
-            to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: NoPathMTU(),
+            to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes,
             checksum: packet.checksumNotReady ? .recompute : .incremental)
         outcomes.record(decision)
         switch decision.outcome {

@@ -62,9 +62,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "mssclamp")
         var policy = try self.policy.policy()
-        if policy.rules.contains(where: { $0.action == .clampToPathMTU }) {
-            throw CommandFailure.config("clamp-mss-to-pmtu is not supported by the worker yet (route MTU lookup is missing): use --clamp-to-mtu or --set-mss")
-        }
         let range = try queueRange()
         let configurations = range.map { number in
             var configuration = QueueConfiguration(number: number)
@@ -113,9 +110,6 @@ struct RunCommand: AsyncParsableCommand {
             }
             do {
                 let fresh = try self.policy.policy()
-                if fresh.rules.contains(where: { $0.action == .clampToPathMTU }) {
-                    throw CommandFailure.config("clamp-mss-to-pmtu is not supported by the worker yet")
-                }
                 worker.state.replace(policy: fresh)
                 if !noInstallRules { try await firewall.install(fresh) }
                 policy = fresh

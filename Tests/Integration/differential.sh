@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Differential test against the kernel: the same crafted SYNs (IPv4 and IPv6, many option
 # layouts) go once through the kernel's TCPMSS rule and once through `mssclamp run`, and the
-# bytes the server receives are compared. Two policies: the seed range rule, and a bare
+# bytes the server receives are compared. Three policies: the seed range rule, a bare
 # `--set-mss 1400` (where the kernel inserts missing MSS options; mssclamp with
-# --insert-missing). Prints RESULT lines; exits 1 on any mismatch.
+# --insert-missing), and `--clamp-mss-to-pmtu` over a 1400-byte tunnel link. Prints RESULT lines; exits 1 on any mismatch.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/lab.sh"
 id="mscd$$"; work=$(mktemp -d)
 trap 'kill -KILL ${LAB_WORKER_PID:-0} 2>/dev/null; lab_down $id; rm -rf $work' EXIT
 trap 'exit 130' INT TERM
-lab_up "$id" || exit 1
+# The client-facing link has MTU 1400, so --clamp-mss-to-pmtu has a tunnel to find.
+lab_up "$id" 1400 || exit 1
 status=0
 
 round() {  # name  (sends v4 and v6 sets, captures at the server)
@@ -51,5 +52,14 @@ lab_worker_start "$id" "$work/w-set.log" -o eth0 --set-mss 1400 --insert-missing
 round set-worker
 lab_worker_stop || status=1
 check set
+# Policy "pmtu": --clamp-mss-to-pmtu; the route back to the client has MTU 1400.
+kernel_rules -A -j TCPMSS --clamp-mss-to-pmtu
+round pmtu-kernel
+kernel_rules -D -j TCPMSS --clamp-mss-to-pmtu
+lab_worker_start "$id" "$work/w-pmtu.log" -o eth0 --clamp-mss-to-pmtu --insert-missing || exit 1
+round pmtu-worker
+lab_worker_stop || status=1
+check pmtu
+
 echo "RESULT worker_counters=$(sed -n 's/.*\] stopped: //p' "$work/w-set.log" | tr ' ' ',')"
 exit $status

@@ -30,7 +30,7 @@ import TestSupport
         let run = TestSupport.scenario("differential.sh", timeout: 240)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").filter { $0.hasPrefix("RESULT policy=") }
-        #expect(lines.count == 4)
+        #expect(lines.count == 6, "range, set and pmtu policies, each for IPv4 and IPv6")
         for line in lines {
             let results = TestSupport.results(String(line))
             #expect(results["mismatch"] == "0", "\(line)")
