@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // The packet core: pure Swift, no Foundation, no I/O, no C.
@@ -34,6 +35,12 @@ let package = Package(
         // The NFQUEUE worker: queue threads running the core, shared counters and policy.
         .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue"]),
 
+        // Prometheus exposition of the worker's counters, and the small HTTP endpoint for it.
+        .target(
+            name: "MSSClampMetrics",
+            dependencies: ["MSSClampCore", .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
+
         // iptables / ip6tables rules from a policy; applied through swift-subprocess, no shell.
         .target(
             name: "MSSClampRules",
@@ -46,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "mssclamp",
             dependencies: [
-                "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue",
+                "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -31,6 +31,14 @@ public struct DryRunRecord: Sendable {
     public var microseconds: Int
     public var flow: FlowInfo
     public var decision: Decision
+
+    public init(frame: Int, seconds: Int, microseconds: Int, flow: FlowInfo, decision: Decision) {
+        self.frame = frame
+        self.seconds = seconds
+        self.microseconds = microseconds
+        self.flow = flow
+        self.decision = decision
+    }
 }
 
 /// Totals for the summary.

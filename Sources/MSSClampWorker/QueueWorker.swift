@@ -19,6 +19,8 @@ final class QueueWorker: @unchecked Sendable {
     private var verdicts = VerdictBatch()
     private var outcomes = OutcomeCounters(ruleCount: 0)
     private var transport = TransportCounters()
+    private var sampleSecond = 0
+    private var samplesThisSecond = 0
     /// Messages taken per batch before the verdicts go out.
     static let batchLimit = 64
 
@@ -109,11 +111,26 @@ final class QueueWorker: @unchecked Sendable {
         switch decision.outcome {
         case .clamped, .inserted:
             verdicts.accept(packet.id, queue: queue, payload: UnsafeRawBufferPointer(rebasing: scratch[0..<decision.length]))
+            if state.sampling { sample(decision) }
         case .dropped:
             verdicts.drop(packet.id, queue: queue)
         case .unchanged:
             verdicts.accept(packet.id, queue: queue)
         }
+    }
+
+    /// Debug sampling, off the common path: only when asked for, at most sampleRate a second.
+    private func sample(_ decision: Decision) {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        if now.tv_sec != sampleSecond {
+            sampleSecond = now.tv_sec
+            samplesThisSecond = 0
+        }
+        guard samplesThisSecond < WorkerState.sampleRate,
+              let flow = FlowInfo.inspect(scratch, length: decision.length) else { return }
+        samplesThisSecond += 1
+        state.addSample(flow, decision)
     }
 
     private func flush() {

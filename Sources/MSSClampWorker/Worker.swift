@@ -12,8 +12,8 @@ public final class Worker: @unchecked Sendable {
     private let finished = DispatchGroup()
 
     /// Binds every queue; throws (and binds none) if one cannot be had.
-    public init(policy: Policy, queues: [QueueConfiguration]) throws(NetlinkError) {
-        state = WorkerState(policy: policy)
+    public init(policy: Policy, queues: [QueueConfiguration], sampling: Bool = false) throws(NetlinkError) {
+        state = WorkerState(policy: policy, sampling: sampling)
         var sockets: [QueueSocket] = []
         for queue in queues {
             sockets.append(try QueueSocket(queue))

@@ -31,8 +31,14 @@ public final class WorkerState: Sendable {
     let policyBox: Mutex<Policy>
     let totals: Mutex<(outcomes: OutcomeCounters, transport: TransportCounters)>
     let stopping = Atomic<Bool>(false)
+    /// Clamped/inserted packets sampled for debug logging (at most `sampleRate` a second per
+    /// queue), drained by whoever logs them; empty and untouched unless `sampling`.
+    let samples = Mutex<[(FlowInfo, Decision)]>([])
+    public let sampling: Bool
+    public static let sampleRate = 10
 
-    public init(policy: Policy) {
+    public init(policy: Policy, sampling: Bool = false) {
+        self.sampling = sampling
         policyBox = Mutex(policy)
         totals = Mutex((OutcomeCounters(ruleCount: policy.rules.count), TransportCounters()))
     }
@@ -56,6 +62,18 @@ public final class WorkerState: Sendable {
             }
             totals.transport.merge(transport)
         }
+    }
+
+    /// Takes the samples collected so far.
+    public func drainSamples() -> [(FlowInfo, Decision)] {
+        samples.withLock { taken in
+            defer { taken.removeAll(keepingCapacity: true) }
+            return taken
+        }
+    }
+
+    func addSample(_ flow: FlowInfo, _ decision: Decision) {
+        samples.withLock { if $0.count < 100 { $0.append((flow, decision)) } }
     }
 
     public func requestStop() { stopping.store(true, ordering: .releasing) }

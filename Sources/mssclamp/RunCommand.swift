@@ -1,8 +1,11 @@
 import ArgumentParser
 import Glibc
 import Logging
+import MSSClampConfig
 import MSSClampCore
+import MSSClampMetrics
 import MSSClampNFQueue
+import MSSClampReplay
 import MSSClampRules
 import MSSClampWorker
 
@@ -39,6 +42,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("stats-interval"), help: ArgumentHelp("Seconds between summary log lines (0: none).", valueName: "s"))
     var statsInterval: Int = 60
 
+    @Option(name: .customLong("metrics"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "host:port"))
+    var metrics: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -74,9 +80,23 @@ struct RunCommand: AsyncParsableCommand {
         let signals = Signals.stream()
         let worker: Worker
         do {
-            worker = try Worker(policy: policy, queues: configurations)
+            worker = try Worker(policy: policy, queues: configurations, sampling: level <= .debug)
         } catch {
             throw CommandFailure.runtime(error.description)
+        }
+        if let metrics {
+            let exporter = MetricsExporter()
+            let state = worker.state
+            do {
+                let server = try MetricsServer(listen: metrics) {
+                    exporter.update(Summary.snapshot(state), rules: state.policy.rules.map(\.summary))
+                    return exporter.render()
+                }
+                server.start()
+            } catch {
+                _ = worker.stop(timeout: 1)
+                throw CommandFailure.runtime(error.description)
+            }
         }
         let firewall = Firewall(options: SteeringOptions(queues: range))
         if !noInstallRules {
@@ -91,6 +111,14 @@ struct RunCommand: AsyncParsableCommand {
         worker.start()
         logger.info("ready: queue\(range.count > 1 ? "s \(range.lowerBound)-\(range.upperBound)" : " \(range.lowerBound)"), \(policy.rules.count) rule(s), rules \(noInstallRules ? "not installed (--no-install-rules)" : "installed in mangle/\(firewall.options.chain)")")
 
+        let samples = level <= .debug ? Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                for (flow, decision) in worker.state.drainSamples() {
+                    logger.debug("\(TextReport.line(DryRunRecord(frame: 0, seconds: 0, microseconds: 0, flow: flow, decision: decision), showTime: false))")
+                }
+            }
+        } : nil
         let stats = statsInterval > 0 ? Task { [statsInterval] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(statsInterval))
@@ -121,6 +149,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         stats?.cancel()
+        samples?.cancel()
 
         // Rules out first, then drain: nothing queued is left to the kernel's flush.
         var failure: String?
@@ -135,6 +164,13 @@ struct RunCommand: AsyncParsableCommand {
 
 /// The one-line summary of the counters, for the periodic log and the exit line.
 enum Summary {
+    static func snapshot(_ state: WorkerState) -> MetricsExporter.Snapshot {
+        let (outcomes, transport) = state.counters
+        return MetricsExporter.Snapshot(
+            byKind: outcomes.byKind, byRule: outcomes.byRule, overruns: transport.overruns,
+            verdictErrors: transport.verdictErrors, sendErrors: transport.sendErrors, truncated: transport.truncated)
+    }
+
     static func line(_ state: WorkerState) -> String {
         let (outcomes, transport) = state.counters
         var parts = ["packets=\(outcomes.packets)"]

@@ -42,3 +42,25 @@ lab_dump_stop
 lab_worker_stop; stop2=$?
 echo "RESULT synack_mss=$(lab_syn_mss "$work/synack.pcap" ack | paste -sd, -) stop2=$stop2"
 echo "RESULT rules_left=$(ip netns exec "$id-r" iptables-save -t mangle | grep -c mssclamp)"
+
+# 3. Two queues (--queue-balance), Prometheus metrics on the router's loopback, debug samples.
+lab_worker_start "$id" "$work/w3.log" -o eth0 --queues 0-1 --metrics 127.0.0.1:9815 --log-level debug || exit 1
+balance=$(ip netns exec "$id-r" iptables -t mangle -S MSSCLAMP | grep -o -- '--queue-balance [0-9:]*' | tr ' ' '_')
+lab_dump_start "$id" "$work/multi.pcap" "tcp dst port 9" || exit 1
+lab_send_syns "$id" 198.51.100.1 41100 1460 1460 1460 1460 1460 1460 1460 1460
+lab_dump_stop
+sleep 1.5
+scrape() {
+    ip netns exec "$id-r" timeout 5 "$LAB_PY" -c '
+import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9815/metrics", timeout=3).read().decode())'
+}
+scrape >"$work/metrics.txt"
+clamped=$(awk '/^mssclamp_packets_total\{action="clamped",reason=""\}/ { print $2 }' "$work/metrics.txt")
+rule=$(grep -c '^mssclamp_rule_decisions_total{rule="1",match="-o eth0' "$work/metrics.txt")
+notfound=$(ip netns exec "$id-r" timeout 5 "$LAB_PY" -c '
+import urllib.request, urllib.error
+try: urllib.request.urlopen("http://127.0.0.1:9815/other", timeout=3)
+except urllib.error.HTTPError as e: print(e.code)')
+lab_worker_stop; stop3=$?
+debug=$(grep -c 'debug mssclamp: .*IP 192.0.2.1.411[0-9][0-9] > 198.51.100.1.9: Flags \[S\], mss 1460 -> 1360, clamped (rule 1)' "$work/w3.log")
+echo "RESULT multi_mss=$(lab_syn_mss "$work/multi.pcap" | sort -u | paste -sd, -) multi_count=$(lab_syn_mss "$work/multi.pcap" | wc -l) balance=$balance metrics_clamped=$clamped metrics_rule=$rule metrics_404=$notfound debug_lines=$debug stop3=$stop3"

@@ -1,3 +1,4 @@
+import Foundation
 import MSSClampConfig
 import MSSClampCore
 import Testing
@@ -93,5 +94,17 @@ import Testing
             #expect(CIDR(text: bad) == nil, "\(bad)")
         }
         #expect(IPAddress(text: "2001:db8:0:0:1:0:0:1")?.text == "2001:db8::1:0:0:1")
+    }
+}
+
+/// The example shipped in deploy/ must stay valid.
+@Suite struct DeployExampleTests {
+    @Test func examplePolicyLoads() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let policy = try PolicyFile.load(path: url.path + "/deploy/mssclamp.yaml")
+        #expect(policy.rules.count == 2)
+        #expect(policy.rules[0].action == .setMSS(ipv4: 1360, ipv6: 1340))
+        #expect(policy.rules[1].action == .clampToPathMTU && policy.rules[1].inInterface?.name == "wg+")
     }
 }

@@ -24,6 +24,14 @@ import TestSupport
         #expect(results["synack_mss"] == "1360", "SYN-ACK clamped on its way back")
         #expect(results["stop"] == "0" && results["stop2"] == "0")
         #expect(results["rules_left"] == "0")
+        // Two queues behind --queue-balance, scraped over Prometheus, sampled at debug level.
+        #expect(results["balance"] == "--queue-balance_0:1")
+        #expect(results["multi_count"] == "8" && results["multi_mss"] == "1360")
+        #expect(results["metrics_clamped"] == "8")
+        #expect(results["metrics_rule"] == "1")
+        #expect(results["metrics_404"] == "404")
+        #expect(results["debug_lines"] == "8")
+        #expect(results["stop3"] == "0")
     }
 
     @Test func byteForByteTheKernelExceptItsOddOffsetChecksum() {

@@ -1,0 +1,97 @@
+import MSSClampCore
+import Prometheus
+import Synchronization
+
+/// The worker's counters in Prometheus form. Counters are declared once (name, help,
+/// labels); at each scrape the exporter adds what the worker published since the last one,
+/// so the hot path never touches Prometheus.
+public final class MetricsExporter: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let outcomes: [Counter]
+    private let overruns: Counter
+    private let verdictErrors: Counter
+    private let sendErrors: Counter
+    private let truncated: Counter
+    private let state: Mutex<State>
+
+    struct State {
+        var rules: [Counter] = []
+        var ruleLabels: [String] = []
+        var last = Snapshot()
+    }
+
+    /// The totals at one moment, as the exporter saw them last.
+    public struct Snapshot: Sendable {
+        public var byKind: [UInt64] = Array(repeating: 0, count: OutcomeCounters.kinds.count)
+        public var byRule: [UInt64] = []
+        public var overruns: UInt64 = 0
+        public var verdictErrors: UInt64 = 0
+        public var sendErrors: UInt64 = 0
+        public var truncated: UInt64 = 0
+
+        public init(byKind: [UInt64], byRule: [UInt64], overruns: UInt64, verdictErrors: UInt64, sendErrors: UInt64, truncated: UInt64) {
+            self.byKind = byKind
+            self.byRule = byRule
+            self.overruns = overruns
+            self.verdictErrors = verdictErrors
+            self.sendErrors = sendErrors
+            self.truncated = truncated
+        }
+
+        init() {}
+    }
+
+    public init() {
+        let registry = self.registry
+        outcomes = OutcomeCounters.kinds.map { kind in
+            MetricsExporter.counter(registry, "packets", "Queued packets by what mssclamp did (clamped, inserted, unchanged, dropped) and why.",
+                                    labels: [("action", kind.action), ("reason", kind.reason ?? "")])
+        }
+        overruns = MetricsExporter.counter(registry, "queue_overruns", "Receive buffer overruns (ENOBUFS): packets the kernel failed open or dropped meanwhile.")
+        verdictErrors = MetricsExporter.counter(registry, "verdict_errors", "Verdicts the kernel refused (packet no longer queued).")
+        sendErrors = MetricsExporter.counter(registry, "send_errors", "Netlink send or receive failures.")
+        truncated = MetricsExporter.counter(registry, "truncated", "Packets the kernel sent truncated; never modified.")
+        state = Mutex(State())
+    }
+
+    /// Adds what changed since the last call. `rules` names the policy's rules; when they
+    /// change (a reload), per-rule counters start again under the new labels.
+    public func update(_ snapshot: Snapshot, rules: [String]) {
+        state.withLock { state in
+            if state.ruleLabels != rules {
+                for counter in state.rules { registry.unregisterCounter(counter) }
+                state.rules = rules.enumerated().map { index, summary in
+                    MetricsExporter.counter(registry, "rule_decisions", "Packets decided by each policy rule.",
+                                            labels: [("rule", "\(index + 1)"), ("match", summary)])
+                }
+                state.ruleLabels = rules
+                state.last.byRule = Array(repeating: 0, count: rules.count)
+            }
+            func delta(_ now: UInt64, _ then: UInt64) -> Int64 { now >= then ? Int64(now - then) : Int64(now) }
+            for (index, counter) in outcomes.enumerated() where index < snapshot.byKind.count {
+                counter.increment(by: delta(snapshot.byKind[index], state.last.byKind[index]))
+            }
+            if snapshot.byRule.count == state.rules.count {
+                for (index, counter) in state.rules.enumerated() {
+                    counter.increment(by: delta(snapshot.byRule[index], state.last.byRule[index]))
+                }
+            }
+            overruns.increment(by: delta(snapshot.overruns, state.last.overruns))
+            verdictErrors.increment(by: delta(snapshot.verdictErrors, state.last.verdictErrors))
+            sendErrors.increment(by: delta(snapshot.sendErrors, state.last.sendErrors))
+            truncated.increment(by: delta(snapshot.truncated, state.last.truncated))
+            state.last = snapshot
+        }
+    }
+
+    /// `mssclamp_<name>_total`, declared once with its help text.
+    static func counter(_ registry: PrometheusCollectorRegistry, _ name: String, _ help: String, labels: [(String, String)] = []) -> Counter {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "mssclamp", metricName: name, unitName: "total", helpText: help),
+            labels: labels)
+    }
+
+    public func render() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}
