@@ -53,7 +53,7 @@ while time.time() - start < 15:
     if not data:
         break
     got += len(data)
-print(got, "%.2f" % (time.time() - start))
+print(got, "%.3f" % (time.time() - start))
 '
 
 lab_up "$id" 1400 || { echo "cannot create the lab" >&2; exit 1; }
