@@ -1,50 +1,108 @@
 import MSSClampConfig
 import MSSClampCore
 
-/// Renders a policy as iptables / ip6tables rules in iptables-restore syntax.
-///
-/// Only candidates are queued: each rule's NFQUEUE line carries the rule's own matches, and
-/// a `-m tcpmss` range that leaves out SYNs already at or below the target, so those never
-/// leave the kernel.
+/// Renders a policy as iptables / ip6tables rules (iptables-restore syntax for the chains,
+/// whole commands for the kernel-only equivalent). One function, `matches`, turns a policy
+/// rule into iptables matches; every renderer below uses it, so they cannot disagree.
 public enum IPTablesRenderer {
-    /// The jump from FORWARD into our chain (arguments after `-A FORWARD`).
-    public static func jump(_ options: SteeringOptions) -> [String] {
-        ["-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-m", "comment", "--comment", SteeringOptions.comment, "-j", options.chain]
+    /// The iptables matches for one policy rule in one family and hook, without any MSS
+    /// range; nil when the rule cannot match there (other family, or `-i` where no input
+    /// interface exists).
+    public static func matches(_ rule: Rule, family: IPFamily, hook: Hook = .forward) -> [String]? {
+        guard rule.family.includes(family) else { return nil }
+        let sources = rule.sources.filter { $0.family == family }
+        let destinations = rule.destinations.filter { $0.family == family }
+        // A rule whose prefixes are all of the other family can never match here.
+        if !rule.sources.isEmpty && sources.isEmpty { return nil }
+        if !rule.destinations.isEmpty && destinations.isEmpty { return nil }
+        if rule.inInterface != nil && !hook.allowsInInterface { return nil }
+        var words = ["-p", "tcp"]
+        if let inInterface = rule.inInterface { words += ["-i", inInterface.name] }
+        if let outInterface = rule.outInterface { words += ["-o", outInterface.name] }
+        if !sources.isEmpty { words += ["-s", sources.map(\.text).joined(separator: ",")] }
+        if !destinations.isEmpty { words += ["-d", destinations.map(\.text).joined(separator: ",")] }
+        switch rule.direction {
+        case .both: words += ["--tcp-flags", "SYN,RST", "SYN"]
+        case .syn: words += ["--syn"]
+        case .synAck: words += ["--tcp-flags", "SYN,RST,ACK", "SYN,ACK"]
+        }
+        return words
     }
 
-    /// The rules of our chain for one family (arguments after `-A CHAIN`), in policy order.
+    static func mssWords(_ range: ClosedRange<UInt16>?) -> [String] {
+        guard let range else { return [] }
+        return ["-m", "tcpmss", "--mss", range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound):\(range.upperBound)"]
+    }
+
+    static func comment(_ rule: Rule, index: Int, suffix: String = "") -> [String] {
+        let label = ["\(SteeringOptions.comment)\(suffix) rule \(index + 1)", rule.name].compactMap { $0 }.joined(separator: " ")
+        return ["-m", "comment", "--comment", label]
+    }
+
+    /// The jump from a builtin chain into ours (arguments after `-A CHAIN`).
+    public static func jump(to chain: String, label: String = SteeringOptions.comment) -> [String] {
+        ["-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-m", "comment", "--comment", label, "-j", chain]
+    }
+
+    /// The NFQUEUE rules of our chain for one family (arguments after `-A CHAIN`).
+    ///
+    /// Only candidates are queued: each line carries the rule's own matches and a
+    /// `-m tcpmss` range that leaves out SYNs already at or below the target.
     public static func chainRules(_ policy: Policy, family: IPFamily, options: SteeringOptions) -> [[String]] {
         var lines: [[String]] = []
         for (index, rule) in policy.rules.enumerated() {
-            guard rule.family.includes(family) else { continue }
-            let sources = rule.sources.filter { $0.family == family }
-            let destinations = rule.destinations.filter { $0.family == family }
-            // A rule whose prefixes are all of the other family can never match here.
-            if !rule.sources.isEmpty && sources.isEmpty { continue }
-            if !rule.destinations.isEmpty && destinations.isEmpty { continue }
-
-            var words = ["-p", "tcp"]
-            if let inInterface = rule.inInterface { words += ["-i", inInterface.name] }
-            if let outInterface = rule.outInterface { words += ["-o", outInterface.name] }
-            if !sources.isEmpty { words += ["-s", sources.map(\.text).joined(separator: ",")] }
-            if !destinations.isEmpty { words += ["-d", destinations.map(\.text).joined(separator: ",")] }
-            switch rule.direction {
-            case .both: words += ["--tcp-flags", "SYN,RST", "SYN"]
-            case .syn: words += ["--syn"]
-            case .synAck: words += ["--tcp-flags", "SYN,RST,ACK", "SYN,ACK"]
-            }
-            if let range = candidateRange(rule, family: family) {
-                words += ["-m", "tcpmss", "--mss", range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound):\(range.upperBound)"]
-            }
-            let label = rule.name.map { "\(SteeringOptions.comment) rule \(index + 1) \($0)" } ?? "\(SteeringOptions.comment) rule \(index + 1)"
-            words += ["-m", "comment", "--comment", label, "-j", "NFQUEUE"]
+            guard let words = matches(rule, family: family) else { continue }
+            var line = words + mssWords(candidateRange(rule, family: family)) + comment(rule, index: index) + ["-j", "NFQUEUE"]
             if options.queues.count == 1 {
-                words += ["--queue-num", "\(options.queues.lowerBound)"]
+                line += ["--queue-num", "\(options.queues.lowerBound)"]
             } else {
-                words += ["--queue-balance", "\(options.queues.lowerBound):\(options.queues.upperBound)"]
+                line += ["--queue-balance", "\(options.queues.lowerBound):\(options.queues.upperBound)"]
             }
-            if options.bypass { words.append("--queue-bypass") }
-            lines.append(words)
+            if options.bypass { line.append("--queue-bypass") }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    /// The TCPMSS target for a rule's action in one family.
+    static func target(_ rule: Rule, family: IPFamily) -> [String] {
+        switch rule.action {
+        case .setMSS(let v4, let v6): return ["-j", "TCPMSS", "--set-mss", "\(family == .ipv4 ? v4 : v6)"]
+        case .clampToMTU(let mtu): return ["-j", "TCPMSS", "--set-mss", "\(mtu - family.headerOverhead)"]
+        case .clampToPathMTU: return ["-j", "TCPMSS", "--clamp-mss-to-pmtu"]
+        }
+    }
+
+    /// Safety-net rules for mangle POSTROUTING: the kernel clamps what the worker did not.
+    /// A SYN the worker already clamped sits at the target, below the candidate range, so
+    /// it no longer matches. Rules matching an input interface cannot be expressed there
+    /// and are left out (`skipped` lists them).
+    public static func safetyNetRules(_ policy: Policy, family: IPFamily) -> (rules: [[String]], skipped: [Int]) {
+        var lines: [[String]] = []
+        var skipped: [Int] = []
+        for (index, rule) in policy.rules.enumerated() {
+            guard matches(rule, family: family, hook: .forward) != nil else { continue }
+            guard let words = matches(rule, family: family, hook: .postrouting) else {
+                skipped.append(index)
+                continue
+            }
+            lines.append(words + mssWords(candidateRange(rule, family: family)) + comment(rule, index: index, suffix: " safety-net") + target(rule, family: family))
+        }
+        return (lines, skipped)
+    }
+
+    /// The kernel-only equivalent: whole iptables commands doing the job with no daemon.
+    /// A rule without insertion gets a range that needs an MSS option, because a bare
+    /// TCPMSS rule would insert one.
+    public static func kernelEquivalent(_ policy: Policy, family: IPFamily, hook: Hook = .forward) -> [String] {
+        let tool = family == .ipv4 ? "iptables" : "ip6tables"
+        var lines: [String] = []
+        for (index, rule) in policy.rules.enumerated() {
+            guard let words = matches(rule, family: family, hook: hook) else { continue }
+            var range = rule.mssRange
+            if range == nil && !rule.insertMissing { range = candidateRange(rule, family: family) ?? 1...65535 }
+            let line = ["-t", "mangle", "-A", hook.chain] + words + mssWords(range) + comment(rule, index: index) + target(rule, family: family)
+            lines.append(tool + " " + shellQuote(line))
         }
         return lines
     }
@@ -67,22 +125,38 @@ public enum IPTablesRenderer {
         return UInt16(low)...range.upperBound
     }
 
-    /// One iptables-restore script (for `--noflush`): declares (and so empties) our chain,
-    /// fills it, and adds the jump when it is not there yet.
-    public static func restoreScript(_ policy: Policy, family: IPFamily, options: SteeringOptions, addJump: Bool) -> String {
+    /// One iptables-restore script (for `--noflush`): declares (and so empties) our chains,
+    /// fills them, and adds the jumps `missingJumps` names.
+    public static func restoreScript(
+        _ policy: Policy, family: IPFamily, options: SteeringOptions, missingJumps: [(chain: String, rule: [String])]
+    ) -> String {
         var lines = ["*mangle", ":\(options.chain) - [0:0]"]
+        if options.safetyNet { lines.append(":\(options.safetyNetChain) - [0:0]") }
         lines += chainRules(policy, family: family, options: options).map { "-A \(options.chain) " + quote($0) }
-        if addJump { lines.append("-A FORWARD " + quote(jump(options))) }
+        if options.safetyNet {
+            lines += safetyNetRules(policy, family: family).rules.map { "-A \(options.safetyNetChain) " + quote($0) }
+        }
+        lines += missingJumps.map { "-A \($0.chain) " + quote($0.rule) }
         lines.append("COMMIT")
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Every jump the options call for: (builtin chain, rule).
+    public static func jumps(_ options: SteeringOptions) -> [(chain: String, rule: [String])] {
+        var result = options.hooks.map { ($0.chain, jump(to: options.chain)) }
+        if options.safetyNet {
+            result.append(("POSTROUTING", jump(to: options.safetyNetChain, label: "\(SteeringOptions.comment) safety-net")))
+        }
+        return result
+    }
+
     /// The script that takes our rules out again; parts already gone are left out, so it
     /// also cleans up a half-installed state.
-    public static func removalScript(options: SteeringOptions, jumpPresent: Bool, chainPresent: Bool) -> String? {
+    public static func removalScript(presentJumps: [(chain: String, rule: [String])], presentChains: [String]) -> String? {
         var lines = ["*mangle"]
-        if jumpPresent { lines.append("-D FORWARD " + quote(jump(options))) }
-        if chainPresent { lines += ["-F \(options.chain)", "-X \(options.chain)"] }
+        lines += presentJumps.map { "-D \($0.chain) " + quote($0.rule) }
+        lines += presentChains.map { "-F \($0)" }
+        lines += presentChains.map { "-X \($0)" }
         guard lines.count > 1 else { return nil }
         lines.append("COMMIT")
         return lines.joined(separator: "\n") + "\n"
@@ -91,5 +165,12 @@ public enum IPTablesRenderer {
     /// iptables-restore splits on spaces and honours double quotes.
     static func quote(_ words: [String]) -> String {
         words.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " ")
+    }
+
+    /// For printed commands a person pastes into a shell.
+    static func shellQuote(_ words: [String]) -> String {
+        words.map { word in
+            word.allSatisfy({ $0.isLetter || $0.isNumber || "-_.,:/+=".contains($0) }) ? word : "'\(word)'"
+        }.joined(separator: " ")
     }
 }

@@ -6,13 +6,23 @@ public struct SteeringOptions: Sendable, Equatable {
     public var queues: ClosedRange<UInt16>
     /// The chain of our own in the mangle table: install and remove touch nothing else.
     public var chain = "MSSCLAMP"
+    /// The safety net's chain, in mangle POSTROUTING.
+    public var safetyNetChain = "MSSCLAMP_NET"
+    /// The builtin chains that jump to ours.
+    public var hooks: [Hook] = [.forward]
     /// `--queue-bypass`: with no worker bound, packets pass unclamped instead of being dropped.
     public var bypass = true
+    /// Also install kernel TCPMSS rules in mangle POSTROUTING that clamp the SYNs the worker
+    /// never saw (daemon down, queue full and failing open).
+    public var safetyNet = false
 
-    public init(queues: ClosedRange<UInt16> = 0...0) {
+    public init(queues: ClosedRange<UInt16> = 0...0, hooks: [Hook] = [.forward], safetyNet: Bool = false) {
         self.queues = queues
+        self.hooks = hooks
+        self.safetyNet = safetyNet
     }
 
     /// The comment every rule carries, so a person reading `iptables -S` knows whose it is.
     public static let comment = "mssclamp"
+    public static let nftTable = "mssclamp"
 }

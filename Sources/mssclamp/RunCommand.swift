@@ -24,11 +24,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup(title: "Policy")
     var policy: PolicyOptions
 
-    @Option(name: .customLong("queue"), help: ArgumentHelp("The netfilter queue to read.", valueName: "N"))
-    var queue: UInt16 = 0
-
-    @Option(name: .customLong("queues"), help: ArgumentHelp("Several queues, one thread each (--queue-balance A:B).", valueName: "A-B"))
-    var queues: String?
+    @OptionGroup(title: "Steering")
+    var steering: SteeringArguments
 
     @Flag(name: .customLong("no-install-rules"), help: "Do not install or remove rules: the queue is fed by rules of your own.")
     var noInstallRules = false
@@ -48,15 +45,6 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
-    func queueRange() throws(CommandFailure) -> ClosedRange<UInt16> {
-        guard let queues else { return queue...queue }
-        let parts = queues.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
-        guard parts.count == 2, let low = parts[0], let high = parts[1], low <= high, high - low < 64 else {
-            throw CommandFailure.config("--queues: '\(queues)' must be A-B with A <= B, at most 64 queues (e.g. 0-3)")
-        }
-        return low...high
-    }
-
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CommandFailure.config("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
@@ -68,7 +56,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "mssclamp")
         var policy = try self.policy.policy()
-        let range = try queueRange()
+        let firewall = try await steering.firewall()
+        let range = firewall.options.queues
         let configurations = range.map { number in
             var configuration = QueueConfiguration(number: number)
             configuration.maxLength = queueMaxLength
@@ -98,14 +87,13 @@ struct RunCommand: AsyncParsableCommand {
                 throw CommandFailure.runtime(error.description)
             }
         }
-        let firewall = Firewall(options: SteeringOptions(queues: range))
         if !noInstallRules {
             do {
                 try await firewall.install(policy)
             } catch {
                 _ = worker.stop(timeout: 1)
                 try? await firewall.remove()
-                throw CommandFailure.runtime("installing rules: \(error.description)")
+                throw CommandFailure.runtime("installing rules: \(error)")
             }
         }
         worker.start()
@@ -144,6 +132,8 @@ struct RunCommand: AsyncParsableCommand {
                 logger.info("SIGHUP: reloaded \(fresh.rules.count) rule(s)")
             } catch let failure as CommandFailure {
                 logger.error("SIGHUP: keeping the running policy: \(failure.message)")
+            } catch let failure as FirewallError {
+                logger.error("SIGHUP: rules not updated: \(failure.message)")
             } catch {
                 logger.error("SIGHUP: keeping the running policy: \(error)")
             }
@@ -154,7 +144,7 @@ struct RunCommand: AsyncParsableCommand {
         // Rules out first, then drain: nothing queued is left to the kernel's flush.
         var failure: String?
         if !noInstallRules {
-            do { try await firewall.remove() } catch { failure = "removing rules: \(error.description)" }
+            do { try await firewall.remove() } catch { failure = "removing rules: \(error)" }
         }
         if !worker.stop() { logger.warning("a queue thread did not finish within 10 s") }
         logger.info("stopped: \(Summary.line(worker.state))")

@@ -1,0 +1,124 @@
+import MSSClampConfig
+import MSSClampCore
+
+/// Renders a policy as a native nftables table (`table inet mssclamp`), one base chain per
+/// hook at mangle priority, and the nftables kernel-only equivalent.
+///
+/// nftables differs from xt_TCPMSS (shared/spec): `tcp option maxseg size set` never
+/// inserts a missing option, and `set rt mtu` yields 536 instead of dropping when the MTU is
+/// too small. The renderer says so in comments where a policy relies on either.
+public enum NFTablesRenderer {
+    /// The nftables expression for one policy rule in one family (no MSS range).
+    public static func matches(_ rule: Rule, family: IPFamily, hook: Hook = .forward) -> String? {
+        guard IPTablesRenderer.matches(rule, family: family, hook: hook) != nil else { return nil }
+        var words: [String] = []
+        // One inet table carries both families; a rule for one family says which.
+        let bothInOne = rule.family == .both && rule.sources.isEmpty && rule.destinations.isEmpty
+        if !bothInOne { words.append("meta nfproto \(family.description)") }
+        words.append("meta l4proto tcp")
+        switch rule.direction {
+        case .both: words.append("tcp flags & (syn | rst) == syn")
+        case .syn: words.append("tcp flags & (syn | rst | ack | fin) == syn")
+        case .synAck: words.append("tcp flags & (syn | rst | ack) == syn | ack")
+        }
+        if let inInterface = rule.inInterface { words.append("iifname \(interface(inInterface))") }
+        if let outInterface = rule.outInterface { words.append("oifname \(interface(outInterface))") }
+        let address = family == .ipv4 ? "ip" : "ip6"
+        let sources = rule.sources.filter { $0.family == family }
+        let destinations = rule.destinations.filter { $0.family == family }
+        if !sources.isEmpty { words.append("\(address) saddr { \(sources.map(\.text).joined(separator: ", ")) }") }
+        if !destinations.isEmpty { words.append("\(address) daddr { \(destinations.map(\.text).joined(separator: ", ")) }") }
+        return words.joined(separator: " ")
+    }
+
+    /// iptables' `eth+` is nftables' `"eth*"`.
+    static func interface(_ pattern: InterfacePattern) -> String {
+        pattern.isWildcard ? "\"\(pattern.name.dropLast())*\"" : "\"\(pattern.name)\""
+    }
+
+    static func range(_ range: ClosedRange<UInt16>?) -> String {
+        guard let range else { return "" }
+        return range.lowerBound == range.upperBound
+            ? " tcp option maxseg size \(range.lowerBound)" : " tcp option maxseg size \(range.lowerBound)-\(range.upperBound)"
+    }
+
+    /// Rule lines of one family, for a policy rule index; families whose rule renders the
+    /// same (a `both` rule without prefixes) appear once.
+    static func perFamily(_ policy: Policy, hook: Hook = .forward, _ line: (Int, Rule, IPFamily, String) -> String?) -> [String] {
+        var lines: [String] = []
+        for (index, rule) in policy.rules.enumerated() {
+            var seen: Set<String> = []
+            for family in IPFamily.allCases {
+                guard let matched = matches(rule, family: family, hook: hook), let text = line(index, rule, family, matched) else { continue }
+                if seen.insert(text).inserted { lines.append(text) }
+            }
+        }
+        return lines
+    }
+
+    static func queue(_ options: SteeringOptions) -> String {
+        var flags: [String] = []
+        if options.bypass { flags.append("bypass") }
+        if options.queues.count > 1 { flags.append("fanout") }
+        let target = options.queues.count == 1 ? "\(options.queues.lowerBound)" : "\(options.queues.lowerBound)-\(options.queues.upperBound)"
+        return "queue " + (flags.isEmpty ? "" : "flags \(flags.joined(separator: ",")) ") + "to \(target)"
+    }
+
+    static func target(_ rule: Rule, family: IPFamily) -> String {
+        switch rule.action {
+        case .setMSS(let v4, let v6): return "tcp option maxseg size set \(family == .ipv4 ? v4 : v6)"
+        case .clampToMTU(let mtu): return "tcp option maxseg size set \(mtu - family.headerOverhead)"
+        case .clampToPathMTU: return "tcp option maxseg size set rt mtu"
+        }
+    }
+
+    static func comment(_ index: Int, _ rule: Rule, suffix: String = "") -> String {
+        " comment \"" + (["\(SteeringOptions.comment)\(suffix) rule \(index + 1)", rule.name].compactMap { $0 }.joined(separator: " ")) + "\""
+    }
+
+    /// `nft -f` input that replaces our table atomically: declaring the table first makes
+    /// the delete succeed whether or not it existed, and all of it is one transaction.
+    public static func script(_ policy: Policy, options: SteeringOptions) -> String {
+        var lines = ["table inet \(SteeringOptions.nftTable)", "delete table inet \(SteeringOptions.nftTable)",
+                     "table inet \(SteeringOptions.nftTable) {", "\tcomment \"managed by mssclamp\""]
+        for hook in options.hooks {
+            lines += ["\tchain \(hook.rawValue) {", "\t\ttype filter hook \(hook.rawValue) priority mangle; policy accept;"]
+            lines += perFamily(policy, hook: hook) { index, rule, family, matched in
+                "\t\t" + matched + range(IPTablesRenderer.candidateRange(rule, family: family)) + " " + queue(options) + comment(index, rule)
+            }
+            lines.append("\t}")
+        }
+        if options.safetyNet {
+            lines += ["\tchain safety_net {", "\t\ttype filter hook postrouting priority mangle; policy accept;"]
+            lines += perFamily(policy, hook: .postrouting) { index, rule, family, matched in
+                "\t\t" + matched + range(IPTablesRenderer.candidateRange(rule, family: family) ?? 1...65535) + " " + target(rule, family: family) + comment(index, rule, suffix: " safety-net")
+            }
+            lines.append("\t}")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func removalScript() -> String {
+        "table inet \(SteeringOptions.nftTable)\ndelete table inet \(SteeringOptions.nftTable)\n"
+    }
+
+    /// The kernel-only nftables equivalent, as an `nft -f` script, with the differences
+    /// from xt_TCPMSS spelled out where the policy meets them.
+    public static func kernelEquivalent(_ policy: Policy, hook: Hook = .forward) -> String {
+        var notes: [String] = []
+        if policy.rules.contains(where: \.insertMissing) {
+            notes.append("# note: nftables never inserts a missing MSS option; rules with insert-missing only clamp here.")
+        }
+        if policy.rules.contains(where: { $0.action == .clampToPathMTU }) {
+            notes.append("# note: 'set rt mtu' yields 536 where xt_TCPMSS drops (route MTU too small).")
+        }
+        var lines = notes + ["table inet mssclamp_kernel {", "\tchain \(hook.rawValue) {", "\t\ttype filter hook \(hook.rawValue) priority mangle; policy accept;"]
+        lines += perFamily(policy, hook: hook) { index, rule, family, matched in
+            let mss = rule.mssRange ?? (rule.insertMissing ? nil : IPTablesRenderer.candidateRange(rule, family: family))
+            return "\t\t" + matched + range(mss) + " " + target(rule, family: family) + comment(index, rule)
+        }
+        lines += ["\t}", "}"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

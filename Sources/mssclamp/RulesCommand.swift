@@ -1,0 +1,124 @@
+import ArgumentParser
+import MSSClampCore
+import MSSClampRules
+
+struct RulesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Render, install, remove or check the steering rules for a policy (without running the worker).",
+        subcommands: [Print.self, Install.self, Remove.self, Check.self]
+    )
+
+    struct Print: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the rules `install` would apply, or with --kernel-equivalent the TCPMSS / nftables rules that do the job with no daemon.")
+
+        @OptionGroup(title: "Policy") var policy: PolicyOptions
+        @OptionGroup(title: "Steering") var steering: SteeringArguments
+
+        @Flag(name: .customLong("kernel-equivalent"), help: "The kernel-only equivalent: iptables TCPMSS commands and an nftables table.")
+        var kernelEquivalent = false
+
+        func run() async throws {
+            let policy = try self.policy.policy()
+            if kernelEquivalent {
+                print(RulesText.kernelEquivalent(policy, hook: try steering.options().hooks[0]))
+                return
+            }
+            let firewall = try await steering.firewall()
+            print("# mssclamp steering rules, backend \(firewall.backend.rawValue)")
+            print(firewall.rendered(policy), terminator: "")
+            for note in RulesText.notes(policy, options: firewall.options) { print(note) }
+        }
+    }
+
+    struct Install: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Install the rules atomically; again changes nothing; reconciles what a crash left.")
+
+        @OptionGroup(title: "Policy") var policy: PolicyOptions
+        @OptionGroup(title: "Steering") var steering: SteeringArguments
+
+        func run() async throws {
+            let policy = try self.policy.policy()
+            let firewall = try await steering.firewall()
+            do {
+                try await firewall.install(policy)
+            } catch {
+                throw CommandFailure.runtime(error.description)
+            }
+            print("installed (\(firewall.backend.rawValue)): \(policy.rules.count) rule(s) queueing to \(RulesText.queues(firewall.options))")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove every rule mssclamp installed, and nothing else.")
+
+        @OptionGroup(title: "Steering") var steering: SteeringArguments
+
+        func run() async throws {
+            let firewall = try await steering.firewall()
+            do {
+                try await firewall.remove()
+            } catch {
+                throw CommandFailure.runtime(error.description)
+            }
+            print("removed (\(firewall.backend.rawValue))")
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Exit 0 when the installed rules match the policy; otherwise print the differences and exit 1.")
+
+        @OptionGroup(title: "Policy") var policy: PolicyOptions
+        @OptionGroup(title: "Steering") var steering: SteeringArguments
+
+        func run() async throws {
+            let policy = try self.policy.policy()
+            let firewall = try await steering.firewall()
+            let differences: [String]
+            do {
+                differences = try await firewall.check(policy)
+            } catch {
+                throw CommandFailure.runtime(error.description)
+            }
+            if differences.isEmpty {
+                print("ok: the installed rules match the policy (\(firewall.backend.rawValue))")
+                return
+            }
+            differences.forEach { print($0) }
+            throw CommandFailure(message: "the installed rules differ from the policy", code: 1)
+        }
+    }
+}
+
+/// Words around the rendered rules.
+enum RulesText {
+    static func queues(_ options: SteeringOptions) -> String {
+        options.queues.count == 1 ? "queue \(options.queues.lowerBound)" : "queues \(options.queues.lowerBound)-\(options.queues.upperBound)"
+    }
+
+    static func notes(_ policy: Policy, options: SteeringOptions) -> [String] {
+        var notes: [String] = []
+        if options.safetyNet {
+            for family in IPFamily.allCases {
+                for index in IPTablesRenderer.safetyNetRules(policy, family: family).skipped {
+                    notes.append("# note: rule \(index + 1) matches an input interface; POSTROUTING cannot, so it has no \(family) safety net")
+                }
+            }
+            if policy.rules.count > 1 {
+                notes.append("# note: TCPMSS does not end the chain: where several safety-net rules match, the lowest target wins")
+            }
+        }
+        return notes
+    }
+
+    static func kernelEquivalent(_ policy: Policy, hook: Hook) -> String {
+        var lines = ["# Kernel-only equivalent (no daemon), iptables / ip6tables:"]
+        for family in IPFamily.allCases { lines += IPTablesRenderer.kernelEquivalent(policy, family: family, hook: hook) }
+        lines += ["", "# nftables (nft -f FILE):"]
+        lines.append(String(NFTablesRenderer.kernelEquivalent(policy, hook: hook).dropLast()))
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import MSSClampRules
+
+/// How the kernel hands SYNs to the worker: shared by `run` and `rules`, so both install
+/// exactly the same rules.
+struct SteeringArguments: ParsableArguments {
+    @Option(name: .customLong("queue"), help: ArgumentHelp("The netfilter queue.", valueName: "N"))
+    var queue: UInt16 = 0
+
+    @Option(name: .customLong("queues"), help: ArgumentHelp("Several queues, one worker thread each (--queue-balance A:B).", valueName: "A-B"))
+    var queues: String?
+
+    @Option(name: .customLong("backend"), help: ArgumentHelp("iptables-nft, iptables-legacy, nftables, or auto (the iptables backend that already holds rules).", valueName: "name"))
+    var backend: String = "auto"
+
+    @Option(name: .customLong("hooks"), help: ArgumentHelp("Chains that jump to ours: forward (routed traffic), output, postrouting (traffic this host originates).", valueName: "list"))
+    var hooks: String = "forward"
+
+    @Flag(name: .customLong("safety-net"), help: "Also add kernel TCPMSS rules in mangle POSTROUTING for SYNs that bypass the worker.")
+    var safetyNet = false
+
+    func queueRange() throws(CommandFailure) -> ClosedRange<UInt16> {
+        guard let queues else { return queue...queue }
+        let parts = queues.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
+        guard parts.count == 2, let low = parts[0], let high = parts[1], low <= high, high - low < 64 else {
+            throw CommandFailure.config("--queues: '\(queues)' must be A-B with A <= B, at most 64 queues (e.g. 0-3)")
+        }
+        return low...high
+    }
+
+    func options() throws(CommandFailure) -> SteeringOptions {
+        var hookList: [Hook] = []
+        for name in hooks.split(separator: ",") {
+            guard let hook = Hook(rawValue: name.lowercased()) else {
+                throw CommandFailure.config("--hooks: '\(name)' must be forward, output or postrouting")
+            }
+            if !hookList.contains(hook) { hookList.append(hook) }
+        }
+        guard !hookList.isEmpty else { throw CommandFailure.config("--hooks: name at least one of forward, output, postrouting") }
+        return SteeringOptions(queues: try queueRange(), hooks: hookList, safetyNet: safetyNet)
+    }
+
+    func firewall() async throws(CommandFailure) -> Firewall {
+        let options = try options()
+        if backend == "auto" { return Firewall(backend: await Backend.detect(), options: options) }
+        guard let chosen = Backend(rawValue: backend) else {
+            throw CommandFailure.config("--backend: '\(backend)' must be iptables-nft, iptables-legacy, nftables or auto")
+        }
+        return Firewall(backend: chosen, options: options)
+    }
+}
