@@ -21,9 +21,16 @@ public struct Firewall: Sendable {
         self.options = options
     }
 
-    /// The jump label that also records "the mangle table did not exist before us", so that
-    /// removal can leave an iptables-nft ruleset exactly as it found it.
-    static let createdTableLabel = "\(SteeringOptions.comment) created-table"
+    /// Jump labels that also record what iptables-nft had to create for the jump: the whole
+    /// mangle table, or the builtin chain (iptables-nft creates both on demand). Removal
+    /// deletes them again when they are empty, so `nft list ruleset` is as it was.
+    static let createdChain = " created-chain"
+    static let createdTable = " created-table"
+
+    /// The position of a rule's comment text.
+    static func commentIndex(_ rule: [String]) -> Int? {
+        rule.firstIndex(of: "--comment").map { $0 + 1 }.flatMap { $0 < rule.count ? $0 : nil }
+    }
 
     public func install(_ policy: Policy) async throws(FirewallError) {
         try validate(policy)
@@ -37,21 +44,28 @@ public struct Firewall: Sendable {
                 try await remove(family: family)
                 continue
             }
-            let created = backend == .iptablesNFT ? !(try await tableExists(family)) : false
+            let tableCreated = backend == .iptablesNFT ? !(try await nftExists(family, nil)) : false
             var missing: [(chain: String, rule: [String])] = []
             for jump in IPTablesRenderer.jumps(options) where try await present(family, jump) == nil {
                 var rule = jump.rule
-                if created, let at = rule.firstIndex(of: SteeringOptions.comment) { rule[at] = Firewall.createdTableLabel }
+                var suffix = ""
+                if tableCreated {
+                    suffix = Firewall.createdTable
+                } else if backend == .iptablesNFT, !(try await nftExists(family, jump.chain)) {
+                    suffix = Firewall.createdChain
+                }
+                if let at = Firewall.commentIndex(rule) { rule[at] += suffix }
                 missing.append((jump.chain, rule))
             }
             var script = IPTablesRenderer.restoreScript(policy, family: family, options: options, missingJumps: missing)
             // Reconcile: jumps and the safety-net chain from an earlier install that the
             // options no longer ask for.
-            let stale = try await staleParts(family)
+            let (stale, staleJumps) = try await staleParts(family)
             if !stale.isEmpty {
                 script = script.replacingOccurrences(of: "COMMIT\n", with: stale.joined(separator: "\n") + "\nCOMMIT\n")
             }
             try await restore(family, script)
+            try await cleanUpCreated(family, removedJumps: staleJumps)
         }
     }
 
@@ -134,35 +148,54 @@ public struct Firewall: Sendable {
         }
         guard let script = IPTablesRenderer.removalScript(presentJumps: presentJumps, presentChains: chains) else { return }
         try await restore(family, script)
-        // We created the table: if nothing else lives there now, take it away again.
-        if presentJumps.contains(where: { $0.rule.contains(Firewall.createdTableLabel) }), try await tableIsEmpty(family) {
-            _ = try await Firewall.execute("nft", ["delete", "table", family == .ipv4 ? "ip" : "ip6", "mangle"], input: nil)
+        try await cleanUpCreated(family, removedJumps: presentJumps)
+    }
+
+    /// Whatever iptables-nft created for jumps now removed goes again, if nothing else uses it.
+    func cleanUpCreated(_ family: IPFamily, removedJumps presentJumps: [(chain: String, rule: [String])]) async throws(FirewallError) {
+        let nftFamily = family == .ipv4 ? "ip" : "ip6"
+        let created = { (jump: (chain: String, rule: [String]), suffix: String) in
+            Firewall.commentIndex(jump.rule).map { jump.rule[$0].hasSuffix(suffix) } ?? false
+        }
+        for jump in presentJumps where created(jump, Firewall.createdChain) || created(jump, Firewall.createdTable) {
+            if try await chainIsEmpty(family, jump.chain) {
+                _ = try await Firewall.execute("nft", ["delete", "chain", nftFamily, "mangle", jump.chain], input: nil)
+            }
+        }
+        if presentJumps.contains(where: { created($0, Firewall.createdTable) }) {
+            let table = try await Firewall.execute("nft", ["list", "table", nftFamily, "mangle"], input: nil)
+            if table.status == 0 && !table.output.contains("chain ") {
+                _ = try await Firewall.execute("nft", ["delete", "table", nftFamily, "mangle"], input: nil)
+            }
         }
     }
 
     /// The jump as it stands in the firewall (with whichever label), or nil.
     func present(_ family: IPFamily, _ jump: (chain: String, rule: [String])) async throws(FirewallError) -> (chain: String, rule: [String])? {
-        if try await run(family, ["-C", jump.chain] + jump.rule).status == 0 { return jump }
-        var created = jump.rule
-        if let at = created.firstIndex(of: SteeringOptions.comment) {
-            created[at] = Firewall.createdTableLabel
-            if try await run(family, ["-C", jump.chain] + created).status == 0 { return (jump.chain, created) }
+        guard let at = Firewall.commentIndex(jump.rule) else { return nil }
+        for suffix in ["", Firewall.createdChain, Firewall.createdTable] {
+            var rule = jump.rule
+            rule[at] += suffix
+            if try await run(family, ["-C", jump.chain] + rule).status == 0 { return (jump.chain, rule) }
         }
         return nil
     }
 
-    /// Removal lines for jumps and chains of ours that the current options do not want.
-    func staleParts(_ family: IPFamily) async throws(FirewallError) -> [String] {
+    /// Removal lines for jumps and chains of ours that the current options do not want,
+    /// and the jumps they remove.
+    func staleParts(_ family: IPFamily) async throws(FirewallError) -> ([String], [(chain: String, rule: [String])]) {
         let wanted = IPTablesRenderer.jumps(options).map { "\($0.chain) \($0.rule)" }
         var lines: [String] = []
+        var removed: [(chain: String, rule: [String])] = []
         for jump in IPTablesRenderer.jumps(SteeringOptions(queues: options.queues, hooks: Hook.allCases, safetyNet: true)) {
             guard let found = try await present(family, jump), !wanted.contains("\(jump.chain) \(jump.rule)") else { continue }
             lines.append("-D \(found.chain) " + IPTablesRenderer.quote(found.rule))
+            removed.append(found)
         }
         if !options.safetyNet, try await listChain(family, options.safetyNetChain) != nil {
             lines += ["-F \(options.safetyNetChain)", "-X \(options.safetyNetChain)"]
         }
-        return lines
+        return (lines, removed)
     }
 
     /// Our chain names must be ours: a chain by that name holding rules without our comment
@@ -183,14 +216,16 @@ public struct Firewall: Sendable {
         return result.output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("-A ") }
     }
 
-    func tableExists(_ family: IPFamily) async throws(FirewallError) -> Bool {
-        let result = try await Firewall.execute("nft", ["list", "table", family == .ipv4 ? "ip" : "ip6", "mangle"], input: nil)
-        return result.status == 0
+    /// Whether nf_tables has the mangle table (chain nil) or that chain of it.
+    func nftExists(_ family: IPFamily, _ chain: String?) async throws(FirewallError) -> Bool {
+        let nftFamily = family == .ipv4 ? "ip" : "ip6"
+        let arguments = chain.map { ["list", "chain", nftFamily, "mangle", $0] } ?? ["list", "table", nftFamily, "mangle"]
+        return try await Firewall.execute("nft", arguments, input: nil).status == 0
     }
 
-    /// No rules and every builtin chain at policy ACCEPT.
-    func tableIsEmpty(_ family: IPFamily) async throws(FirewallError) -> Bool {
-        let result = try await run(family, ["-S"])
+    /// A builtin chain with no rules and policy ACCEPT.
+    func chainIsEmpty(_ family: IPFamily, _ chain: String) async throws(FirewallError) -> Bool {
+        let result = try await run(family, ["-S", chain])
         let lines = result.output.split(separator: "\n")
         return result.status == 0 && lines.allSatisfy { $0.hasPrefix("-P ") && $0.hasSuffix(" ACCEPT") }
     }

@@ -8,13 +8,13 @@ import MSSClampCore
 /// inserts a missing option, and `set rt mtu` yields 536 instead of dropping when the MTU is
 /// too small. The renderer says so in comments where a policy relies on either.
 public enum NFTablesRenderer {
-    /// The nftables expression for one policy rule in one family (no MSS range).
-    public static func matches(_ rule: Rule, family: IPFamily, hook: Hook = .forward) -> String? {
+    /// The nftables expression for one policy rule in one family (no MSS range). One inet
+    /// table carries both families: `qualified` adds `meta nfproto`, so the line applies to
+    /// this family only.
+    public static func matches(_ rule: Rule, family: IPFamily, hook: Hook = .forward, qualified: Bool = true) -> String? {
         guard IPTablesRenderer.matches(rule, family: family, hook: hook) != nil else { return nil }
         var words: [String] = []
-        // One inet table carries both families; a rule for one family says which.
-        let bothInOne = rule.family == .both && rule.sources.isEmpty && rule.destinations.isEmpty
-        if !bothInOne { words.append("meta nfproto \(family.description)") }
+        if qualified { words.append("meta nfproto \(family.description)") }
         words.append("meta l4proto tcp")
         switch rule.direction {
         case .both: words.append("tcp flags & (syn | rst) == syn")
@@ -42,15 +42,24 @@ public enum NFTablesRenderer {
             ? " tcp option maxseg size \(range.lowerBound)" : " tcp option maxseg size \(range.lowerBound)-\(range.upperBound)"
     }
 
-    /// Rule lines of one family, for a policy rule index; families whose rule renders the
-    /// same (a `both` rule without prefixes) appear once.
+    /// The lines of each policy rule: one unqualified line when both families render the
+    /// same (a `both` rule without prefixes and with one value), else one line per family,
+    /// each qualified. (Two unqualified lines with different values would both apply to every
+    /// packet, and nftables' MSS statement does not end the chain.)
     static func perFamily(_ policy: Policy, hook: Hook = .forward, _ line: (Int, Rule, IPFamily, String) -> String?) -> [String] {
         var lines: [String] = []
         for (index, rule) in policy.rules.enumerated() {
-            var seen: Set<String> = []
+            let plain = IPFamily.allCases.map { family in
+                matches(rule, family: family, hook: hook, qualified: false).flatMap { line(index, rule, family, $0) }
+            }
+            if let first = plain[0], plain[1] == first {
+                lines.append(first)
+                continue
+            }
             for family in IPFamily.allCases {
-                guard let matched = matches(rule, family: family, hook: hook), let text = line(index, rule, family, matched) else { continue }
-                if seen.insert(text).inserted { lines.append(text) }
+                if let matched = matches(rule, family: family, hook: hook), let text = line(index, rule, family, matched) {
+                    lines.append(text)
+                }
             }
         }
         return lines
@@ -59,7 +68,8 @@ public enum NFTablesRenderer {
     static func queue(_ options: SteeringOptions) -> String {
         var flags: [String] = []
         if options.bypass { flags.append("bypass") }
-        if options.queues.count > 1 { flags.append("fanout") }
+        // A range hashes flows over the queues, as iptables' --queue-balance does ("fanout"
+        // would spread by CPU instead).
         let target = options.queues.count == 1 ? "\(options.queues.lowerBound)" : "\(options.queues.lowerBound)-\(options.queues.upperBound)"
         return "queue " + (flags.isEmpty ? "" : "flags \(flags.joined(separator: ",")) ") + "to \(target)"
     }

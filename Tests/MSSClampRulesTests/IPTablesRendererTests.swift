@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct IPTablesRendererTests {
     func rendered(_ policy: Policy, _ family: IPFamily, queues: ClosedRange<UInt16> = 0...0) -> String {
-        IPTablesRenderer.restoreScript(policy, family: family, options: SteeringOptions(queues: queues), addJump: true)
+        IPTablesRenderer.restoreScript(policy, family: family, options: SteeringOptions(queues: queues), missingJumps: IPTablesRenderer.jumps(SteeringOptions(queues: queues)))
     }
 
     @Test func seedScenario() throws {
@@ -49,11 +49,11 @@ import Testing
     }
 
     @Test func removalLeavesOutWhatIsGone() {
-        let options = SteeringOptions()
-        #expect(IPTablesRenderer.removalScript(options: options, jumpPresent: false, chainPresent: false) == nil)
-        #expect(IPTablesRenderer.removalScript(options: options, jumpPresent: false, chainPresent: true)
+        let jump = IPTablesRenderer.jumps(SteeringOptions())
+        #expect(IPTablesRenderer.removalScript(presentJumps: [], presentChains: []) == nil)
+        #expect(IPTablesRenderer.removalScript(presentJumps: [], presentChains: ["MSSCLAMP"])
                 == "*mangle\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
-        #expect(IPTablesRenderer.removalScript(options: options, jumpPresent: true, chainPresent: true)
+        #expect(IPTablesRenderer.removalScript(presentJumps: jump, presentChains: ["MSSCLAMP"])
                 == "*mangle\n-D FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
     }
 }
