@@ -46,6 +46,16 @@ lab_up() {  # ID [MTU of the router's client-facing link]
     return 0
 }
 
+# Starts a scenario script: sets id (PREFIX + pid) and work (a temporary directory), builds
+# the lab, and arranges that the worker, the lab and the directory go on any exit.
+lab_begin() {  # PREFIX [MTU]
+    id="$1$$"
+    work=$(mktemp -d)
+    trap 'kill -KILL ${LAB_WORKER_PID:-0} 2>/dev/null; lab_down $id; rm -rf $work' EXIT
+    trap 'exit 130' INT TERM
+    lab_up "$id" "${2:-1500}"
+}
+
 lab_down() {  # ID
     local id=$1 ns
     for ns in c r s; do ip netns pids "$id-$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null; done

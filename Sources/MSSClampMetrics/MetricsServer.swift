@@ -22,25 +22,24 @@ public final class MetricsServer: @unchecked Sendable {
         guard fd >= 0 else { throw MetricsError("--metrics: socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var result: Int32
+        var result: Int32 = -1
+        var parsed = false
         if isV6 {
             var socketAddress = sockaddr_in6()
             socketAddress.sin6_family = sa_family_t(AF_INET6)
             socketAddress.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host, &socketAddress.sin6_addr) == 1 else {
-                close(fd)
-                throw MetricsError("--metrics: '\(host)' is not an address")
-            }
-            result = withUnsafePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            parsed = inet_pton(AF_INET6, host, &socketAddress.sin6_addr) == 1
+            if parsed { result = MetricsServer.bind(fd, &socketAddress) }
         } else {
             var socketAddress = sockaddr_in()
             socketAddress.sin_family = sa_family_t(AF_INET)
             socketAddress.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host, &socketAddress.sin_addr) == 1 else {
-                close(fd)
-                throw MetricsError("--metrics: '\(host)' is not an address")
-            }
-            result = withUnsafePointer(to: &socketAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            parsed = inet_pton(AF_INET, host, &socketAddress.sin_addr) == 1
+            if parsed { result = MetricsServer.bind(fd, &socketAddress) }
+        }
+        guard parsed else {
+            close(fd)
+            throw MetricsError("--metrics: '\(host)' is not an address")
         }
         guard result == 0, Glibc.listen(fd, 16) == 0 else {
             let message = String(cString: strerror(errno))
@@ -52,6 +51,13 @@ public final class MetricsServer: @unchecked Sendable {
 
     deinit {
         close(descriptor)
+    }
+
+    /// bind(2) for a sockaddr_in or sockaddr_in6.
+    static func bind<Address>(_ fd: Int32, _ address: inout Address) -> Int32 {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
+        }
     }
 
     /// Serves until the process ends (the thread is a daemon of the worker's lifetime).

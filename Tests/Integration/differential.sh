@@ -7,11 +7,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/lab.sh"
-id="mscd$$"; work=$(mktemp -d)
-trap 'kill -KILL ${LAB_WORKER_PID:-0} 2>/dev/null; lab_down $id; rm -rf $work' EXIT
-trap 'exit 130' INT TERM
 # The client-facing link has MTU 1400, so --clamp-mss-to-pmtu has a tunnel to find.
-lab_up "$id" 1400 || exit 1
+lab_begin mscd 1400 || exit 1
 status=0
 
 round() {  # name  (sends v4 and v6 sets, captures at the server)

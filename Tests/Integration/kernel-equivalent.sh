@@ -6,10 +6,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/lab.sh"
-id="msck$$"; work=$(mktemp -d)
-trap 'kill -KILL ${LAB_WORKER_PID:-0} 2>/dev/null; lab_down $id; rm -rf $work' EXIT
-trap 'exit 130' INT TERM
-lab_up "$id" 1400 || exit 1
+lab_begin msck 1400 || exit 1
 policy=(-o eth0 --mss 1341:1536 --set-mss 1360 --set-mss-ipv6 1340)
 in_router() { ip netns exec "$id-r" "$@"; }
 

@@ -6,10 +6,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/lab.sh"
-id="mscl$$"; work=$(mktemp -d); chmod 755 "$work"
-trap 'kill -KILL ${LAB_WORKER_PID:-0} 2>/dev/null; lab_down $id; rm -rf $work' EXIT
-trap 'exit 130' INT TERM
-lab_up "$id" || exit 1
+lab_begin mscl || exit 1
+chmod 755 "$work"
 rules() { ip netns exec "$id-r" iptables-save -t mangle | grep -c mssclamp; }
 
 listen() {  # port: one-connection server on the server, bounded

@@ -3,10 +3,7 @@
 # on the far side with tcpdump + tshark. Prints RESULT lines for the Swift test to check.
 set -u
 . "$(dirname "$0")/../../scripts/lab.sh"
-id="mscw$$"; work=$(mktemp -d)
-trap 'kill -KILL ${LAB_WORKER_PID:-0} 2>/dev/null; lab_down $id; rm -rf $work' EXIT
-trap 'exit 130' INT TERM
-lab_up "$id" || exit 1
+lab_begin mscw || exit 1
 
 # 1. The seed rule on the WAN side: real connections (Linux announces 1460 / 1440) and a
 #    range gate (1300 and 9000 untouched, 1460 clamped), IPv4 and IPv6.
