@@ -9,7 +9,7 @@ APT_PACKAGES := libnetfilter-queue-dev libmnl-dev libpcap-dev pkg-config \
                 iptables nftables iproute2 ethtool procps kmod \
                 tcpdump tshark python3 python3-scapy
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo bench clean
 
 all: build
 
@@ -33,6 +33,11 @@ test: build
 # The MTU black hole behind a VPN gateway and its fix, in namespaces (needs root).
 demo: build
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) bash scripts/demo.sh
+
+# The worker against the kernel's TCPMSS rule, same lab, same run, as ratios (release build).
+bench: deps
+	$(SWIFT) build -c release
+	MSSCLAMP_BIN=$(CURDIR)/.build/release/mssclamp bash scripts/bench.sh
 
 clean:
 	rm -rf .build
