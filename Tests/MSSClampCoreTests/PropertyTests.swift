@@ -64,8 +64,9 @@ import Testing
         #expect(changed > 500, "the generator exercises changes (\(changed))")
     }
 
-    /// Random bytes must never crash the core or read outside the packet.
-    @Test func randomBytesNeverCrash() {
+    /// Random damage must never crash the core; whatever it decides, a packet it did not
+    /// change is untouched, and one it changed has the length the decision says.
+    @Test func randomBytesNeverCrashAndKeepInvariants() {
         var generator = SeededGenerator(state: 99)
         let policy = Policy(rules: [Rule(mssRange: nil, action: .setMSS(1200), insertMissing: true)])
         for _ in 0..<20000 {
@@ -80,7 +81,16 @@ import Testing
                 packet[Int.random(in: 0..<packet.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
             }
             let cut = Int.random(in: 0...packet.count, using: &generator)
-            _ = run(Array(packet[0..<cut]), policy: policy)
+            let input = Array(packet[0..<cut])
+            let (decision, output) = run(input, policy: policy)
+            switch decision.outcome {
+            case .inserted:
+                #expect(output.count == cut + 4)
+            case .clamped:
+                #expect(output.count == cut && zip(input, output).filter { $0 != $1 }.count <= 4)
+            case .unchanged, .dropped:
+                #expect(output == input)
+            }
         }
     }
 }
