@@ -61,3 +61,20 @@ except urllib.error.HTTPError as e: print(e.code)')
 lab_worker_stop; stop3=$?
 debug=$(grep -c 'debug mssclamp: .*IP 192.0.2.1.411[0-9][0-9] > 198.51.100.1.9: Flags \[S\], mss 1460 -> 1360, clamped (rule 1)' "$work/w3.log")
 echo "RESULT multi_mss=$(lab_syn_mss "$work/multi.pcap" | sort -u | paste -sd, -) multi_count=$(lab_syn_mss "$work/multi.pcap" | wc -l) balance=$balance metrics_clamped=$clamped metrics_rule=$rule metrics_404=$notfound debug_lines=$debug stop3=$stop3"
+
+# 4. Interface names follow link changes: the kernel queues every SYN (rules of our own), the
+#    policy wants -o wan0, and the router's eth0 is renamed wan0 while the worker runs.
+ip netns exec "$id-r" iptables -w -t mangle -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 0 --queue-bypass
+lab_worker_start "$id" "$work/w4.log" -o wan0 --no-install-rules || exit 1
+lab_dump_start "$id" "$work/rename1.pcap" "tcp dst port 9" || exit 1
+lab_send_syns "$id" 198.51.100.1 41200 1460
+lab_dump_stop
+ip -n "$id-r" link set eth0 down
+ip -n "$id-r" link set eth0 name wan0
+ip -n "$id-r" link set wan0 up
+sleep 1
+lab_dump_start "$id" "$work/rename2.pcap" "tcp dst port 9" || exit 1
+lab_send_syns "$id" 198.51.100.1 41201 1460
+lab_dump_stop
+lab_worker_stop; stop4=$?
+echo "RESULT before_rename=$(lab_syn_mss "$work/rename1.pcap" | paste -sd, -) after_rename=$(lab_syn_mss "$work/rename2.pcap" | paste -sd, -) stop4=$stop4"

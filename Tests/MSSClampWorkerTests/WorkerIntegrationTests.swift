@@ -32,6 +32,9 @@ import TestSupport
         #expect(results["metrics_404"] == "404")
         #expect(results["debug_lines"] == "8")
         #expect(results["stop3"] == "0")
+        // Interface names follow a rename: -o wan0 did not match eth0, then matches it as wan0.
+        #expect(results["before_rename"] == "1460" && results["after_rename"] == "1360")
+        #expect(results["stop4"] == "0")
     }
 
     @Test func byteForByteTheKernelExceptItsOddOffsetChecksum() {
