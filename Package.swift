@@ -65,6 +65,7 @@ let package = Package(
         // Helpers for the tests that run real tools: processes, namespaces' scenario scripts, tshark.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "MSSClampNFQueueTests", dependencies: ["MSSClampNFQueue"]),
         .testTarget(name: "MSSClampRulesTests", dependencies: ["MSSClampRules", "MSSClampConfig", "MSSClampCore", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "MSSClampReplayTests",

@@ -15,6 +15,7 @@ public final class MetricsExporter: Sendable {
     private let state: Mutex<State>
 
     struct State {
+        var kernelQueues: [UInt16: (waiting: Gauge, queueDropped: Counter, userDropped: Counter, last: (UInt64, UInt64))] = [:]
         var rules: [Counter] = []
         var ruleLabels: [String] = []
         var last = Snapshot()
@@ -89,6 +90,28 @@ public final class MetricsExporter: Sendable {
         registry.makeCounter(
             descriptor: MetricNameDescriptor(namespace: "mssclamp", metricName: name, unitName: "total", helpText: help),
             labels: labels)
+    }
+
+    /// The kernel's per-queue figures (absolute counts in, deltas out).
+    public func update(kernelQueues: [(queue: UInt16, waiting: UInt64, queueDropped: UInt64, userDropped: UInt64)]) {
+        state.withLock { state in
+            for stats in kernelQueues {
+                if state.kernelQueues[stats.queue] == nil {
+                    let labels = [("queue", "\(stats.queue)")]
+                    state.kernelQueues[stats.queue] = (
+                        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "mssclamp", metricName: "kernel_queue_waiting", unitName: "packets",
+                                                                            helpText: "Packets waiting in the kernel queue now (fail-open accepts past --queue-maxlen)."), labels: labels),
+                        MetricsExporter.counter(registry, "kernel_queue_dropped", "Packets the kernel dropped because the queue was full (fail-open off).", labels: labels),
+                        MetricsExporter.counter(registry, "kernel_user_dropped", "Packets the kernel could not send to mssclamp (socket buffer full).", labels: labels),
+                        (0, 0))
+                }
+                guard let entry = state.kernelQueues[stats.queue] else { continue }
+                entry.waiting.set(Int64(clamping: stats.waiting))
+                entry.queueDropped.increment(by: Int64(clamping: stats.queueDropped &- min(stats.queueDropped, entry.last.0)))
+                entry.userDropped.increment(by: Int64(clamping: stats.userDropped &- min(stats.userDropped, entry.last.1)))
+                state.kernelQueues[stats.queue]?.last = (stats.queueDropped, stats.userDropped)
+            }
+        }
     }
 
     public func render() -> [UInt8] {

@@ -79,6 +79,9 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 let server = try MetricsServer(listen: metrics) {
                     exporter.update(Summary.snapshot(state), rules: state.policy.rules.map(\.summary))
+                    exporter.update(kernelQueues: KernelQueueStats.read().filter { range.contains($0.queue) }.map {
+                        ($0.queue, $0.waiting, $0.queueDropped, $0.userDropped)
+                    })
                     return exporter.render()
                 }
                 server.start()

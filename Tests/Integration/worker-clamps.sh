@@ -54,13 +54,14 @@ import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9815/metri
 scrape >"$work/metrics.txt"
 clamped=$(awk '/^mssclamp_packets_total\{action="clamped",reason=""\}/ { print $2 }' "$work/metrics.txt")
 rule=$(grep -c '^mssclamp_rule_decisions_total{rule="1",match="-o eth0' "$work/metrics.txt")
+kernel_queues=$(grep -c '^mssclamp_kernel_queue_waiting_packets{queue="[01]"}' "$work/metrics.txt")
 notfound=$(ip netns exec "$id-r" timeout 5 "$LAB_PY" -c '
 import urllib.request, urllib.error
 try: urllib.request.urlopen("http://127.0.0.1:9815/other", timeout=3)
 except urllib.error.HTTPError as e: print(e.code)')
 lab_worker_stop; stop3=$?
 debug=$(grep -c 'debug mssclamp: .*IP 192.0.2.1.411[0-9][0-9] > 198.51.100.1.9: Flags \[S\], mss 1460 -> 1360, clamped (rule 1)' "$work/w3.log")
-echo "RESULT multi_mss=$(lab_syn_mss "$work/multi.pcap" | sort -u | paste -sd, -) multi_count=$(lab_syn_mss "$work/multi.pcap" | wc -l) balance=$balance metrics_clamped=$clamped metrics_rule=$rule metrics_404=$notfound debug_lines=$debug stop3=$stop3"
+echo "RESULT multi_mss=$(lab_syn_mss "$work/multi.pcap" | sort -u | paste -sd, -) multi_count=$(lab_syn_mss "$work/multi.pcap" | wc -l) balance=$balance metrics_clamped=$clamped metrics_rule=$rule metrics_404=$notfound kernel_queues=$kernel_queues debug_lines=$debug stop3=$stop3"
 
 # 4. Interface names follow link changes: the kernel queues every SYN (rules of our own), the
 #    policy wants -o wan0, and the router's eth0 is renamed wan0 while the worker runs.

@@ -30,6 +30,7 @@ import TestSupport
         #expect(results["metrics_clamped"] == "8")
         #expect(results["metrics_rule"] == "1")
         #expect(results["metrics_404"] == "404")
+        #expect(results["kernel_queues"] == "2", "the kernel's own figures for both queues")
         #expect(results["debug_lines"] == "8")
         #expect(results["stop3"] == "0")
         // Interface names follow a rename: -o wan0 did not match eth0, then matches it as wan0.
