@@ -8,6 +8,8 @@ import MSSClampNFQueue
 import MSSClampReplay
 import MSSClampRules
 import MSSClampWorker
+import ServiceLifecycle
+import UnixSignals
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +35,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("queue-maxlen"), help: ArgumentHelp("Packets the kernel may hold per queue.", valueName: "N"))
     var queueMaxLength: UInt32 = 4096
 
+    @Option(name: .customLong("receive-buffer"), help: ArgumentHelp("Netlink receive buffer per queue, in bytes (forced past rmem_max).", valueName: "bytes"))
+    var receiveBuffer: Int = 8 << 20
+
     @Flag(name: .customLong("fail-closed"), help: "Drop instead of accepting unclamped when a queue is full.")
     var failClosed = false
 
@@ -55,18 +60,17 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "mssclamp")
-        var policy = try self.policy.policy()
+        let policy = try self.policy.policy()
         let firewall = try await steering.firewall()
         let range = firewall.options.queues
         let configurations = range.map { number in
             var configuration = QueueConfiguration(number: number)
             configuration.maxLength = queueMaxLength
             configuration.failOpen = !failClosed
+            configuration.receiveBuffer = receiveBuffer
             return configuration
         }
 
-        // Signals first, so a SIGTERM during start-up is not fatal and still cleans up.
-        let signals = Signals.stream()
         let worker: Worker
         do {
             worker = try Worker(policy: policy, queues: configurations, sampling: level <= .debug)
@@ -90,68 +94,18 @@ struct RunCommand: AsyncParsableCommand {
                 throw CommandFailure.runtime(error.description)
             }
         }
-        if !noInstallRules {
-            do {
-                try await firewall.install(policy)
-            } catch {
-                _ = worker.stop(timeout: 1)
-                try? await firewall.remove()
-                throw CommandFailure.runtime("installing rules: \(error)")
-            }
-        }
-        worker.start()
-        logger.info("ready: queue\(range.count > 1 ? "s \(range.lowerBound)-\(range.upperBound)" : " \(range.lowerBound)"), \(policy.rules.count) rule(s), rules \(noInstallRules ? "not installed (--no-install-rules)" : "installed in mangle/\(firewall.options.chain)")")
 
-        let samples = level <= .debug ? Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                for (flow, decision) in worker.state.drainSamples() {
-                    logger.debug("\(TextReport.line(DryRunRecord(frame: 0, seconds: 0, microseconds: 0, flow: flow, decision: decision), showTime: false))")
-                }
-            }
-        } : nil
-        let stats = statsInterval > 0 ? Task { [statsInterval] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(statsInterval))
-                if Task.isCancelled { break }
-                logger.info("\(Summary.line(worker.state))")
-            }
-        } : nil
-
-        for await number in signals {
-            guard number == SIGHUP else {
-                logger.info("\(Signals.name(number)): stopping")
-                break
-            }
-            guard self.policy.config != nil else {
-                logger.notice("SIGHUP: no --config to reload; policy unchanged")
-                continue
-            }
-            do {
-                let fresh = try self.policy.policy()
-                worker.state.replace(policy: fresh)
-                if !noInstallRules { try await firewall.install(fresh) }
-                policy = fresh
-                logger.info("SIGHUP: reloaded \(fresh.rules.count) rule(s)")
-            } catch let failure as CommandFailure {
-                logger.error("SIGHUP: keeping the running policy: \(failure.message)")
-            } catch let failure as FirewallError {
-                logger.error("SIGHUP: rules not updated: \(failure.message)")
-            } catch {
-                logger.error("SIGHUP: keeping the running policy: \(error)")
-            }
+        let service = WorkerService(
+            worker: worker, firewall: firewall, installRules: !noInstallRules, policyOptions: self.policy,
+            statsInterval: statsInterval, logger: logger)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        do {
+            try await group.run()
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure.runtime("\(error)")
         }
-        stats?.cancel()
-        samples?.cancel()
-
-        // Rules out first, then drain: nothing queued is left to the kernel's flush.
-        var failure: String?
-        if !noInstallRules {
-            do { try await firewall.remove() } catch { failure = "removing rules: \(error)" }
-        }
-        if !worker.stop() { logger.warning("a queue thread did not finish within 10 s") }
-        logger.info("stopped: \(Summary.line(worker.state))")
-        if let failure { throw CommandFailure.runtime(failure) }
     }
 }
 

@@ -82,6 +82,10 @@ import TestSupport
         #expect(results["noperm_status"] == "1" && results["noperm_message_ok"] == "1")
         #expect(results["cap_ready"] == "1" && results["cap_rules"] == "2" && results["cap_stop"] == "0")
         #expect(results["cap_after_rules"] == "0")
+        // A 4 KiB receive buffer under a burst: ENOBUFS overruns are counted and survived.
+        #expect((Int(results["overruns"] ?? "") ?? 0) > 0)
+        #expect(results["after_overrun_fetch"] == "ok" && results["after_overrun_mss"] == "1360")
+        #expect(results["overrun_stop"] == "0")
     }
 
     /// The black hole of the brief, as a test: `make demo`'s script must see the stall
