@@ -6,7 +6,7 @@ SWIFT       ?= swift
 CONFIG      ?= debug
 BIN         := .build/$(CONFIG)/mssclamp
 APT_PACKAGES := libnetfilter-queue-dev libmnl-dev libpcap-dev pkg-config \
-                iptables nftables iproute2 ethtool procps kmod \
+                iptables nftables iproute2 ethtool iputils-ping procps kmod bc \
                 tcpdump tshark python3 python3-scapy
 
 .PHONY: all deps build test demo bench clean
