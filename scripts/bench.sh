@@ -48,23 +48,7 @@ print(int(times[len(times) // 2] * 1e6), int(times[int(len(times) * 0.99)] * 1e6
 
 burst() {  # sends BURST SYNs (MSS 1460) from distinct ports; prints "seconds clamped total"
     ip netns exec "$id-s" iptables -Z INPUT
-    ip netns exec "$id-c" timeout 120 "$LAB_PY" -c '
-import socket, struct, sys
-def checksum(data):
-    if len(data) % 2: data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16: total = (total & 0xffff) + (total >> 16)
-    return ~total & 0xffff
-src, dst = socket.inet_aton("192.0.2.1"), socket.inet_aton("198.51.100.1")
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-packets = []
-for i in range(1024):
-    tcp = struct.pack("!HHIIBBHHH", 20000 + i, 9, 1, 0, 6 << 4, 0x02, 64240, 0, 0) + b"\x02\x04\x05\xb4"
-    tcp = tcp[:16] + struct.pack("!H", checksum(src + dst + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i, 0x4000, 64, 6, 0, src, dst)
-    packets.append(ip + tcp)
-for n in range(int(sys.argv[1])):
-    s.sendto(packets[n % 1024], ("198.51.100.1", 0))' "$BURST" &
+    lab_burst "$id" "$BURST" &
     local sender=$! start now last=-1 stable=0
     start=$(date +%s.%N)
     # Done when the server count stops moving for 0.5 s (bounded to 60 s).

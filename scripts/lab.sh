@@ -108,6 +108,26 @@ lab_syn_port_mss() {  # FILE
         awk -F'\t' '{ print $1 ":" ($2 == "" ? "none" : $2) }'
 }
 
+# Sends COUNT crafted IPv4 SYNs (MSS 1460) to the server's port 9 as fast as one process can,
+# from source ports 20000-21023, over a raw socket with prebuilt packets. Bounded to 120 s.
+lab_burst() {  # ID COUNT
+    ip netns exec "$1-c" timeout 120 "$LAB_PY" -c '
+import socket, struct, sys
+def checksum(data):
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16: total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+src, dst = socket.inet_aton("192.0.2.1"), socket.inet_aton("198.51.100.1")
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+packets = []
+for i in range(1024):
+    tcp = struct.pack("!HHIIBBHHH", 20000 + i, 9, 1, 0, 6 << 4, 0x02, 64240, 0, 0) + b"\x02\x04\x05\xb4"
+    tcp = tcp[:16] + struct.pack("!H", checksum(src + dst + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
+    packets.append(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i, 0x4000, 64, 6, 0, src, dst) + tcp)
+for n in range(int(sys.argv[1])):
+    s.sendto(packets[n % 1024], ("198.51.100.1", 0))' "$2"
+}
+
 # Starts mssclamp run in the router with ARGS; sets LAB_WORKER_PID; waits until ready.
 lab_worker_start() {  # ID LOG ARGS...
     local id=$1 log=$2

@@ -17,7 +17,6 @@ public final class RouteMTU: PathMTUSource {
     private var buffer = [UInt8](repeating: 0, count: 32768)
     private var cache: [IPAddress: (mtu: Int?, expires: Double)] = [:]
     private let lifetime: Double
-    public private(set) var lookups = 0
 
     public init(lifetime: Double = 10) {
         self.lifetime = lifetime
@@ -55,7 +54,6 @@ public final class RouteMTU: PathMTUSource {
 
     private func lookUp(_ address: IPAddress) -> Int? {
         guard let socket else { return nil }
-        lookups += 1
         guard let route = request(socket, type: UInt16(RTM_GETROUTE), fill: { message in
             let header = mnl_nlmsg_put_extra_header(message, cnfq_rtmsg_size()).assumingMemoryBound(to: rtmsg.self)
             switch address {

@@ -7,7 +7,6 @@ import CNetfilterQueue
 public struct VerdictBatch: ~Copyable {
     private let buffer: UnsafeMutableRawBufferPointer
     private var used = 0
-    public private(set) var count = 0
     /// Room for one verdict carrying a whole 64 KiB packet, plus headers.
     static let largestMessage = 0x10000 + 256
 
@@ -48,15 +47,11 @@ public struct VerdictBatch: ~Copyable {
             nfq_nlmsg_verdict_put_pkt(message, base, UInt32(payload.count))
         }
         used += Int(cnfq_nlmsg_align(message.pointee.nlmsg_len))
-        count += 1
     }
 
     /// Sends every verdict in one sendto and empties the batch.
     public mutating func flush(to socket: QueueSocket) throws(NetlinkError) {
-        defer {
-            used = 0
-            count = 0
-        }
+        defer { used = 0 }
         try socket.send(UnsafeRawBufferPointer(rebasing: buffer[0..<used]))
     }
 }

@@ -57,14 +57,11 @@ public struct Firewall: Sendable {
                 if let at = Firewall.commentIndex(rule) { rule[at] += suffix }
                 missing.append((jump.chain, rule))
             }
-            var script = IPTablesRenderer.restoreScript(policy, family: family, options: options, missingJumps: missing)
             // Reconcile: jumps and the safety-net chain from an earlier install that the
-            // options no longer ask for.
+            // options no longer ask for go in the same transaction.
             let (stale, staleJumps) = try await staleParts(family)
-            if !stale.isEmpty {
-                script = script.replacingOccurrences(of: "COMMIT\n", with: stale.joined(separator: "\n") + "\nCOMMIT\n")
-            }
-            try await restore(family, script)
+            try await restore(family, IPTablesRenderer.restoreScript(
+                policy, family: family, options: options, missingJumps: missing, reconcile: stale))
             try await cleanUpCreated(family, removedJumps: staleJumps)
         }
     }
@@ -316,16 +313,5 @@ extension String {
         while slice.last?.isWhitespace == true { slice.removeLast() }
         while slice.first?.isWhitespace == true { slice.removeFirst() }
         return String(slice)
-    }
-
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }

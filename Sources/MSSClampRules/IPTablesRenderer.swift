@@ -126,9 +126,11 @@ public enum IPTablesRenderer {
     }
 
     /// One iptables-restore script (for `--noflush`): declares (and so empties) our chains,
-    /// fills them, and adds the jumps `missingJumps` names.
+    /// fills them, adds the jumps `missingJumps` names, and ends with `reconcile` (removal
+    /// lines for leftovers of an earlier install) before the COMMIT.
     public static func restoreScript(
-        _ policy: Policy, family: IPFamily, options: SteeringOptions, missingJumps: [(chain: String, rule: [String])]
+        _ policy: Policy, family: IPFamily, options: SteeringOptions, missingJumps: [(chain: String, rule: [String])],
+        reconcile: [String] = []
     ) -> String {
         var lines = ["*mangle", ":\(options.chain) - [0:0]"]
         if options.safetyNet { lines.append(":\(options.safetyNetChain) - [0:0]") }
@@ -137,6 +139,7 @@ public enum IPTablesRenderer {
             lines += safetyNetRules(policy, family: family).rules.map { "-A \(options.safetyNetChain) " + quote($0) }
         }
         lines += missingJumps.map { "-A \($0.chain) " + quote($0.rule) }
+        lines += reconcile
         lines.append("COMMIT")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -73,7 +73,6 @@ final class QueueWorker: @unchecked Sendable {
                 if failures > 100 { break }
             }
             flush()
-            transport.batches &+= 1
             state.publish(outcomes, transport)
             outcomes.reset()
             transport = TransportCounters()

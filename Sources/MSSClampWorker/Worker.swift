@@ -8,7 +8,6 @@ import MSSClampNFQueue
 public final class Worker: @unchecked Sendable {
     public let state: WorkerState
     private let sockets: [QueueSocket]
-    private var threads: [Thread] = []
     private let finished = DispatchGroup()
 
     /// Binds every queue; throws (and binds none) if one cannot be had.
@@ -31,7 +30,6 @@ public final class Worker: @unchecked Sendable {
             }
             thread.name = "mssclamp-queue-\(socket.configuration.number)"
             thread.start()
-            threads.append(thread)
         }
     }
 

@@ -11,7 +11,6 @@ public struct TransportCounters: Sendable, Equatable {
     public var sendErrors: UInt64 = 0
     /// Packets the kernel sent truncated (never modified).
     public var truncated: UInt64 = 0
-    public var batches: UInt64 = 0
 
     public init() {}
 
@@ -20,7 +19,6 @@ public struct TransportCounters: Sendable, Equatable {
         verdictErrors &+= other.verdictErrors
         sendErrors &+= other.sendErrors
         truncated &+= other.truncated
-        batches &+= other.batches
     }
 }
 
