@@ -128,6 +128,33 @@ for n in range(int(sys.argv[1])):
     s.sendto(packets[n % 1024], ("198.51.100.1", 0))' "$2"
 }
 
+# Sends crafted IPv4 SYNs (MSS 1460) to the server's port 9 at RATE a second for SECONDS,
+# paced per millisecond, each with its own sequence number (source ports 20000-21023) so
+# captures on both sides can be paired. Bounded in count and time.
+lab_paced_syns() {  # ID RATE SECONDS
+    ip netns exec "$1-c" timeout $(( $3 + 30 )) "$LAB_PY" -c '
+import socket, struct, sys, time
+def checksum(data):
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16: total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+rate, seconds = int(sys.argv[1]), float(sys.argv[2])
+src, dst = socket.inet_aton("192.0.2.1"), socket.inet_aton("198.51.100.1")
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+def syn(n):
+    tcp = struct.pack("!HHIIBBHHH", 20000 + n % 1024, 9, n, 0, 6 << 4, 0x02, 64240, 0, 0) + b"\x02\x04\x05\xb4"
+    tcp = tcp[:16] + struct.pack("!H", checksum(src + dst + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), n & 0xffff, 0x4000, 64, 6, 0, src, dst) + tcp
+total, start, n = int(rate * seconds), time.monotonic(), 0
+while n < total:
+    due = min(total, int((time.monotonic() - start) * rate) + 1)
+    while n < due:
+        s.sendto(syn(n), ("198.51.100.1", 0)); n += 1
+    time.sleep(0.0005)
+    if time.monotonic() - start > seconds + 20: break
+print(n)' "$2" "$3"
+}
+
 # Starts mssclamp run in the router with ARGS; sets LAB_WORKER_PID; waits until ready.
 lab_worker_start() {  # ID LOG ARGS...
     local id=$1 log=$2

@@ -35,24 +35,26 @@ public final class QueueSocket {
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         _ = setsockopt(fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
 
+        // Bind and configure in one message: the kernel creates the queue and sets its copy
+        // mode, length and flags in the same call. Bound with two messages, a SYN that the
+        // rules (left by a crash) queue between them meets copy mode NONE, which the kernel
+        // treats as an error and drops, not bypasses.
         do {
             try command("bind queue \(configuration.number)") { message in
                 nfq_nlmsg_cfg_put_cmd(message, UInt16(AF_INET), UInt8(NFQNL_CFG_CMD_BIND.rawValue))
+                nfq_nlmsg_cfg_put_params(message, UInt8(NFQNL_COPY_PACKET.rawValue), 0xffff)
+                nfq_nlmsg_cfg_put_qmaxlen(message, configuration.maxLength)
+                // Fail-open as asked, and GSO explicitly off: we want whole, checksummed
+                // packets (the kernel segments GSO packets before queueing them then).
+                let flags = configuration.failOpen ? UInt32(NFQA_CFG_F_FAIL_OPEN) : 0
+                mnl_attr_put_u32(message, UInt16(NFQA_CFG_FLAGS.rawValue), flags.bigEndian)
+                mnl_attr_put_u32(message, UInt16(NFQA_CFG_MASK.rawValue), UInt32(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO).bigEndian)
             }
         } catch let error where error.code == EPERM && Capabilities.effectiveHas(Capabilities.netAdmin) {
             // With the capability in hand, EPERM means the queue belongs to another socket.
             throw NetlinkError(error.operation, code: EBUSY)
         }
         isBound = true
-        try command("configure queue \(configuration.number)") { message in
-            nfq_nlmsg_cfg_put_params(message, UInt8(NFQNL_COPY_PACKET.rawValue), 0xffff)
-            nfq_nlmsg_cfg_put_qmaxlen(message, configuration.maxLength)
-            // Set fail-open as asked, and explicitly clear GSO: we want whole, checksummed
-            // packets (the kernel segments GSO packets before queueing them then).
-            let flags = configuration.failOpen ? UInt32(NFQA_CFG_F_FAIL_OPEN) : 0
-            mnl_attr_put_u32(message, UInt16(NFQA_CFG_FLAGS.rawValue), flags.bigEndian)
-            mnl_attr_put_u32(message, UInt16(NFQA_CFG_MASK.rawValue), UInt32(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO).bigEndian)
-        }
     }
 
     deinit {

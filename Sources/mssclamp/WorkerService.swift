@@ -10,9 +10,10 @@ import UnixSignals
 /// `mssclamp run` as a ServiceLifecycle service: the ServiceGroup turns SIGTERM and SIGINT
 /// into a graceful shutdown; SIGHUP reloads the policy file.
 ///
-/// Order is what makes it lossless: the queues are bound before the service starts (so the
-/// rules never feed an unbound queue), the rules go before the queues drain, and the queues
-/// are unbound only once drained.
+/// Order is what makes it lossless: the queues are bound and configured (one message) before
+/// the service starts and read before the rules are installed (so the rules never feed an
+/// unbound or unread queue), the rules go before the queues drain, and the queues are
+/// unbound only once drained.
 struct WorkerService: Service {
     let worker: Worker
     let firewall: Firewall
@@ -22,6 +23,9 @@ struct WorkerService: Service {
     let logger: Logger
 
     func run() async throws {
+        // Read the queues before the rules are (re)installed: over a crash's leftovers SYNs
+        // are queued already, and each one waits for as long as nobody reads.
+        worker.start()
         if installRules {
             do {
                 try await firewall.install(worker.state.policy)
@@ -31,7 +35,6 @@ struct WorkerService: Service {
                 throw CommandFailure.runtime("installing rules: \(error)")
             }
         }
-        worker.start()
         let queues = firewall.options.queues
         logger.info("ready: queue\(queues.count > 1 ? "s \(queues.lowerBound)-\(queues.upperBound)" : " \(queues.lowerBound)"), \(worker.state.policy.rules.count) rule(s), rules \(installRules ? "installed in mangle/\(firewall.options.chain) (\(firewall.backend.rawValue))" : "not installed (--no-install-rules)")")
 
