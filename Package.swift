@@ -51,10 +51,17 @@ let package = Package(
         // Dry-run: captures through the core, with tcpdump-like and JSON reports.
         .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampConfig"]),
 
+        // What `mssclamp status` reads and judges, and the worker's watch over itself.
+        .target(
+            name: "MSSClampStatus",
+            dependencies: ["MSSClampCore", "MSSClampConfig", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+
         .executableTarget(
             name: "mssclamp",
             dependencies: [
-                "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics",
+                "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics", "MSSClampStatus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -69,6 +76,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MSSClampNFQueueTests", dependencies: ["MSSClampNFQueue"]),
+        .testTarget(name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampRulesTests", dependencies: ["MSSClampRules", "MSSClampConfig", "MSSClampCore", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "MSSClampReplayTests",

@@ -50,3 +50,18 @@ public final class InterfaceNames {
         return name
     }
 }
+
+extension InterfaceNames {
+    /// The names of every interface in this network namespace now (if_nameindex(3)).
+    public static func current() -> [String] {
+        guard let list = if_nameindex() else { return [] }
+        defer { if_freenameindex(list) }
+        var names: [String] = []
+        var entry = list
+        while entry.pointee.if_index != 0, let name = entry.pointee.if_name {
+            names.append(String(cString: name))
+            entry += 1
+        }
+        return names
+    }
+}

@@ -4,8 +4,10 @@ import Glibc
 /// namespace): how many packets wait now, and how many it dropped because the queue was full
 /// (without fail-open) or could not be sent to us. Packets accepted by fail-open are counted
 /// nowhere in the kernel; a growing `waiting` near --queue-maxlen is the sign to watch.
-public struct KernelQueueStats: Sendable, Equatable {
+public struct KernelQueueStats: Sendable, Equatable, Codable {
     public var queue: UInt16
+    /// The netlink port of the socket bound to the queue (the worker's, usually its pid).
+    public var portID: UInt32 = 0
     public var waiting: UInt64
     public var queueDropped: UInt64
     public var userDropped: UInt64
@@ -23,10 +25,18 @@ public struct KernelQueueStats: Sendable, Equatable {
         text.split(separator: "\n").compactMap { line in
             // By position: a field that is not a number makes the line unusable, never shifts.
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 7, let queue = UInt16(fields[0]), let waiting = UInt64(fields[2]),
+            guard fields.count >= 7, let queue = UInt16(fields[0]), let portID = UInt32(fields[1]), let waiting = UInt64(fields[2]),
                   let queueDropped = UInt64(fields[5]), let userDropped = UInt64(fields[6]) else { return nil }
-            return KernelQueueStats(queue: queue, waiting: waiting, queueDropped: queueDropped, userDropped: userDropped)
+            var stats = KernelQueueStats(queue: queue, waiting: waiting, queueDropped: queueDropped, userDropped: userDropped)
+            stats.portID = portID
+            return stats
         }
+    }
+
+    /// Nil when the file cannot be read (it is root's, mode 0440): unknown, not empty.
+    public static func readIfPermitted(path: String = "/proc/net/netfilter/nfnetlink_queue") -> [KernelQueueStats]? {
+        guard access(path, R_OK) == 0 else { return nil }
+        return read(path: path)
     }
 
     public static func read(path: String = "/proc/net/netfilter/nfnetlink_queue") -> [KernelQueueStats] {

@@ -32,14 +32,22 @@ public struct Firewall: Sendable {
         rule.firstIndex(of: "--comment").map { $0 + 1 }.flatMap { $0 < rule.count ? $0 : nil }
     }
 
-    public func install(_ policy: Policy) async throws(FirewallError) {
+    /// Installs the rules; returns what it replaced or removed that was not this policy's
+    /// (another policy's rules, a safety net not asked for, a hook no longer wanted), in
+    /// words for the log: nothing of the operator's firewall changes silently.
+    @discardableResult
+    public func install(_ policy: Policy) async throws(FirewallError) -> [String] {
         try validate(policy)
+        // Refuse before reading anything: on iptables-legacy even a read creates a table.
+        if backend != .nftables {
+            for family in IPFamily.allCases { try await refuseForeignChains(family) }
+        }
+        let notes = changeNotes(before: try await observe(), installing: policy)
         if backend == .nftables {
             try await nft(NFTablesRenderer.script(policy, options: options), what: "install")
-            return
+            return notes
         }
         for family in IPFamily.allCases {
-            try await refuseForeignChains(family)
             guard !IPTablesRenderer.chainRules(policy, family: family, options: options).isEmpty else {
                 try await remove(family: family)
                 continue
@@ -64,17 +72,28 @@ public struct Firewall: Sendable {
                 policy, family: family, options: options, missingJumps: missing, reconcile: stale))
             try await cleanUpCreated(family, removedJumps: staleJumps)
         }
+        return notes
     }
 
-    public func remove() async throws(FirewallError) {
+    /// Removes every rule mssclamp installed, or all but the safety net (`keepSafetyNet`:
+    /// a worker stopping leaves it to clamp while it is down). Returns what it removed
+    /// that was not installed by the current policy.
+    @discardableResult
+    public func remove(keepSafetyNet: Bool = false, policy: Policy? = nil) async throws(FirewallError) -> [String] {
+        if backend != .nftables {
+            for family in IPFamily.allCases { try await refuseForeignChains(family) }
+        }
+        let notes = removalNotes(before: try await observe(), keepSafetyNet: keepSafetyNet, policy: policy)
         if backend == .nftables {
-            try await nft(NFTablesRenderer.removalScript(), what: "remove")
-            return
+            var script = NFTablesRenderer.removalScript()
+            if keepSafetyNet, let policy { script = NFTablesRenderer.script(policy, options: options, queueing: false) }
+            try await nft(script, what: "remove")
+            return notes
         }
         for family in IPFamily.allCases {
-            try await refuseForeignChains(family)
-            try await remove(family: family)
+            try await remove(family: family, keepSafetyNet: keepSafetyNet)
         }
+        return notes
     }
 
     /// What differs between the firewall and the policy; empty when they match.
@@ -85,16 +104,21 @@ public struct Firewall: Sendable {
             let tool = backend.tools(family).command
             let expected = IPTablesRenderer.chainRules(policy, family: family, options: options)
             let chains: [(String, [[String]])] = [(options.chain, expected)]
+                + (options.countsBypass ? [(options.bypassChain, IPTablesRenderer.bypassRules(policy, family: family).rules)] : [])
                 + (options.safetyNet ? [(options.safetyNetChain, IPTablesRenderer.safetyNetRules(policy, family: family).rules)] : [])
             for (chain, rules) in chains {
                 let listing = try await listChain(family, chain)
                 if rules.isEmpty {
-                    if listing != nil { differences.append("\(tool): chain \(chain) exists but the policy has no \(family) rules") }
+                    if listing != nil && chain != options.bypassChain { differences.append("\(tool): chain \(chain) exists but the policy has no \(family) rules") }
                     continue
                 }
                 guard let listing else {
                     differences.append("\(tool): chain \(chain) is missing")
                     continue
+                }
+                let digests = Set(listing.compactMap(RulesObservation.digest(inRule:)))
+                if !digests.isEmpty && digests != [policy.digest] {
+                    differences.append("\(tool): \(chain) holds rules of another policy (policy:\(digests.sorted().joined(separator: ","))); this one is policy:\(policy.digest)")
                 }
                 for rule in rules where try await run(family, ["-C", chain] + rule).status != 0 {
                     differences.append("\(tool): missing in \(chain): -A \(chain) \(IPTablesRenderer.quote(rule))")
@@ -134,13 +158,14 @@ public struct Firewall: Sendable {
 
     // MARK: iptables
 
-    func remove(family: IPFamily) async throws(FirewallError) {
+    func remove(family: IPFamily, keepSafetyNet: Bool = false) async throws(FirewallError) {
         var presentJumps: [(chain: String, rule: [String])] = []
-        for jump in IPTablesRenderer.jumps(SteeringOptions(queues: options.queues, hooks: Hook.allCases, safetyNet: true)) {
+        for jump in IPTablesRenderer.allJumps(options) where !(keepSafetyNet && jump.rule.last == options.safetyNetChain) {
             if let found = try await present(family, jump) { presentJumps.append(found) }
         }
         var chains: [String] = []
-        for chain in [options.chain, options.safetyNetChain] where try await listChain(family, chain) != nil {
+        for chain in [options.chain, options.bypassChain] + (keepSafetyNet ? [] : [options.safetyNetChain])
+        where try await listChain(family, chain) != nil {
             chains.append(chain)
         }
         guard let script = IPTablesRenderer.removalScript(presentJumps: presentJumps, presentChains: chains) else { return }
@@ -184,13 +209,14 @@ public struct Firewall: Sendable {
         let wanted = IPTablesRenderer.jumps(options).map { "\($0.chain) \($0.rule)" }
         var lines: [String] = []
         var removed: [(chain: String, rule: [String])] = []
-        for jump in IPTablesRenderer.jumps(SteeringOptions(queues: options.queues, hooks: Hook.allCases, safetyNet: true)) {
+        for jump in IPTablesRenderer.allJumps(options) {
             guard let found = try await present(family, jump), !wanted.contains("\(jump.chain) \(jump.rule)") else { continue }
             lines.append("-D \(found.chain) " + IPTablesRenderer.quote(found.rule))
             removed.append(found)
         }
-        if !options.safetyNet, try await listChain(family, options.safetyNetChain) != nil {
-            lines += ["-F \(options.safetyNetChain)", "-X \(options.safetyNetChain)"]
+        for (chain, wanted) in [(options.safetyNetChain, options.safetyNet), (options.bypassChain, options.countsBypass)]
+        where !wanted {
+            if try await listChain(family, chain) != nil { lines += ["-F \(chain)", "-X \(chain)"] }
         }
         return (lines, removed)
     }
@@ -198,7 +224,7 @@ public struct Firewall: Sendable {
     /// Our chain names must be ours: a chain by that name holding rules without our comment
     /// belongs to someone else, and we change nothing.
     func refuseForeignChains(_ family: IPFamily) async throws(FirewallError) {
-        for chain in [options.chain, options.safetyNetChain] {
+        for chain in [options.chain, options.bypassChain, options.safetyNetChain] {
             guard let rules = try await listChain(family, chain) else { continue }
             if let foreign = rules.first(where: { !$0.contains("--comment \"\(SteeringOptions.comment)") && !$0.contains("--comment \(SteeringOptions.comment)") }) {
                 throw FirewallError("\(backend.tools(family).command): chain \(chain) in the mangle table already exists and is not mssclamp's (\(foreign)); nothing was changed")

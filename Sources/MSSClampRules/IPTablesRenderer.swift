@@ -34,9 +34,15 @@ public enum IPTablesRenderer {
         return ["-m", "tcpmss", "--mss", range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound):\(range.upperBound)"]
     }
 
-    static func comment(_ rule: Rule, index: Int, suffix: String = "") -> [String] {
-        let label = ["\(SteeringOptions.comment)\(suffix) rule \(index + 1)", rule.name].compactMap { $0 }.joined(separator: " ")
-        return ["-m", "comment", "--comment", label]
+    /// `mssclamp[ suffix] rule N[ policy:DIGEST][ name]`: whose rule, which policy rule, and
+    /// (for installed rules) which policy, values included.
+    static func comment(_ rule: Rule, index: Int, suffix: String = "", digest: String? = nil) -> [String] {
+        ["-m", "comment", "--comment", label(rule, index: index, suffix: suffix, digest: digest)]
+    }
+
+    static func label(_ rule: Rule, index: Int, suffix: String = "", digest: String? = nil) -> String {
+        ["\(SteeringOptions.comment)\(suffix) rule \(index + 1)", digest.map { "policy:\($0)" }, rule.name]
+            .compactMap { $0 }.joined(separator: " ")
     }
 
     /// The jump from a builtin chain into ours (arguments after `-A CHAIN`).
@@ -50,9 +56,10 @@ public enum IPTablesRenderer {
     /// `-m tcpmss` range that leaves out SYNs already at or below the target.
     public static func chainRules(_ policy: Policy, family: IPFamily, options: SteeringOptions) -> [[String]] {
         var lines: [[String]] = []
+        let digest = policy.digest
         for (index, rule) in policy.rules.enumerated() {
             guard let words = matches(rule, family: family) else { continue }
-            var line = words + mssWords(candidateRange(rule, family: family)) + comment(rule, index: index) + ["-j", "NFQUEUE"]
+            var line = words + mssWords(candidateRange(rule, family: family)) + comment(rule, index: index, digest: digest) + ["-j", "NFQUEUE"]
             if options.queues.count == 1 {
                 line += ["--queue-num", "\(options.queues.lowerBound)"]
             } else {
@@ -78,15 +85,47 @@ public enum IPTablesRenderer {
     /// it no longer matches. Rules matching an input interface cannot be expressed there
     /// and are left out (`skipped` lists them).
     public static func safetyNetRules(_ policy: Policy, family: IPFamily) -> (rules: [[String]], skipped: [Int]) {
+        postrouting(policy, family: family) { rule, index, words, digest in
+            words + mssWords(candidateRange(rule, family: family)) + comment(rule, index: index, suffix: " safety-net", digest: digest)
+                + target(rule, family: family)
+        }
+    }
+
+    /// Counting rules for mangle POSTROUTING, one per policy rule with a fixed target: a SYN
+    /// that reaches POSTROUTING still inside the candidate range was never clamped by the
+    /// worker. It was let through by `--queue-bypass` (no worker bound) or by fail-open (the
+    /// queue full or our socket overrun); both resume at the next table, skipping the rest
+    /// of the queueing chain, so the count has to be taken here. They have no target:
+    /// their packet counters are the figure. Path-MTU and insertion rules queue every SYN
+    /// and leave no range to tell clamped from unclamped; they are skipped.
+    public static func bypassRules(_ policy: Policy, family: IPFamily) -> (rules: [[String]], skipped: [Int]) {
+        postrouting(policy, family: family) { rule, index, words, digest in
+            guard let range = countableRange(rule, family: family) else { return nil }
+            return words + mssWords(range) + comment(rule, index: index, suffix: " bypass", digest: digest)
+        }
+    }
+
+    /// The candidate range when it tells clamped from unclamped SYNs (a fixed target below
+    /// it), else nil.
+    static func countableRange(_ rule: Rule, family: IPFamily) -> ClosedRange<UInt16>? {
+        guard !rule.insertMissing, rule.action != .clampToPathMTU, let range = candidateRange(rule, family: family) else { return nil }
+        return range
+    }
+
+    /// One line per policy rule that can be written in POSTROUTING (no input interface).
+    private static func postrouting(
+        _ policy: Policy, family: IPFamily, _ line: (Rule, Int, [String], String) -> [String]?
+    ) -> (rules: [[String]], skipped: [Int]) {
         var lines: [[String]] = []
         var skipped: [Int] = []
+        let digest = policy.digest
         for (index, rule) in policy.rules.enumerated() {
             guard matches(rule, family: family, hook: .forward) != nil else { continue }
-            guard let words = matches(rule, family: family, hook: .postrouting) else {
+            guard let words = matches(rule, family: family, hook: .postrouting), let rendered = line(rule, index, words, digest) else {
                 skipped.append(index)
                 continue
             }
-            lines.append(words + mssWords(candidateRange(rule, family: family)) + comment(rule, index: index, suffix: " safety-net") + target(rule, family: family))
+            lines.append(rendered)
         }
         return (lines, skipped)
     }
@@ -112,12 +151,7 @@ public enum IPTablesRenderer {
     /// needs the SYNs without MSS; a path-MTU target is only known per packet).
     static func candidateRange(_ rule: Rule, family: IPFamily) -> ClosedRange<UInt16>? {
         if rule.insertMissing { return nil }
-        var target: Int?
-        switch rule.action {
-        case .setMSS(let v4, let v6): target = Int(family == .ipv4 ? v4 : v6)
-        case .clampToMTU(let mtu): target = mtu - family.headerOverhead
-        case .clampToPathMTU: target = nil
-        }
+        let target = rule.action.fixedTarget(family)
         let range = rule.mssRange ?? 0...UInt16.max
         guard let target else { return rule.mssRange }
         let low = max(Int(range.lowerBound), target + 1)
@@ -133,8 +167,12 @@ public enum IPTablesRenderer {
         reconcile: [String] = []
     ) -> String {
         var lines = ["*mangle", ":\(options.chain) - [0:0]"]
+        if options.countsBypass { lines.append(":\(options.bypassChain) - [0:0]") }
         if options.safetyNet { lines.append(":\(options.safetyNetChain) - [0:0]") }
         lines += chainRules(policy, family: family, options: options).map { "-A \(options.chain) " + quote($0) }
+        if options.countsBypass {
+            lines += bypassRules(policy, family: family).rules.map { "-A \(options.bypassChain) " + quote($0) }
+        }
         if options.safetyNet {
             lines += safetyNetRules(policy, family: family).rules.map { "-A \(options.safetyNetChain) " + quote($0) }
         }
@@ -144,13 +182,25 @@ public enum IPTablesRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Every jump the options call for: (builtin chain, rule).
+    /// Every jump the options call for: (builtin chain, rule). The bypass counters come
+    /// before the safety net in POSTROUTING: once the net has clamped a SYN it is out of range.
     public static func jumps(_ options: SteeringOptions) -> [(chain: String, rule: [String])] {
         var result = options.hooks.map { ($0.chain, jump(to: options.chain)) }
+        if options.countsBypass {
+            result.append(("POSTROUTING", jump(to: options.bypassChain, label: "\(SteeringOptions.comment) bypass")))
+        }
         if options.safetyNet {
             result.append(("POSTROUTING", jump(to: options.safetyNetChain, label: "\(SteeringOptions.comment) safety-net")))
         }
         return result
+    }
+
+    /// Every jump any options could have installed: what removal and reconciling look for.
+    public static func allJumps(_ options: SteeringOptions) -> [(chain: String, rule: [String])] {
+        var everything = options
+        everything.hooks = Hook.allCases
+        everything.safetyNet = true
+        return jumps(everything) + [("POSTROUTING", jump(to: options.bypassChain, label: "\(SteeringOptions.comment) bypass"))]
     }
 
     /// The script that takes our rules out again; parts already gone are left out, so it

@@ -82,26 +82,39 @@ public enum NFTablesRenderer {
         }
     }
 
-    static func comment(_ index: Int, _ rule: Rule, suffix: String = "") -> String {
-        " comment \"" + (["\(SteeringOptions.comment)\(suffix) rule \(index + 1)", rule.name].compactMap { $0 }.joined(separator: " ")) + "\""
+    static func comment(_ index: Int, _ rule: Rule, suffix: String = "", digest: String? = nil) -> String {
+        " comment \"" + IPTablesRenderer.label(rule, index: index, suffix: suffix, digest: digest) + "\""
     }
 
     /// `nft -f` input that replaces our table atomically: declaring the table first makes
     /// the delete succeed whether or not it existed, and all of it is one transaction.
-    public static func script(_ policy: Policy, options: SteeringOptions) -> String {
+    /// Without `queueing`, only the safety net (what a stopping worker leaves behind).
+    public static func script(_ policy: Policy, options: SteeringOptions, queueing: Bool = true) -> String {
+        let digest = policy.digest
         var lines = ["table inet \(SteeringOptions.nftTable)", "delete table inet \(SteeringOptions.nftTable)",
                      "table inet \(SteeringOptions.nftTable) {", "\tcomment \"managed by mssclamp\""]
-        for hook in options.hooks {
+        for hook in queueing ? options.hooks : [] {
             lines += ["\tchain \(hook.rawValue) {", "\t\ttype filter hook \(hook.rawValue) priority mangle; policy accept;"]
             lines += perFamily(policy, hook: hook) { index, rule, family, matched in
-                "\t\t" + matched + range(IPTablesRenderer.candidateRange(rule, family: family)) + " " + queue(options) + comment(index, rule)
+                "\t\t" + matched + range(IPTablesRenderer.candidateRange(rule, family: family)) + " " + queue(options) + comment(index, rule, digest: digest)
+            }
+            lines.append("\t}")
+        }
+        if queueing && options.countsBypass {
+            // Before the safety net (a lower priority runs first): once clamped, out of range.
+            lines += ["\tchain bypass {", "\t\ttype filter hook postrouting priority mangle - 1; policy accept;"]
+            lines += perFamily(policy, hook: .postrouting) { index, rule, family, matched in
+                IPTablesRenderer.countableRange(rule, family: family).map {
+                    "\t\t" + matched + range($0) + " counter" + comment(index, rule, suffix: " bypass", digest: digest)
+                }
             }
             lines.append("\t}")
         }
         if options.safetyNet {
             lines += ["\tchain safety_net {", "\t\ttype filter hook postrouting priority mangle; policy accept;"]
             lines += perFamily(policy, hook: .postrouting) { index, rule, family, matched in
-                "\t\t" + matched + range(IPTablesRenderer.candidateRange(rule, family: family) ?? 1...65535) + " " + target(rule, family: family) + comment(index, rule, suffix: " safety-net")
+                "\t\t" + matched + range(IPTablesRenderer.candidateRange(rule, family: family) ?? 1...65535) + " counter "
+                    + target(rule, family: family) + comment(index, rule, suffix: " safety-net", digest: digest)
             }
             lines.append("\t}")
         }

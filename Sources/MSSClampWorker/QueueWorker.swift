@@ -36,6 +36,8 @@ final class QueueWorker: @unchecked Sendable {
 
     /// Runs until asked to stop and the queue has gone quiet (nothing left unanswered).
     func run() {
+        state.running.add(1, ordering: .relaxed)
+        defer { state.running.subtract(1, ordering: .relaxed) }
         var failures = 0
         while true {
             let policy = state.policy

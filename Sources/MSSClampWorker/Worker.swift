@@ -20,6 +20,9 @@ public final class Worker: @unchecked Sendable {
         self.sockets = sockets
     }
 
+    /// The queues this worker holds.
+    public var queues: [UInt16] { sockets.map(\.configuration.number) }
+
     public func start() {
         for socket in sockets {
             let worker = QueueWorker(socket: socket, state: state)

@@ -22,6 +22,22 @@ public struct TransportCounters: Sendable, Equatable {
     }
 }
 
+/// SYNs that left without the worker: read from the firewall's counters (mssclamp's bypass
+/// counting rules and safety net), not from the queue, because the kernel lets them pass
+/// without a word to us.
+public struct BypassCounts: Sendable, Equatable, Codable {
+    /// Passed unclamped while this worker was bound: the queue full or our socket overrun,
+    /// and the kernel failed open.
+    public var failOpen: UInt64 = 0
+    /// Passed unclamped by `--queue-bypass` while no worker was bound (counted before this
+    /// worker started, from the rules a previous run left).
+    public var whileUnbound: UInt64 = 0
+    /// Of those, clamped after all by the kernel's safety net.
+    public var safetyNetClamped: UInt64 = 0
+
+    public init() {}
+}
+
 /// What every queue thread shares: the policy (swapped whole on reload), the published
 /// counters, and the stop flag. Threads take the policy once per batch and publish counts
 /// once per batch, so the locks are touched twice per batch, never per packet.
@@ -29,6 +45,10 @@ public final class WorkerState: Sendable {
     let policyBox: Mutex<Policy>
     let totals: Mutex<(outcomes: OutcomeCounters, transport: TransportCounters)>
     let stopping = Atomic<Bool>(false)
+    /// Queue threads running now; fewer than the queues means a queue is bound but unread.
+    let running = Atomic<Int>(0)
+    /// Filled in by whoever watches the firewall; never touched by the queue threads.
+    public let bypass = Mutex(BypassCounts())
     /// Clamped/inserted packets sampled for debug logging (at most `sampleRate` a second per
     /// queue), drained by whoever logs them; empty and untouched unless `sampling`.
     let samples = Mutex<[(FlowInfo, Decision)]>([])
@@ -73,6 +93,8 @@ public final class WorkerState: Sendable {
     func addSample(_ flow: FlowInfo, _ decision: Decision) {
         samples.withLock { if $0.count < 100 { $0.append((flow, decision)) } }
     }
+
+    public var runningThreads: Int { running.load(ordering: .relaxed) }
 
     public func requestStop() { stopping.store(true, ordering: .releasing) }
     var isStopping: Bool { stopping.load(ordering: .acquiring) }

@@ -1,0 +1,166 @@
+import MSSClampCore
+
+/// What of mssclamp's stands in the firewall now, read in one pass (`iptables-save -c` per
+/// family, or `nft list table`): which hooks jump to the queueing chain, which policy the
+/// rules carry (the digest in their comments), and the packet counters of the bypass
+/// counters and the safety net. Cheap enough to take every few seconds; `status`, the
+/// worker's watch and the install notes all read it.
+public struct RulesObservation: Sendable, Equatable, Codable {
+    public struct Family: Sendable, Equatable, Codable {
+        /// Builtin chains (FORWARD, OUTPUT, POSTROUTING) that jump to the queueing chain.
+        public var hooks: [String] = []
+        /// Rules in the queueing chain.
+        public var queueRules = 0
+        /// Policy digests found in the comments of our rules.
+        public var digests: [String] = []
+        /// Whether the bypass counters are in place (chain and jump).
+        public var bypassCounting = false
+        /// Bypass counting rules, and the SYNs they counted.
+        public var bypassRules = 0
+        public var bypassPackets: UInt64 = 0
+        /// Safety-net rules, and the SYNs they clamped.
+        public var safetyNetRules = 0
+        public var safetyNetPackets: UInt64 = 0
+
+        public init() {}
+
+        /// Anything of ours at all.
+        public var isEmpty: Bool { hooks.isEmpty && queueRules == 0 && bypassRules == 0 && safetyNetRules == 0 }
+    }
+
+    public var backend: String
+    public var ipv4 = Family()
+    public var ipv6 = Family()
+
+    public init(backend: String) {
+        self.backend = backend
+    }
+
+    public subscript(family: IPFamily) -> Family {
+        get { family == .ipv4 ? ipv4 : ipv6 }
+        set { if family == .ipv4 { ipv4 = newValue } else { ipv6 = newValue } }
+    }
+
+    public var isEmpty: Bool { ipv4.isEmpty && ipv6.isEmpty }
+    public var digests: Set<String> { Set(ipv4.digests + ipv6.digests) }
+    public var hasSafetyNet: Bool { ipv4.safetyNetRules + ipv6.safetyNetRules > 0 }
+    public var bypassPackets: UInt64 { ipv4.bypassPackets + ipv6.bypassPackets }
+    public var safetyNetPackets: UInt64 { ipv4.safetyNetPackets + ipv6.safetyNetPackets }
+
+    /// The `policy:XXXXXXXX` digest in a rule line's comment, if any.
+    public static func digest(inRule line: String) -> String? {
+        guard let range = line.range(of: "policy:") else { return nil }
+        let digest = line[range.upperBound...].prefix { $0.isHexDigit }
+        return digest.count == 8 ? String(digest) : nil
+    }
+
+    /// Reads `iptables-save -c -t mangle` output for one family.
+    public static func parse(iptablesSave text: String, options: SteeringOptions) -> Family {
+        var seen = Family()
+        var digests: Set<String> = []
+        for line in text.split(separator: "\n") {
+            // `[packets:bytes] -A CHAIN ...`
+            var packets: UInt64 = 0
+            var rest = Substring(line)
+            if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+                packets = UInt64(rest[rest.index(after: rest.startIndex)..<close].split(separator: ":").first ?? "") ?? 0
+                rest = rest[rest.index(after: close)...].drop { $0 == " " }
+            }
+            let words = rest.split(separator: " ")
+            guard words.count >= 2, words[0] == "-A", rest.contains("--comment \"\(SteeringOptions.comment)") || rest.contains("--comment \(SteeringOptions.comment)") else { continue }
+            let chain = String(words[1])
+            let target = words.firstIndex(of: "-j").flatMap { $0 + 1 < words.count ? String(words[$0 + 1]) : nil }
+            if let digest = RulesObservation.digest(inRule: String(rest)) { digests.insert(digest) }
+            switch chain {
+            case options.chain: seen.queueRules += 1
+            case options.bypassChain: seen.bypassRules += 1; seen.bypassPackets += packets
+            case options.safetyNetChain: seen.safetyNetRules += 1; seen.safetyNetPackets += packets
+            default:
+                if target == options.chain { seen.hooks.append(chain) }
+                if target == options.bypassChain { seen.bypassCounting = true }
+            }
+        }
+        seen.digests = digests.sorted()
+        return seen
+    }
+
+    /// Reads `nft list table inet mssclamp` output: both families share the table, so the
+    /// counts go to IPv4 unless a rule names `nfproto ipv6`.
+    public mutating func read(nftTable text: String) {
+        var digests: Set<String> = []
+        var chain = ""
+        for raw in text.split(separator: "\n") {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            if line.hasPrefix("chain ") { chain = String(line.dropFirst(6).prefix { $0 != " " }); continue }
+            guard line.contains("comment \"\(SteeringOptions.comment)") else { continue }
+            let family: IPFamily = line.contains("nfproto ipv6") ? .ipv6 : .ipv4
+            var packets: UInt64 = 0
+            if let range = line.range(of: "counter packets ") {
+                packets = UInt64(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
+            }
+            if let digest = RulesObservation.digest(inRule: String(line)) { digests.insert(digest) }
+            var seen = self[family]
+            switch chain {
+            case "bypass": seen.bypassRules += 1; seen.bypassPackets += packets; seen.bypassCounting = true
+            case "safety_net": seen.safetyNetRules += 1; seen.safetyNetPackets += packets
+            default:
+                seen.queueRules += 1
+                if !seen.hooks.contains(chain.uppercased()) { seen.hooks.append(chain.uppercased()) }
+            }
+            self[family] = seen
+        }
+        ipv4.digests = digests.sorted()
+        ipv6.digests = digests.sorted()
+    }
+}
+
+extension Firewall {
+    /// The firewall as it stands, as far as mssclamp's rules go.
+    public func observe() async throws(FirewallError) -> RulesObservation {
+        var observation = RulesObservation(backend: backend.rawValue)
+        if backend == .nftables {
+            let listing = try await Firewall.execute("nft", ["list", "table", "inet", SteeringOptions.nftTable], input: nil)
+            if listing.status == 0 { observation.read(nftTable: listing.output) }
+            return observation
+        }
+        for family in IPFamily.allCases {
+            let tool = backend.tools(family).save
+            let result = try await Firewall.execute(tool, ["-c", "-t", "mangle"], input: nil)
+            if result.status != 0 && (result.error.contains("ermission denied") || result.error.contains("not permitted")) {
+                throw FirewallError("\(tool): permission denied: reading the firewall needs CAP_NET_ADMIN")
+            }
+            observation[family] = RulesObservation.parse(iptablesSave: result.output, options: options)
+        }
+        return observation
+    }
+
+    /// What installing `policy` over `before` replaces or removes that is not this policy's.
+    func changeNotes(before: RulesObservation, installing policy: Policy) -> [String] {
+        var notes: [String] = []
+        let others = before.digests.subtracting([policy.digest])
+        if !others.isEmpty {
+            notes.append("replacing rules installed for another policy (policy:\(others.sorted().joined(separator: ","))) with this one (policy:\(policy.digest))")
+        }
+        if before.hasSafetyNet && !options.safetyNet {
+            notes.append("removing the safety net (\(before.ipv4.safetyNetRules + before.ipv6.safetyNetRules) kernel TCPMSS rule(s) in \(options.safetyNetChain), \(before.safetyNetPackets) SYN(s) clamped so far): this policy is installed without --safety-net, so SYNs that bypass the worker will leave unclamped; add --safety-net to keep it")
+        }
+        let unwanted = Set(before.ipv4.hooks + before.ipv6.hooks).subtracting(options.hooks.map(\.chain))
+        if !unwanted.isEmpty {
+            notes.append("removing the jump(s) from \(unwanted.sorted().joined(separator: ", ")): --hooks is now \(options.hooks.map(\.rawValue).joined(separator: ","))")
+        }
+        return notes
+    }
+
+    /// What removing over `before` takes out that the current policy did not install.
+    func removalNotes(before: RulesObservation, keepSafetyNet: Bool, policy: Policy?) -> [String] {
+        var notes: [String] = []
+        if let policy {
+            let others = before.digests.subtracting([policy.digest])
+            if !others.isEmpty { notes.append("removing rules installed for another policy (policy:\(others.sorted().joined(separator: ",")))") }
+        }
+        if before.hasSafetyNet && !keepSafetyNet {
+            notes.append("removing the safety net (\(options.safetyNetChain)): from now on nothing clamps SYNs in the kernel")
+        }
+        return notes
+    }
+}

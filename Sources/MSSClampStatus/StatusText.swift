@@ -1,0 +1,95 @@
+import Foundation
+import MSSClampNFQueue
+import MSSClampRules
+
+/// `mssclamp status` as a person reads it (one screen, the verdict first, every reason on
+/// a line of its own) and as JSON for machines.
+public enum StatusText {
+    public static func lines(_ health: Health) -> [String] {
+        var lines = ["mssclamp: \(health.isHealthy ? "OK" : "DEGRADED")"]
+        let now = health.inputs.now
+        if let worker = health.worker {
+            let alive = health.inputs.isAlive(worker.pid)
+            lines.append(row("worker", "pid \(worker.pid) \(worker.state == "running" && alive ? "running" : alive ? worker.state : "gone"), started \(Health.ago(now - worker.started)), state written \(Health.ago(now - worker.updated))"))
+            for queue in worker.queues {
+                var text = "queue \(queue): "
+                if let kernel = health.inputs.kernelQueues {
+                    if let stats = kernel.first(where: { $0.queue == queue }) {
+                        text += "bound (port \(stats.portID)), \(stats.waiting) waiting, kernel dropped \(stats.queueDropped) (queue full) + \(stats.userDropped) (socket)"
+                    } else {
+                        text += "NOT bound in the kernel"
+                    }
+                } else {
+                    text += "kernel view needs root (/proc/net/netfilter/nfnetlink_queue)"
+                }
+                lines.append(row(queue == worker.queues.first ? "queues" : "", text))
+            }
+            lines.append(row("policy", "policy:\(worker.policyDigest), \(worker.policy.count) rule(s)"))
+            for (index, rule) in worker.policy.enumerated() { lines.append(row("", "rule \(index + 1): \(rule)")) }
+            let total = worker.counters
+            let recent = worker.recent
+            lines.append(row("SYNs", "since start: \(counts(total))"))
+            lines.append(row("", "last \(worker.recentSeconds / 60) min: \(counts(recent))"))
+            lines.append(row("", "last SYN: \(worker.lastSYN.map { Health.ago(now - $0) } ?? "none yet")"))
+            lines.append(row("interfaces", worker.interfaces.isEmpty ? "any (the policy names none)" : worker.interfaces.joined(separator: ", ")))
+        }
+        lines += rulesLines(health)
+        if !health.isHealthy {
+            lines.append("")
+            lines.append("degraded:")
+            lines += health.reasons.map { "  - \($0)" }
+        }
+        return lines
+    }
+
+    static func counts(_ c: WorkerStatus.Counters) -> String {
+        var text = "\(c.packets) queued, \(c.clamped) clamped"
+        if c.inserted > 0 { text += ", \(c.inserted) MSS inserted" }
+        text += ", \(c.unchanged) unchanged"
+        if c.dropped > 0 { text += ", \(c.dropped) dropped (malformed)" }
+        text += "; unclamped past the worker: \(c.unclampedFailOpen) fail-open, \(c.unclampedWhileUnbound) while no worker was bound"
+        if c.safetyNetClamped > 0 { text += " (safety net clamped \(c.safetyNetClamped))" }
+        if c.overruns > 0 { text += "; \(c.overruns) overruns" }
+        return text
+    }
+
+    static func rulesLines(_ health: Health) -> [String] {
+        guard let worker = health.worker else {
+            guard let rules = health.rules else { return [row("rules", "not read (\(health.inputs.rulesError ?? "unknown"))")] }
+            return [row("rules", rules.isEmpty ? "none of mssclamp's (\(rules.backend))" : "\(rules.backend): mssclamp rules present, policy:\(rules.digests.sorted().joined(separator: ","))")]
+        }
+        guard worker.managesRules else { return [row("rules", "not managed by mssclamp (--no-install-rules): your own rules feed the queue")] }
+        guard let rules = health.rules else { return [row("rules", "not read (\(health.inputs.rulesError ?? worker.rulesError ?? "unknown"))")] }
+        var lines: [String] = []
+        for (name, family) in [("ipv4", rules.ipv4), ("ipv6", rules.ipv6)] where (worker.expectedRules[name] ?? 0) > 0 || !family.isEmpty {
+            let jumps = family.hooks.isEmpty ? "no jump" : family.hooks.map { "\($0) -> queue" }.joined(separator: ", ")
+            var text = "\(name): \(jumps), \(family.queueRules)/\(worker.expectedRules[name] ?? 0) queueing rule(s)"
+            text += family.bypassCounting ? ", bypass counted (\(family.bypassPackets))" : ", bypass not counted"
+            text += family.safetyNetRules > 0 ? ", safety net \(family.safetyNetRules) rule(s) (\(family.safetyNetPackets) clamped)" : ", no safety net"
+            lines.append(row(lines.isEmpty ? "rules" : "", text))
+        }
+        let digests = rules.digests.sorted().map { "policy:\($0)" }.joined(separator: ",")
+        lines.append(row(lines.isEmpty ? "rules" : "", "\(rules.backend), \(digests.isEmpty ? "no policy" : digests)\(rules.digests == [worker.policyDigest] ? " = the running policy" : ""); \(health.rulesSource)"))
+        return lines
+    }
+
+    static func row(_ label: String, _ text: String) -> String {
+        label.padding(toLength: 11, withPad: " ", startingAt: 0) + text
+    }
+
+    /// One JSON object with the verdict, the reasons and everything read.
+    public static func json(_ health: Health) -> String {
+        struct Document: Encodable {
+            var healthy: Bool
+            var reasons: [String]
+            var worker: WorkerStatus?
+            var kernelQueues: [KernelQueueStats]?
+            var rules: RulesObservation?
+            var rulesSource: String
+            var now: Double
+        }
+        return StatusStore.json(Document(
+            healthy: health.isHealthy, reasons: health.reasons, worker: health.worker,
+            kernelQueues: health.inputs.kernelQueues, rules: health.rules, rulesSource: health.rulesSource, now: health.inputs.now))
+    }
+}

@@ -1,0 +1,116 @@
+import MSSClampCore
+import MSSClampNFQueue
+import MSSClampRules
+import MSSClampStatus
+import Testing
+
+/// The verdicts of `mssclamp status`, one situation each: every way mssclamp can look
+/// ready while clamping nothing must turn into a reason.
+@Suite struct HealthTests {
+    static let now = 1_000_000.0
+
+    static func worker(_ edit: (inout WorkerStatus) -> Void = { _ in }) -> WorkerStatus {
+        var counters = WorkerStatus.Counters()
+        counters.packets = 10
+        counters.clamped = 10
+        var status = WorkerStatus(
+            pid: 4242, netns: "net:[1]", started: now - 600, updated: now - 0.5, state: "running", queues: [0], threads: 1,
+            backend: "iptables-nft", managesRules: true, hooks: ["FORWARD"], safetyNet: false, countsBypass: true,
+            policyDigest: "0badcafe", policy: ["-o eth0 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -> set-mss 1360"],
+            expectedRules: ["ipv4": 1, "ipv6": 1], interfaces: ["eth0"], warnings: [], counters: counters, recent: counters,
+            recentSeconds: 300, lastSYN: now - 3, rules: nil, rulesChecked: nil, rulesError: nil)
+        edit(&status)
+        return status
+    }
+
+    static func rules(_ edit: (inout RulesObservation) -> Void = { _ in }) -> RulesObservation {
+        var rules = RulesObservation(backend: "iptables-nft")
+        for family in [IPFamily.ipv4, .ipv6] {
+            rules[family].hooks = ["FORWARD"]
+            rules[family].queueRules = 1
+            rules[family].digests = ["0badcafe"]
+            rules[family].bypassCounting = true
+            rules[family].bypassRules = 1
+        }
+        edit(&rules)
+        return rules
+    }
+
+    static func health(workers: [WorkerStatus] = [worker()], kernel: [KernelQueueStats]? = [bound()],
+                       rules: RulesObservation? = rules(), alive: Bool = true) -> Health {
+        Health(Health.Inputs(workers: workers, kernelQueues: kernel, rules: rules, rulesError: rules == nil ? "permission denied" : nil,
+                             now: now, isAlive: { _ in alive }, stateDirectory: "/run/mssclamp"))
+    }
+
+    static func bound(_ queue: UInt16 = 0) -> KernelQueueStats {
+        var stats = KernelQueueStats(queue: queue, waiting: 0, queueDropped: 0, userDropped: 0)
+        stats.portID = 4242
+        return stats
+    }
+
+    @Test func healthyWhenWorkerRulesAndKernelAgree() {
+        let health = Self.health()
+        #expect(health.isHealthy, "\(health.reasons)")
+        let text = StatusText.lines(health).joined(separator: "\n")
+        #expect(text.hasPrefix("mssclamp: OK"))
+        #expect(text.contains("queue 0: bound (port 4242)"))
+        #expect(text.contains("= the running policy"))
+    }
+
+    @Test func noWorkerAtAll() {
+        let health = Self.health(workers: [], rules: Self.rules())
+        #expect(!health.isHealthy)
+        #expect(health.reasons.count == 2)
+        #expect(health.reasons[0].contains("no mssclamp worker"))
+        #expect(health.reasons[1].contains("SYNs pass unclamped (--queue-bypass)"))
+        #expect(StatusText.lines(health).first == "mssclamp: DEGRADED")
+    }
+
+    @Test func workerGoneHungOrStopped() {
+        #expect(Self.health(alive: false).reasons.first?.contains("is gone without stopping") == true)
+        #expect(Self.health(workers: [Self.worker { $0.updated = Self.now - 60 }]).reasons.first?.contains("hung") == true)
+        #expect(Self.health(workers: [Self.worker { $0.state = "stopped" }]).reasons.first?.contains("has stopped") == true)
+        #expect(Self.health(workers: [Self.worker { $0.threads = 0 }]).reasons.first?.contains("queue thread") == true)
+    }
+
+    @Test func queueNotBoundInTheKernel() {
+        let health = Self.health(kernel: [])
+        #expect(health.reasons == ["queue 0 is not bound in the kernel: SYNs sent to it pass unclamped (--queue-bypass)"])
+        // Without root the kernel's view is unknown, not a problem.
+        #expect(Self.health(kernel: nil).isHealthy)
+    }
+
+    @Test func rulesMissingOrForeign() {
+        let noJump = Self.health(rules: Self.rules { $0.ipv6.hooks = [] })
+        #expect(noJump.reasons == ["rules (ipv6): the jump from FORWARD to the queueing chain is missing, so no SYN reaches the worker"])
+        let flushed = Self.health(rules: Self.rules { $0.ipv4.queueRules = 0 })
+        #expect(flushed.reasons == ["rules (ipv4): 0 queueing rule(s) installed, the policy needs 1"])
+        let other = Self.health(rules: Self.rules { $0.ipv4.digests = ["12345678"] })
+        #expect(other.reasons.first?.contains("installed for another policy (policy:12345678)") == true)
+        let net = Self.health(workers: [Self.worker { $0.safetyNet = true }])
+        #expect(net.reasons.contains("rules (ipv4): the safety net is missing"))
+        // Status cannot read the rules itself: the worker's reading is used, and said so.
+        let borrowed = Self.health(workers: [Self.worker { $0.rules = Self.rules() }], rules: nil)
+        #expect(borrowed.isHealthy && borrowed.rulesSource == "as the worker saw them")
+        #expect(Self.health(rules: nil).reasons.first?.contains("could not be read (permission denied)") == true)
+        // --no-install-rules: the operator's rules are not ours to judge.
+        #expect(Self.health(workers: [Self.worker { $0.managesRules = false }], rules: RulesObservation(backend: "iptables-nft")).isHealthy)
+    }
+
+    @Test func policyWarningsAndRecentBypassAreReasons() {
+        let warned = Self.health(workers: [Self.worker { $0.warnings = ["rule 1: interface wan (-o) does not exist now"] }])
+        #expect(warned.reasons == ["rule 1: interface wan (-o) does not exist now"])
+        let failOpen = Self.health(workers: [Self.worker { $0.recent.unclampedFailOpen = 7 }])
+        #expect(failOpen.reasons.first?.hasPrefix("7 SYN(s) passed unclamped in the last 5 min") == true)
+        // Old fail-open events (outside the window) are history, shown but not a reason.
+        let old = Self.health(workers: [Self.worker { $0.counters.unclampedFailOpen = 7 }])
+        #expect(old.isHealthy)
+        #expect(StatusText.lines(old).contains { $0.contains("7 fail-open") })
+    }
+
+    @Test func jsonCarriesTheVerdict() {
+        let json = StatusText.json(Self.health(alive: false))
+        #expect(json.contains("\"healthy\":false"))
+        #expect(json.contains("\"policy_digest\":\"0badcafe\""))
+    }
+}
