@@ -76,6 +76,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MSSClampNFQueueTests", dependencies: ["MSSClampNFQueue"]),
+        .testTarget(name: "mssclampTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampRulesTests", dependencies: ["MSSClampRules", "MSSClampConfig", "MSSClampCore", "TestSupport"], exclude: ["Golden"]),
         .testTarget(

@@ -74,7 +74,14 @@ public enum PolicyFile {
         var rules: [Rule] = []
         for (index, node) in list.enumerated() {
             let spec = try ruleSpec(node, path: "rules[\(index)]", source: source)
-            rules.append(try spec.rule(source: source))
+            let rule = try spec.rule(source: source)
+            // On the command line no action means the classic rule; in a file it is almost
+            // always a forgotten line, and silently clamping to 1360 would hide it.
+            if spec.setMSS == nil && spec.clampToPMTU == nil && spec.clampToMTU == nil {
+                throw ConfigError(source: source, line: node.mark?.line, key: "rules[\(index)]",
+                                  message: "no action: give set-mss, clamp-mss-to-pmtu or clamp-to-mtu")
+            }
+            rules.append(rule)
         }
         return Policy(rules: rules)
     }

@@ -130,3 +130,13 @@ public struct RuleSpec: Sendable {
         }
     }
 }
+
+extension RuleSpec {
+    /// A spec as the command line would give it (for tests and callers that build one).
+    public static func flags(outInterface: String? = nil, setMSS: String? = nil) -> RuleSpec {
+        var spec = RuleSpec()
+        spec.outInterface = outInterface.map { Value($0, key: "--out-interface") }
+        spec.setMSS = setMSS.map { Value($0, key: "--set-mss") }
+        return spec
+    }
+}

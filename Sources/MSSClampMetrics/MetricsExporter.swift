@@ -12,11 +12,15 @@ public final class MetricsExporter: Sendable {
     private let verdictErrors: Counter
     private let sendErrors: Counter
     private let truncated: Counter
+    private let unclampedFailOpen: Counter
+    private let unclampedNoWorker: Counter
+    private let safetyNetClamped: Counter
     private let state: Mutex<State>
 
     struct State {
         var kernelQueues: [UInt16: (waiting: Gauge, queueDropped: Counter, userDropped: Counter, last: (UInt64, UInt64))] = [:]
         var rules: [Counter] = []
+        var queueUp: [UInt16: Gauge] = [:]
         var ruleLabels: [String] = []
         var last = Snapshot()
     }
@@ -29,6 +33,10 @@ public final class MetricsExporter: Sendable {
         public var verdictErrors: UInt64 = 0
         public var sendErrors: UInt64 = 0
         public var truncated: UInt64 = 0
+        /// SYNs that passed the queue unclamped, read from the firewall's bypass counters.
+        public var unclampedFailOpen: UInt64 = 0
+        public var unclampedNoWorker: UInt64 = 0
+        public var safetyNetClamped: UInt64 = 0
 
         public init(byKind: [UInt64], byRule: [UInt64], overruns: UInt64, verdictErrors: UInt64, sendErrors: UInt64, truncated: UInt64) {
             self.byKind = byKind
@@ -52,6 +60,10 @@ public final class MetricsExporter: Sendable {
         verdictErrors = MetricsExporter.counter(registry, "verdict_errors", "Verdicts the kernel refused (packet no longer queued).")
         sendErrors = MetricsExporter.counter(registry, "send_errors", "Netlink send or receive failures.")
         truncated = MetricsExporter.counter(registry, "truncated", "Packets the kernel sent truncated; never modified.")
+        let unclampedHelp = "SYNs that passed the queue unclamped: fail-open (queue full or socket overrun, worker bound) or no-worker (--queue-bypass while none was bound)."
+        unclampedFailOpen = MetricsExporter.counter(registry, "unclamped", unclampedHelp, labels: [("path", "fail-open")])
+        unclampedNoWorker = MetricsExporter.counter(registry, "unclamped", unclampedHelp, labels: [("path", "no-worker")])
+        safetyNetClamped = MetricsExporter.counter(registry, "safety_net_clamped", "Of the SYNs that passed the queue, those the kernel's safety net clamped.")
         state = Mutex(State())
     }
 
@@ -81,6 +93,9 @@ public final class MetricsExporter: Sendable {
             verdictErrors.increment(by: delta(snapshot.verdictErrors, state.last.verdictErrors))
             sendErrors.increment(by: delta(snapshot.sendErrors, state.last.sendErrors))
             truncated.increment(by: delta(snapshot.truncated, state.last.truncated))
+            unclampedFailOpen.increment(by: delta(snapshot.unclampedFailOpen, state.last.unclampedFailOpen))
+            unclampedNoWorker.increment(by: delta(snapshot.unclampedNoWorker, state.last.unclampedNoWorker))
+            safetyNetClamped.increment(by: delta(snapshot.safetyNetClamped, state.last.safetyNetClamped))
             state.last = snapshot
         }
     }
@@ -110,6 +125,20 @@ public final class MetricsExporter: Sendable {
                 entry.queueDropped.increment(by: Int64(clamping: stats.queueDropped &- min(stats.queueDropped, entry.last.0)))
                 entry.userDropped.increment(by: Int64(clamping: stats.userDropped &- min(stats.userDropped, entry.last.1)))
                 state.kernelQueues[stats.queue]?.last = (stats.queueDropped, stats.userDropped)
+            }
+        }
+    }
+
+    /// `mssclamp_queue_up{queue}`: 1 while the queue is bound and read, else 0.
+    public func update(queuesUp: [(queue: UInt16, up: Bool)]) {
+        state.withLock { state in
+            for (queue, up) in queuesUp {
+                if state.queueUp[queue] == nil {
+                    state.queueUp[queue] = registry.makeGauge(
+                        descriptor: MetricNameDescriptor(namespace: "mssclamp", metricName: "queue_up", helpText: "1 while the queue is bound in the kernel and read by a live worker thread."),
+                        labels: [("queue", "\(queue)")])
+                }
+                state.queueUp[queue]?.set(Int64(up ? 1 : 0))
             }
         }
     }

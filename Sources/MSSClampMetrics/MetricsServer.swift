@@ -12,12 +12,7 @@ public final class MetricsServer: @unchecked Sendable {
     public init(listen: String, body: @escaping @Sendable () -> [UInt8]) throws(MetricsError) {
         self.body = body
         address = listen
-        guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
-            throw MetricsError("--metrics: '\(listen)' must be HOST:PORT, e.g. 127.0.0.1:9815 or [::1]:9815")
-        }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let isV6 = host.contains(":")
+        let (host, port, isV6) = try MetricsServer.endpoint(listen)
         let fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw MetricsError("--metrics: socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -39,7 +34,7 @@ public final class MetricsServer: @unchecked Sendable {
         }
         guard parsed else {
             close(fd)
-            throw MetricsError("--metrics: '\(host)' is not an address")
+            throw MetricsError("--metrics: '\(host)' is not an IPv4 or IPv6 address")
         }
         guard result == 0, Glibc.listen(fd, 16) == 0 else {
             let message = String(cString: strerror(errno))
@@ -51,6 +46,22 @@ public final class MetricsServer: @unchecked Sendable {
 
     deinit {
         close(descriptor)
+    }
+
+    /// HOST:PORT (or [IPv6]:PORT) taken apart and checked, so a bad value is a usage error
+    /// found before anything starts.
+    public static func endpoint(_ listen: String) throws(MetricsError) -> (host: String, port: UInt16, isV6: Bool) {
+        guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]), port > 0 else {
+            throw MetricsError("--metrics: '\(listen)' must be HOST:PORT with a port of 1-65535, e.g. 127.0.0.1:9815 or [::1]:9815")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let isV6 = host.contains(":")
+        var scratch = in6_addr()
+        guard inet_pton(isV6 ? AF_INET6 : AF_INET, host, &scratch) == 1 else {
+            throw MetricsError("--metrics: '\(host)' is not an IPv4 or IPv6 address")
+        }
+        return (host, port, isV6)
     }
 
     /// bind(2) for a sockaddr_in or sockaddr_in6.

@@ -149,7 +149,7 @@ public struct Firewall: Sendable {
     }
 
     /// Policy shapes the chosen hooks cannot carry.
-    func validate(_ policy: Policy) throws(FirewallError) {
+    public func validate(_ policy: Policy) throws(FirewallError) {
         if options.hooks.contains(where: { !$0.allowsInInterface }),
            let index = policy.rules.firstIndex(where: { $0.inInterface != nil }) {
             throw FirewallError("rule \(index + 1) matches an input interface, which does not exist for locally originated traffic (hooks: \(options.hooks.map(\.rawValue).joined(separator: ",")))")

@@ -42,8 +42,9 @@ struct RulesCommand: AsyncParsableCommand {
         func run() async throws {
             let policy = try self.policy.policy()
             let firewall = try await steering.firewall()
+            do { try firewall.validate(policy) } catch { throw CommandFailure.config(error.description) }
             do {
-                try await firewall.install(policy)
+                for note in try await firewall.install(policy) { print("note: \(note)") }
             } catch {
                 throw CommandFailure.runtime(error.description)
             }
@@ -52,14 +53,26 @@ struct RulesCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove every rule mssclamp installed, and nothing else.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove every rule mssclamp installed, and nothing else.",
+            discussion: """
+                Takes every flag `install` takes, so an install line becomes a remove line by \
+                changing one word. None of them narrows what goes: every chain, jump and safety \
+                net carrying the mssclamp comment is removed, whatever policy put it there. \
+                --backend chooses the firewall to clean; the policy flags only name rules of \
+                another policy in the notes printed.
+                """)
 
+        @OptionGroup(title: "Policy") var policy: PolicyOptions
         @OptionGroup(title: "Steering") var steering: SteeringArguments
 
         func run() async throws {
+            let policy = try self.policy.policy()
             let firewall = try await steering.firewall()
             do {
-                try await firewall.remove()
+                for note in try await firewall.remove(policy: self.policy.spec.isEmpty && self.policy.config == nil ? nil : policy) {
+                    print("note: \(note)")
+                }
             } catch {
                 throw CommandFailure.runtime(error.description)
             }
@@ -69,7 +82,12 @@ struct RulesCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Exit 0 when the installed rules match the policy; otherwise print the differences and exit 1.")
+            abstract: "Exit 0 when the installed rules match the policy; otherwise print the differences and exit 1.",
+            discussion: """
+                Compares the whole policy, values included: every installed rule carries the \
+                policy's digest (policy:XXXXXXXX in its comment), so rules that queue the same \
+                SYNs for another target are told apart. Takes every flag `install` takes.
+                """)
 
         @OptionGroup(title: "Policy") var policy: PolicyOptions
         @OptionGroup(title: "Steering") var steering: SteeringArguments

@@ -7,6 +7,7 @@ import MSSClampMetrics
 import MSSClampNFQueue
 import MSSClampReplay
 import MSSClampRules
+import MSSClampStatus
 import MSSClampWorker
 import ServiceLifecycle
 import UnixSignals
@@ -16,10 +17,14 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Clamp forwarded SYNs through NFQUEUE until stopped (SIGTERM/SIGINT; SIGHUP reloads --config).",
         discussion: """
-            Binds the queue(s), installs the steering rules for the policy (a MSSCLAMP chain in the \\
-            mangle table, jumped to from FORWARD, NFQUEUE with --queue-bypass), and answers every \\
-            queued packet. On SIGTERM or SIGINT it removes the rules, drains the queue and exits 0. \\
-            Needs CAP_NET_ADMIN.
+            Binds the queue(s), installs the steering rules for the policy (an MSSCLAMP chain in \
+            the mangle table, jumped to from FORWARD, NFQUEUE with --queue-bypass, and counters \
+            for SYNs that pass the queue unclamped), and answers every queued packet. Every \
+            second it publishes its state for `mssclamp status`; every 5 s it checks its rules \
+            and puts back what was flushed. On SIGTERM or SIGINT it removes the rules (not the \
+            safety net), drains the queue and exits 0. Needs CAP_NET_ADMIN.
+
+            Exit status: 0 stopped cleanly; 1 a runtime failure; 2 bad usage or policy.
             """
     )
 
@@ -41,14 +46,34 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("fail-closed"), help: "Drop instead of accepting unclamped when a queue is full.")
     var failClosed = false
 
-    @Option(name: .customLong("stats-interval"), help: ArgumentHelp("Seconds between summary log lines (0: none).", valueName: "s"))
+    @Option(name: .customLong("stats-interval"), parsing: .unconditional,
+            help: ArgumentHelp("Seconds between summary log lines (0: none).", valueName: "s"))
     var statsInterval: Int = 60
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where to publish the state `mssclamp status` reads.", valueName: "dir"))
+    var stateDirectory = StatusStore.defaultDirectory
 
     @Option(name: .customLong("metrics"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "host:port"))
     var metrics: String?
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
+
+    /// Settings that would turn clamping off, or cannot work, are usage errors (exit 2).
+    func validate() throws {
+        guard queueMaxLength >= 1 else {
+            throw ValidationError("--queue-maxlen: 0 lets the kernel hold no packet, so every SYN would pass unclamped (fail-open) or be dropped; use 1 or more (default 4096)")
+        }
+        guard receiveBuffer >= 4096 else {
+            throw ValidationError("--receive-buffer: \(receiveBuffer) bytes cannot hold one queued packet with its netlink headers; use 4096 or more (default 8388608)")
+        }
+        guard statsInterval >= 0 else {
+            throw ValidationError("--stats-interval: \(statsInterval) must be 0 (no summary lines) or a number of seconds")
+        }
+        if let metrics {
+            do { _ = try MetricsServer.endpoint(metrics) } catch { throw ValidationError(error.description) }
+        }
+    }
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -62,6 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "mssclamp")
         let policy = try self.policy.policy()
         let firewall = try await steering.firewall()
+        do { try firewall.validate(policy) } catch { throw CommandFailure.config(error.description) }
         let range = firewall.options.queues
         let configurations = range.map { number in
             var configuration = QueueConfiguration(number: number)
@@ -83,8 +109,14 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 let server = try MetricsServer(listen: metrics) {
                     exporter.update(Summary.snapshot(state), rules: state.policy.rules.map(\.summary))
-                    exporter.update(kernelQueues: KernelQueueStats.read().filter { range.contains($0.queue) }.map {
+                    let kernel = KernelQueueStats.readIfPermitted()
+                    exporter.update(kernelQueues: (kernel ?? []).filter { range.contains($0.queue) }.map {
                         ($0.queue, $0.waiting, $0.queueDropped, $0.userDropped)
+                    })
+                    // Up: our threads run, and (where /proc is readable) the kernel has the queue bound.
+                    let threadsUp = state.runningThreads == range.count
+                    exporter.update(queuesUp: range.map { queue in
+                        (queue, threadsUp && (kernel.map { $0.contains { $0.queue == queue && $0.portID != 0 } } ?? true))
                     })
                     return exporter.render()
                 }
@@ -95,9 +127,11 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
 
+        let monitor = WorkerMonitor(worker: worker, firewall: firewall, managesRules: !noInstallRules,
+                                    store: StatusStore(directory: stateDirectory), logger: logger)
         let service = WorkerService(
             worker: worker, firewall: firewall, installRules: !noInstallRules, policyOptions: self.policy,
-            statsInterval: statsInterval, logger: logger)
+            statsInterval: statsInterval, monitor: monitor, logger: logger)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         do {
             try await group.run()
@@ -113,9 +147,14 @@ struct RunCommand: AsyncParsableCommand {
 enum Summary {
     static func snapshot(_ state: WorkerState) -> MetricsExporter.Snapshot {
         let (outcomes, transport) = state.counters
-        return MetricsExporter.Snapshot(
+        var snapshot = MetricsExporter.Snapshot(
             byKind: outcomes.byKind, byRule: outcomes.byRule, overruns: transport.overruns,
             verdictErrors: transport.verdictErrors, sendErrors: transport.sendErrors, truncated: transport.truncated)
+        let bypass = state.bypass.withLock { $0 }
+        snapshot.unclampedFailOpen = bypass.failOpen
+        snapshot.unclampedNoWorker = bypass.whileUnbound
+        snapshot.safetyNetClamped = bypass.safetyNetClamped
+        return snapshot
     }
 
     static func line(_ state: WorkerState) -> String {
@@ -124,6 +163,10 @@ enum Summary {
         for (index, kind) in OutcomeCounters.kinds.enumerated() where outcomes.byKind[index] > 0 {
             parts.append("\(kind.reason.map { "\(kind.action)/\($0)" } ?? kind.action)=\(outcomes.byKind[index])")
         }
+        let bypass = state.bypass.withLock { $0 }
+        if bypass.failOpen > 0 { parts.append("unclamped-fail-open=\(bypass.failOpen)") }
+        if bypass.whileUnbound > 0 { parts.append("unclamped-no-worker=\(bypass.whileUnbound)") }
+        if bypass.safetyNetClamped > 0 { parts.append("safety-net-clamped=\(bypass.safetyNetClamped)") }
         parts.append("overruns=\(transport.overruns)")
         parts.append("verdict-errors=\(transport.verdictErrors)")
         if transport.sendErrors > 0 { parts.append("send-errors=\(transport.sendErrors)") }

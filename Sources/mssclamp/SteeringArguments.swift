@@ -7,7 +7,7 @@ struct SteeringArguments: ParsableArguments {
     @Option(name: .customLong("queue"), help: ArgumentHelp("The netfilter queue.", valueName: "N"))
     var queue: UInt16 = 0
 
-    @Option(name: .customLong("queues"), help: ArgumentHelp("Several queues, one worker thread each (--queue-balance A:B).", valueName: "A-B"))
+    @Option(name: .customLong("queues"), help: ArgumentHelp("Several queues (--queue-balance A:B), one worker thread each.", valueName: "A-B"))
     var queues: String?
 
     @Option(name: .customLong("backend"), help: ArgumentHelp("iptables-nft, iptables-legacy, nftables, or auto (the iptables backend that already holds rules).", valueName: "name"))
@@ -16,7 +16,7 @@ struct SteeringArguments: ParsableArguments {
     @Option(name: .customLong("hooks"), help: ArgumentHelp("Chains that jump to ours: forward (routed traffic), output, postrouting (traffic this host originates).", valueName: "list"))
     var hooks: String = "forward"
 
-    @Flag(name: .customLong("safety-net"), help: "Also add kernel TCPMSS rules in mangle POSTROUTING for SYNs that bypass the worker.")
+    @Flag(name: .customLong("safety-net"), help: "Kernel TCPMSS rules in mangle POSTROUTING that clamp SYNs which bypass the worker (they outlive `run`).")
     var safetyNet = false
 
     func queueRange() throws(CommandFailure) -> ClosedRange<UInt16> {

@@ -3,6 +3,7 @@ import MSSClampConfig
 import MSSClampCore
 import MSSClampReplay
 import MSSClampRules
+import MSSClampStatus
 import MSSClampWorker
 import ServiceLifecycle
 import UnixSignals
@@ -20,81 +21,107 @@ struct WorkerService: Service {
     let installRules: Bool
     let policyOptions: PolicyOptions
     let statsInterval: Int
+    let monitor: WorkerMonitor
     let logger: Logger
+
+    /// What the one control loop handles, one at a time: firewall changes from a reload and
+    /// from the monitor's repairs must never interleave.
+    enum Event { case tick, reload }
 
     func run() async throws {
         // Read the queues before the rules are (re)installed: over a crash's leftovers SYNs
         // are queued already, and each one waits for as long as nobody reads.
         worker.start()
+        await monitor.beforeInstall()
+        var notes: [String] = []
         if installRules {
             do {
-                try await firewall.install(worker.state.policy)
+                notes = try await firewall.install(worker.state.policy)
             } catch {
                 _ = worker.stop(timeout: 1)
-                try? await firewall.remove()
+                _ = try? await firewall.remove()
                 throw CommandFailure.runtime("installing rules: \(error)")
             }
         }
+        await monitor.installed(worker.state.policy, notes: notes)
         let queues = firewall.options.queues
-        logger.info("ready: queue\(queues.count > 1 ? "s \(queues.lowerBound)-\(queues.upperBound)" : " \(queues.lowerBound)"), \(worker.state.policy.rules.count) rule(s), rules \(installRules ? "installed in mangle/\(firewall.options.chain) (\(firewall.backend.rawValue))" : "not installed (--no-install-rules)")")
+        logger.info("ready: queue\(queues.count > 1 ? "s \(queues.lowerBound)-\(queues.upperBound)" : " \(queues.lowerBound)"), \(worker.state.policy.rules.count) rule(s), policy:\(worker.state.policy.digest), rules \(installRules ? "installed in mangle/\(firewall.options.chain) (\(firewall.backend.rawValue))" : "not installed (--no-install-rules)")")
 
+        let (events, input) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(16))
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await reloads() }
-            if statsInterval > 0 { group.addTask { await periodicSummary() } }
-            if worker.state.sampling { group.addTask { await debugSamples() } }
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup) { input.yield(.reload) }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    input.yield(.tick)
+                }
+            }
+            group.addTask {
+                var ticks = 0
+                for await event in events {
+                    if Task.isCancelled { return }
+                    switch event {
+                    case .reload: await reload()
+                    case .tick:
+                        ticks += 1
+                        await monitor.tick()
+                        if statsInterval > 0 && ticks % statsInterval == 0 { logger.info("\(Summary.line(worker.state))") }
+                        if worker.state.sampling { logSamples() }
+                    }
+                }
+            }
             try? await gracefulShutdown()
             logger.info("stopping")
+            input.finish()
             group.cancelAll()
         }
 
-        // Rules out first, then drain: nothing queued is left to the kernel's flush.
+        // Rules out first, then drain: nothing queued is left to the kernel's flush. With
+        // --safety-net the net stays, so SYNs are clamped by the kernel while we are down.
         var failure: String?
         if installRules {
-            do { try await firewall.remove() } catch { failure = "removing rules: \(error)" }
+            do {
+                let notes = try await firewall.remove(keepSafetyNet: firewall.options.safetyNet, policy: worker.state.policy)
+                for note in notes { logger.warning("rules: \(note)") }
+                if firewall.options.safetyNet {
+                    logger.notice("leaving the safety net (\(firewall.options.safetyNetChain)) in place: SYNs stay clamped by the kernel while mssclamp is down; `mssclamp rules remove` takes it out")
+                }
+            } catch { failure = "removing rules: \(error)" }
         }
         if !worker.stop() { logger.warning("a queue thread did not finish within 10 s") }
+        monitor.stopped()
         logger.info("stopped: \(Summary.line(worker.state))")
         if let failure { throw CommandFailure.runtime(failure) }
     }
 
     /// SIGHUP: a good file replaces the policy and the rules follow; a bad one changes
     /// nothing and says why.
-    func reloads() async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup) {
-            if Task.isCancelled { return }
-            guard policyOptions.config != nil else {
-                logger.notice("SIGHUP: no --config to reload; policy unchanged")
-                continue
-            }
-            do {
-                let fresh = try policyOptions.policy()
-                if installRules { try await firewall.install(fresh) }
-                worker.state.replace(policy: fresh)
-                logger.info("SIGHUP: reloaded \(fresh.rules.count) rule(s)")
-            } catch let failure as CommandFailure {
-                logger.error("SIGHUP: keeping the running policy: \(failure.message)")
-            } catch {
-                logger.error("SIGHUP: keeping the running policy (rules not updated): \(error)")
-            }
+    func reload() async {
+        guard policyOptions.config != nil else {
+            logger.notice("SIGHUP: no --config to reload; policy unchanged")
+            return
         }
-    }
-
-    func periodicSummary() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(statsInterval))
-            if Task.isCancelled { return }
-            logger.info("\(Summary.line(worker.state))")
+        do {
+            let fresh = try policyOptions.policy()
+            try firewall.validate(fresh)
+            let notes = installRules ? try await firewall.install(fresh) : []
+            worker.state.replace(policy: fresh)
+            logger.info("SIGHUP: reloaded \(fresh.rules.count) rule(s), policy:\(fresh.digest)")
+            await monitor.installed(fresh, notes: notes.filter { !$0.hasPrefix("replacing rules installed for another policy") })
+        } catch let failure as CommandFailure {
+            logger.error("SIGHUP: keeping the running policy: \(failure.message)")
+        } catch {
+            logger.error("SIGHUP: keeping the running policy (rules not updated): \(error)")
         }
     }
 
     /// A debug line per sampled clamped SYN (at most 10 a second per queue), logged here,
     /// off the queue threads.
-    func debugSamples() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
-            for (flow, decision) in worker.state.drainSamples() {
-                logger.debug("\(TextReport.line(DryRunRecord(frame: 0, seconds: 0, microseconds: 0, flow: flow, decision: decision), showTime: false))")
-            }
+    func logSamples() {
+        for (flow, decision) in worker.state.drainSamples() {
+            logger.debug("\(TextReport.line(DryRunRecord(frame: 0, seconds: 0, microseconds: 0, flow: flow, decision: decision), showTime: false))")
         }
     }
 }

@@ -33,11 +33,35 @@ import Testing
         #expect(second.action == .clampToPathMTU && second.mssRange == nil && second.insertMissing)
     }
 
-    @Test func ruleWithoutActionIsTheSeed() throws {
-        let policy = try PolicyFile.parse("rules:\n  - out-interface: eth0\n", source: "t.yaml")
-        #expect(policy.rules[0].mssRange == 1361...1536 && policy.rules[0].action == .setMSS(1360))
-        let any = try PolicyFile.parse("rules:\n  - mss: any\n", source: "t.yaml")
-        #expect(any.rules[0].mssRange == nil && any.rules[0].action == .setMSS(1360))
+    /// A file rule must say what it does: a forgotten action is an error naming the rule,
+    /// not a silent clamp to 1360 (the command line keeps the classic rule as its default).
+    @Test func ruleWithoutActionIsAnError() throws {
+        #expect(throws: ConfigError(source: "t.yaml", line: 2, key: "rules[0]", message: "no action: give set-mss, clamp-mss-to-pmtu or clamp-to-mtu")) {
+            try PolicyFile.parse("rules:\n  - out-interface: eth0\n", source: "t.yaml")
+        }
+        #expect(throws: ConfigError.self) { try PolicyFile.parse("rules:\n  - mss: any\n    set-mss: 1300\n  - mss: any\n", source: "t.yaml") }
+        let flags = try RuleSpec.flags(outInterface: "eth0").rule(source: "command line")
+        #expect(flags.mssRange == 1361...1536 && flags.action == .setMSS(1360))
+    }
+
+    @Test func lintNamesMissingInterfacesAndDeadRanges() throws {
+        let policy = try PolicyFile.parse("""
+            rules:
+              - out-interface: wan
+                set-mss: 1360
+              - in-interface: wg+
+                mss: 1000:1300
+                set-mss: 1360
+              - out-interface: eth0
+                mss: 1361:1536
+                set-mss: 1360
+            """, source: "t.yaml")
+        let warnings = policy.warnings(interfaces: ["lo", "eth0"])
+        #expect(warnings.count == 3, "\(warnings)")
+        #expect(warnings[0].hasPrefix("rule 1: interface wan (-o) does not exist now"))
+        #expect(warnings[1].hasPrefix("rule 2: no interface matches -i wg+ now"))
+        #expect(warnings[2].hasPrefix("rule 2: every MSS in 1000:1300 is at or below the target (1360/1360)"))
+        #expect(policy.warnings(interfaces: ["eth0", "wan", "wg0"]).count == 1)
     }
 
     struct Bad: CustomTestStringConvertible, Sendable {

@@ -88,6 +88,32 @@ import TestSupport
         #expect(results["overrun_stop"] == "0")
     }
 
+    /// `mssclamp status` and a worker that is never silently ineffective: every situation in
+    /// which it used to say `ready` while clamping nothing now has a reason, a log line, a
+    /// counter or an exit status of 2.
+    @Test func statusAndLoudness() {
+        let run = TestSupport.scenario("status.sh", timeout: 240)
+        #expect(run.status == 0, "\(run.stderr)")
+        let r = TestSupport.results(run.stdout)
+        #expect(r["none_status"] == "1" && r["none_says"] == "1")
+        #expect(r["typo_log"] == "1" && r["typo_status"] == "1" && r["typo_says"] == "1", "-o wan warned and degraded")
+        #expect(r["ok_status"] == "0" && r["ok_line"] == "1" && r["ok_json"] == "1")
+        #expect((Int(r["ok_clamped"] ?? "") ?? 0) >= 1)
+        #expect(r["nobody_status"] == "0" && r["nobody_rules"] == "1", "status works without privileges")
+        #expect(r["flush_logged"] == "1" && r["repaired"] == "1" && r["after_repair_status"] == "0")
+        #expect(r["failopen_logged"] == "1" && r["failopen_status"] == "1" && r["failopen_says"] == "1")
+        #expect((Int(r["stats_line"] ?? "") ?? 0) >= 1 && r["metrics_failopen"] == "1" && r["metrics_up"] == "1")
+        #expect(r["killed_status"] == "1" && r["killed_says"] == "1")
+        #expect(r["unbound_logged"] == "3", "the three SYNs that passed while no worker was bound")
+        #expect(r["net_replaced_logged"] == "1" && r["net_kept_logged"] == "1" && r["net_left"] == "1" && r["queue_left"] == "0")
+        #expect(r["removed"] == "0" && r["all_gone"] == "0")
+        for key in ["maxlen0", "stats_neg", "metrics_bad", "metrics_port", "hooks_in"] {
+            #expect(r[key] == "11", "\(key): exit 2 naming the flag")
+        }
+        #expect(r["check_other"] == "1" && r["check_other_says"] != "0" && r["check_same"] == "0")
+        #expect(r["remove_with_install_flags"] == "0" && r["rules_left"] == "0")
+    }
+
     /// Restart after a crash while 10k SYN/s flow, ten times: the restart itself loses no SYN
     /// and holds none past 20 ms (queue bound and configured in one message, read before the
     /// rules are reinstalled). SYNs queued at the instant of SIGKILL die with the socket (the

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import MSSClampNFQueue
+import MSSClampRules
+import MSSClampStatus
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Is mssclamp working here? The worker, its queues, recent SYNs, the rules, and every problem found.",
+        discussion: """
+            Reads the state the worker publishes in --state-dir (every second), the kernel's \
+            queues (/proc/net/netfilter/nfnetlink_queue, root only) and the firewall \
+            (CAP_NET_ADMIN; otherwise the worker's own reading is shown). Run it in the \
+            network namespace of the worker.
+
+            Exit status: 0 healthy; 1 degraded (each reason on a line of its own); 2 bad usage.
+            """
+    )
+
+    @Flag(name: .customLong("json"), help: "One JSON object instead of text.")
+    var json = false
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where workers publish their state.", valueName: "dir"))
+    var stateDirectory = StatusStore.defaultDirectory
+
+    @Option(name: .customLong("backend"), help: ArgumentHelp("Firewall backend to read when no worker says which (default: auto).", valueName: "name"))
+    var backend: String?
+
+    func run() async throws {
+        let store = StatusStore(directory: stateDirectory)
+        let workers = store.read()
+        let worker = workers.first
+        var options = SteeringOptions(queues: (worker?.queues.first ?? 0)...(worker?.queues.last ?? 0))
+        options.hooks = worker?.hooks.compactMap { Hook(rawValue: $0.lowercased()) } ?? [.forward]
+        let chosen: Backend
+        if let name = backend ?? worker?.backend, let known = Backend(rawValue: name) {
+            chosen = known
+        } else if let backend {
+            throw CommandFailure.config("--backend: '\(backend)' must be iptables-nft, iptables-legacy or nftables")
+        } else {
+            chosen = await Backend.detect()
+        }
+        var rules: RulesObservation?
+        var rulesError: String?
+        do {
+            rules = try await Firewall(backend: chosen, options: options).observe()
+        } catch {
+            rulesError = error.description
+        }
+        let health = Health(Health.Inputs(
+            workers: workers, kernelQueues: KernelQueueStats.readIfPermitted(), rules: rules, rulesError: rulesError,
+            now: Date().timeIntervalSince1970, isAlive: { pid in kill(pid, 0) == 0 || errno == EPERM },
+            stateDirectory: stateDirectory))
+        if json {
+            print(StatusText.json(health))
+        } else {
+            StatusText.lines(health).forEach { print($0) }
+        }
+        if !health.isHealthy { throw CommandFailure(message: "degraded: \(health.reasons.count) problem(s)", code: 1) }
+    }
+}
