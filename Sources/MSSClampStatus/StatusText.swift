@@ -30,7 +30,7 @@ public enum StatusText {
             let recent = worker.recent
             lines.append(row("SYNs", "since start: \(counts(total))"))
             lines.append(row("", "last \(worker.recentSeconds / 60) min: \(counts(recent))"))
-            lines.append(row("", "last SYN: \(worker.lastSYN.map { Health.ago(now - $0) } ?? "none yet")"))
+            lines.append(row("", "last SYN: \(worker.lastSynTime.map { Health.ago(now - $0) } ?? "none yet")"))
             lines.append(row("interfaces", worker.interfaces.isEmpty ? "any (the policy names none)" : worker.interfaces.joined(separator: ", ")))
         }
         lines += rulesLines(health)

@@ -31,7 +31,7 @@ public final class WorkerMonitor: @unchecked Sendable {
     private var observed: Double?
     private var rulesError: String?
     private var warnings: [String] = []
-    private var lastSYN: Double?
+    private var lastSynTime: Double?
     private var lastPackets: UInt64 = 0
     private var ticks = 0
     private var lastFailOpenNotice = 0.0
@@ -78,7 +78,7 @@ public final class WorkerMonitor: @unchecked Sendable {
         let counters = currentCounters()
         if counters.packets != lastPackets {
             lastPackets = counters.packets
-            lastSYN = now
+            lastSynTime = now
         }
         history.append((now, counters))
         history.removeAll { now - $0.time > Double(WorkerMonitor.recentSeconds) }
@@ -197,7 +197,7 @@ public final class WorkerMonitor: @unchecked Sendable {
             policyDigest: policy.digest, policy: policy.rules.map(\.summary), expectedRules: expected,
             interfaces: Array(Set(named)).sorted(), warnings: warnings, counters: counters,
             recent: counters.since(history.count > 1 ? oldest : WorkerStatus.Counters()),
-            recentSeconds: WorkerMonitor.recentSeconds, lastSYN: lastSYN, rules: observation, rulesChecked: observed,
+            recentSeconds: WorkerMonitor.recentSeconds, lastSynTime: lastSynTime, rules: observation, rulesChecked: observed,
             rulesError: rulesError)
     }
 

@@ -32,14 +32,14 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     public var recent: Counters
     public var recentSeconds: Int
     /// When the last queued SYN was answered (to the second), nil if none yet.
-    public var lastSYN: Double?
+    public var lastSynTime: Double?
     /// The firewall as the worker saw it last, and when.
     public var rules: RulesObservation?
     public var rulesChecked: Double?
     public var rulesError: String?
 
     public init(
-        pid: Int32, netns: String, started: Double, updated: Double, state: String, queues: [UInt16], threads: Int, backend: String, managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expectedRules: [String: Int], interfaces: [String], warnings: [String], counters: Counters, recent: Counters, recentSeconds: Int, lastSYN: Double?, rules: RulesObservation?, rulesChecked: Double?, rulesError: String?
+        pid: Int32, netns: String, started: Double, updated: Double, state: String, queues: [UInt16], threads: Int, backend: String, managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expectedRules: [String: Int], interfaces: [String], warnings: [String], counters: Counters, recent: Counters, recentSeconds: Int, lastSynTime: Double?, rules: RulesObservation?, rulesChecked: Double?, rulesError: String?
     ) {
         self.pid = pid
         self.netns = netns
@@ -61,7 +61,7 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
         self.counters = counters
         self.recent = recent
         self.recentSeconds = recentSeconds
-        self.lastSYN = lastSYN
+        self.lastSynTime = lastSynTime
         self.rules = rules
         self.rulesChecked = rulesChecked
         self.rulesError = rulesError

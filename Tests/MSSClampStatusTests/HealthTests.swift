@@ -18,7 +18,7 @@ import Testing
             backend: "iptables-nft", managesRules: true, hooks: ["FORWARD"], safetyNet: false, countsBypass: true,
             policyDigest: "0badcafe", policy: ["-o eth0 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -> set-mss 1360"],
             expectedRules: ["ipv4": 1, "ipv6": 1], interfaces: ["eth0"], warnings: [], counters: counters, recent: counters,
-            recentSeconds: 300, lastSYN: now - 3, rules: nil, rulesChecked: nil, rulesError: nil)
+            recentSeconds: 300, lastSynTime: now - 3, rules: nil, rulesChecked: nil, rulesError: nil)
         edit(&status)
         return status
     }

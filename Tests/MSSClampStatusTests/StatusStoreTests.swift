@@ -1,0 +1,27 @@
+import Foundation
+import MSSClampStatus
+import Testing
+import TestSupport
+
+/// The state file is the only channel from the worker to `status`: every field must come
+/// back as written (snake_case JSON must not lose a field such as `lastSynTime`).
+@Suite struct StatusStoreTests {
+    @Test func writesAtomicallyAndReadsEveryFieldBack() throws {
+        let directory = TestSupport.temporaryDirectory("state")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = StatusStore(directory: directory)
+        let status = HealthTests.worker {
+            $0.netns = StatusStore.currentNetns
+            $0.rules = HealthTests.rules()
+            $0.rulesChecked = 12.5
+            $0.recent.unclampedFailOpen = 3
+        }
+        try store.write(status)
+        #expect(store.read() == [status])
+        // Only this namespace's workers are read.
+        #expect(store.read(netns: "net:[1]").isEmpty)
+        let mode = try FileManager.default.attributesOfItem(atPath: store.path(netns: status.netns, queue: 0))[.posixPermissions] as? Int
+        #expect(mode == 0o644, "readable by the service user and by operators")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).count == 1, "no temporary file left")
+    }
+}
