@@ -50,4 +50,7 @@ net_up=$(round net-up)
 hits_up=$(hits)
 lab_worker_stop
 echo "RESULT net_down=$net_down net_down_hits=$hits_down"
-echo "RESULT net_up=$net_up net_up_hits=$hits_up worker_clamped=$(sed -n 's/.*\] stopped: .*clamped=\([0-9]*\).*/\1/p' "$work/w2.log") rules_left=$(in_router iptables-save -t mangle | grep -c mssclamp)"
+# A worker started with --safety-net leaves the net in place when it stops; remove takes it.
+net_left=$(in_router iptables-save -t mangle | grep -c mssclamp)
+in_router "$LAB_BIN" rules remove >/dev/null
+echo "RESULT net_up=$net_up net_up_hits=$hits_up worker_clamped=$(sed -n 's/.*\] stopped: packets=[0-9]* clamped=\([0-9]*\).*/\1/p' "$work/w2.log") net_left=$net_left rules_left=$(in_router iptables-save -t mangle | grep -c mssclamp)"

@@ -16,14 +16,22 @@ import Testing
                 mss: 1361:1536
                 set-mss: 1360
             """, source: "t")
+        let digest = policy.digest
         #expect(rendered(policy, .ipv4) == """
             *mangle
             :MSSCLAMP - [0:0]
-            -A MSSCLAMP -p tcp -o eth0 -s 198.51.100.0/24 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -m comment --comment "mssclamp rule 1" -j NFQUEUE --queue-num 0 --queue-bypass
+            :MSSCLAMP_BYPASS - [0:0]
+            -A MSSCLAMP -p tcp -o eth0 -s 198.51.100.0/24 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -m comment --comment "mssclamp rule 1 policy:\(digest)" -j NFQUEUE --queue-num 0 --queue-bypass
+            -A MSSCLAMP_BYPASS -p tcp -o eth0 -s 198.51.100.0/24 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -m comment --comment "mssclamp bypass rule 1 policy:\(digest)"
             -A FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP
+            -A POSTROUTING -p tcp --tcp-flags SYN,RST SYN -m comment --comment "mssclamp bypass" -j MSSCLAMP_BYPASS
             COMMIT
 
             """)
+        // Another value is another digest, though the queue rule's range is the same.
+        var other = policy
+        other.rules[0].action = .setMSS(1300)
+        #expect(other.digest != digest && digest.count == 8)
         // The IPv4-only prefix keeps the rule out of ip6tables entirely.
         #expect(IPTablesRenderer.chainRules(policy, family: .ipv6, options: SteeringOptions()).isEmpty)
     }
@@ -39,11 +47,14 @@ import Testing
             IPTablesRenderer.chainRules(policy, family: family, options: SteeringOptions(queues: 2...5)).map { $0.joined(separator: " ") }
         }
         #expect(rules(.ipv4) == [
-            "-p tcp --syn -m tcpmss --mss 1361:65535 -m comment --comment \"mssclamp rule 1 wan\" -j NFQUEUE --queue-balance 2:5 --queue-bypass",
-            "-p tcp --tcp-flags SYN,RST,ACK SYN,ACK -m tcpmss --mss 1361:1536 -m comment --comment \"mssclamp rule 2\" -j NFQUEUE --queue-balance 2:5 --queue-bypass",
-            "-p tcp --tcp-flags SYN,RST SYN -m comment --comment \"mssclamp rule 3\" -j NFQUEUE --queue-balance 2:5 --queue-bypass",
-            "-p tcp --tcp-flags SYN,RST SYN -m comment --comment \"mssclamp rule 4\" -j NFQUEUE --queue-balance 2:5 --queue-bypass",
-        ].map { $0.replacingOccurrences(of: "\"", with: "") })
+            "-p tcp --syn -m tcpmss --mss 1361:65535 -m comment --comment mssclamp rule 1 policy:D wan -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+            "-p tcp --tcp-flags SYN,RST,ACK SYN,ACK -m tcpmss --mss 1361:1536 -m comment --comment mssclamp rule 2 policy:D -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+            "-p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp rule 3 policy:D -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+            "-p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp rule 4 policy:D -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+        ].map { $0.replacingOccurrences(of: "policy:D", with: "policy:\(policy.digest)") })
+        // Only rules with a fixed target can be counted when they bypass the queue.
+        #expect(IPTablesRenderer.bypassRules(policy, family: .ipv4).rules.count == 2)
+        #expect(IPTablesRenderer.bypassRules(policy, family: .ipv4).skipped == [2, 3])
         #expect(rules(.ipv6)[0].contains("--mss 1341:65535"))
         #expect(rules(.ipv6)[1].contains("--mss 1341:1536"))
     }
@@ -54,6 +65,7 @@ import Testing
         #expect(IPTablesRenderer.removalScript(presentJumps: [], presentChains: ["MSSCLAMP"])
                 == "*mangle\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
         #expect(IPTablesRenderer.removalScript(presentJumps: jump, presentChains: ["MSSCLAMP"])
-                == "*mangle\n-D FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
+                == "*mangle\n-D FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP\n"
+                + "-D POSTROUTING -p tcp --tcp-flags SYN,RST SYN -m comment --comment \"mssclamp bypass\" -j MSSCLAMP_BYPASS\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
     }
 }

@@ -64,11 +64,12 @@ import TestSupport
         #expect(run.status == 0, "\(run.stderr)")
         let results = TestSupport.results(run.stdout)
         // SIGKILL: the rules stay; --queue-bypass keeps traffic flowing, unclamped.
-        #expect(results["after_kill_rules"] == "2")
+        // The queue rule and its jump, the bypass counter and its jump.
+        #expect(results["after_kill_rules"] == "4")
         #expect(results["after_kill_fetch"] == "ok")
         #expect(results["after_kill_mss"] == "1460")
         // Restart over the crash's leftovers: no duplicates, clamping again.
-        #expect(results["restart_rules"] == "2")
+        #expect(results["restart_rules"] == "4")
         #expect(results["restart_fetch"] == "ok" && results["restart_mss"] == "1360")
         // A second worker on a taken queue: refused with the reason.
         #expect(results["busy_status"] == "1" && results["busy_message_ok"] == "1")
@@ -80,7 +81,7 @@ import TestSupport
         #expect(results["stop"] == "0" && results["after_term_rules"] == "0")
         // Without CAP_NET_ADMIN: a clear refusal. With only CAP_NET_ADMIN as nobody: works.
         #expect(results["noperm_status"] == "1" && results["noperm_message_ok"] == "1")
-        #expect(results["cap_ready"] == "1" && results["cap_rules"] == "2" && results["cap_stop"] == "0")
+        #expect(results["cap_ready"] == "1" && results["cap_rules"] == "4" && results["cap_stop"] == "0")
         #expect(results["cap_after_rules"] == "0")
         // A 4 KiB receive buffer under a burst: ENOBUFS overruns are counted and survived.
         #expect((Int(results["overruns"] ?? "") ?? 0) > 0)
@@ -142,6 +143,8 @@ import TestSupport
         #expect((Int(results["clamped"] ?? "") ?? 0) > 30_000)
         #expect(results["lost_otherwise"] == "0")
         #expect(results["stop"] == "0")
+        // SIGTERM leaves the net (rule and jump, IPv4 counted) in place.
+        #expect(results["rules_left"] == "2")
     }
 
     /// The black hole of the brief, as a test: `make demo`'s script must see the stall
