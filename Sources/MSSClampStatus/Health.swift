@@ -124,7 +124,6 @@ public struct Health: Sendable {
     }
 
     static func ago(_ seconds: Double) -> String {
-        if seconds < 0 { return "just now" }
         if seconds < 1 { return "just now" }
         if seconds < 120 { return "\(Int(seconds)) s ago" }
         if seconds < 7200 { return "\(Int(seconds / 60)) min ago" }

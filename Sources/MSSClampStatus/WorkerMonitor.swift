@@ -111,11 +111,14 @@ public final class WorkerMonitor: @unchecked Sendable {
         let newlyUnclamped = counted >= bypass.counted ? counted - bypass.counted : counted
         let newlyNetted = net >= bypass.net ? net - bypass.net : net
         bypass = (counted, net)
-        if newlyUnclamped > 0 {
+        // Each counter on its own: a path-MTU rule has a safety net but no bypass counter.
+        if newlyUnclamped > 0 || newlyNetted > 0 {
             worker.state.bypass.withLock {
                 $0.failOpen += newlyUnclamped
                 $0.safetyNetClamped += newlyNetted
             }
+        }
+        if newlyUnclamped > 0 {
             if now - lastFailOpenNotice >= 60 {
                 lastFailOpenNotice = now
                 logger.warning("\(newlyUnclamped) SYN(s) passed the queue unclamped in the last \(WorkerMonitor.rulesInterval) s: the queue was full or our socket overran and the kernel failed open\(newlyNetted > 0 ? " (the safety net clamped \(newlyNetted))" : "") — raise --queue-maxlen or --receive-buffer")
