@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // The packet core: pure Swift, no Foundation, no I/O, no C.
@@ -36,10 +37,14 @@ let package = Package(
         // The NFQUEUE worker: queue threads running the core, shared counters and policy.
         .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue"]),
 
-        // Prometheus exposition of the worker's counters, and the small HTTP endpoint for it.
+        // Prometheus exposition of the worker's counters, served over HTTP by swift-nio.
         .target(
             name: "MSSClampMetrics",
-            dependencies: ["MSSClampCore", .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: [
+                "MSSClampCore", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
 
         // iptables / ip6tables rules from a policy; applied through swift-subprocess, no shell.
@@ -76,6 +81,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MSSClampNFQueueTests", dependencies: ["MSSClampNFQueue"]),
+        .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics"]),
         .testTarget(name: "mssclampTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampRulesTests", dependencies: ["MSSClampRules", "MSSClampConfig", "MSSClampCore", "TestSupport"], exclude: ["Golden"]),

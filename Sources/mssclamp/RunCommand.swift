@@ -103,11 +103,13 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.runtime(error.description)
         }
+        var metricsServer: MetricsServer?
+        defer { metricsServer?.shutdown() }
         if let metrics {
             let exporter = MetricsExporter()
             let state = worker.state
             do {
-                let server = try MetricsServer(listen: metrics) {
+                metricsServer = try MetricsServer(listen: metrics) {
                     exporter.update(Summary.snapshot(state), rules: state.policy.rules.map(\.summary))
                     let kernel = KernelQueueStats.readIfPermitted()
                     exporter.update(kernelQueues: (kernel ?? []).filter { range.contains($0.queue) }.map {
@@ -120,7 +122,6 @@ struct RunCommand: AsyncParsableCommand {
                     })
                     return exporter.render()
                 }
-                server.start()
             } catch {
                 _ = worker.stop(timeout: 1)
                 throw CommandFailure.runtime(error.description)
