@@ -5,11 +5,16 @@
 SWIFT       ?= swift
 CONFIG      ?= debug
 BIN         := .build/$(CONFIG)/mssclamp
-APT_PACKAGES := libnetfilter-queue-dev libmnl-dev libpcap-dev pkg-config \
+APT_PACKAGES := libnetfilter-queue-dev libmnl-dev libpcap-dev libcap-dev pkg-config \
                 iptables nftables iproute2 ethtool iputils-ping procps kmod bc \
-                tcpdump tshark python3 python3-scapy
+                tcpdump tshark python3 python3-scapy python3-seccomp systemd
 
-.PHONY: all deps build test demo bench clean
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+# Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+
+.PHONY: all deps build test demo bench clean install
 
 all: build
 
@@ -38,6 +43,22 @@ demo: build
 bench: deps
 	$(SWIFT) build -c release
 	MSSCLAMP_BIN=$(CURDIR)/.build/release/mssclamp bash scripts/bench.sh
+
+# The binary, the systemd unit (paths rewritten for PREFIX/SYSCONFDIR), the sysusers.d file,
+# the iptables-legacy drop-in as an example, and the example policy (never over an existing one).
+# Builds (release unless CONFIG=debug) unless BIN=path is given on the command line.
+install: CONFIG = release
+install:
+	$(if $(filter command line,$(origin BIN)),@test -x $(BIN),$(MAKE) build CONFIG=$(CONFIG))
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/mssclamp
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/share/doc/mssclamp
+	sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' -e 's|/etc/mssclamp.yaml|$(SYSCONFDIR)/mssclamp.yaml|g' \
+	    deploy/mssclamp.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/mssclamp.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/mssclamp.service
+	install -m 0644 deploy/mssclamp.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/mssclamp.conf
+	install -m 0644 deploy/mssclamp-iptables-legacy.conf $(DESTDIR)$(PREFIX)/share/doc/mssclamp/iptables-legacy.conf
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml ]; then echo "kept $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml"; \
+	 else install -D -m 0644 deploy/mssclamp.yaml $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml; fi
 
 clean:
 	rm -rf .build

@@ -34,6 +34,10 @@ let package = Package(
         .systemLibrary(name: "CNetfilterQueue", pkgConfig: "libnetfilter_queue", providers: [.apt(["libnetfilter-queue-dev", "libmnl-dev"])]),
         .target(name: "MSSClampNFQueue", dependencies: ["CNetfilterQueue", "MSSClampCore"]),
 
+        // libcap, behind the module that narrows the process to the capabilities it needs.
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        .target(name: "MSSClampPrivileges", dependencies: ["CCap"]),
+
         // The NFQUEUE worker: queue threads running the core, shared counters and policy.
         .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue"]),
 
@@ -67,7 +71,7 @@ let package = Package(
             name: "mssclamp",
             dependencies: [
                 "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics", "MSSClampStatus",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MSSClampPrivileges", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import Glibc
 import MSSClampCore
 import Subprocess
 
@@ -265,9 +266,48 @@ public struct Firewall: Sendable {
         let tool = backend.tools(family).command
         let result = try await Firewall.execute(tool, ["-w", "-t", "mangle"] + arguments, input: nil)
         if result.status == 4 || result.error.contains("Permission denied") || result.error.contains("Operation not permitted") {
-            throw FirewallError("\(tool): permission denied: changing the firewall needs CAP_NET_ADMIN (run as root)")
+            throw FirewallError(Firewall.explainDenied(tool: tool, backend: backend, stderr: result.error))
         }
         return result
+    }
+
+    /// The real obstacle behind an iptables "permission denied". iptables-legacy needs more
+    /// than CAP_NET_ADMIN: a raw socket (CAP_NET_RAW) to talk to x_tables, and the host-wide
+    /// lock file every iptables serializes on, which is root's, mode 0600.
+    static func explainDenied(tool: String, backend: Backend, stderr: String) -> String {
+        if stderr.contains("lock file") {
+            return "\(tool): cannot open \(Firewall.legacyLockPath) (\(stderr.trimmingCharacters())). " + Firewall.legacyLockAdvice
+        }
+        if backend == .iptablesLegacy && stderr.contains("you must be root") {
+            return "\(tool): permission denied: iptables-legacy talks to the kernel over a raw socket and needs CAP_NET_RAW as well as CAP_NET_ADMIN (mssclamp run keeps both for this backend; grant both, e.g. AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW)"
+        }
+        return "\(tool): permission denied: changing the firewall needs CAP_NET_ADMIN (run as root, or grant it)"
+    }
+
+    /// The lock iptables-legacy takes around every change ($XTABLES_LOCKFILE overrides it).
+    public static var legacyLockPath: String {
+        if let path = getenv("XTABLES_LOCKFILE"), path.pointee != 0 { return String(cString: path) }
+        return "/run/xtables.lock"
+    }
+
+    static let legacyLockAdvice = """
+        iptables-legacy serializes every change on this host-wide lock (created by root, mode 0600). \
+        Either let mssclamp stay uid 0 (omit --user: it still keeps only CAP_NET_ADMIN and CAP_NET_RAW), \
+        or let the service's group open the lock: chgrp GROUP /run/xtables.lock && chmod 0640 /run/xtables.lock \
+        (deploy/mssclamp-iptables-legacy.conf does this at every start), or use --backend iptables-nft
+        """
+
+    /// What can be found out before touching anything: for iptables-legacy, whether this
+    /// process can open the lock every change will need.
+    public func preflight() throws(FirewallError) {
+        guard backend == .iptablesLegacy else { return }
+        let path = Firewall.legacyLockPath
+        let descriptor = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw FirewallError("iptables-legacy: cannot open \(path) as uid \(geteuid()): \(reason). " + Firewall.legacyLockAdvice)
+        }
+        close(descriptor)
     }
 
     // MARK: nftables

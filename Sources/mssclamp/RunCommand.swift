@@ -5,6 +5,7 @@ import MSSClampConfig
 import MSSClampCore
 import MSSClampMetrics
 import MSSClampNFQueue
+import MSSClampPrivileges
 import MSSClampReplay
 import MSSClampRules
 import MSSClampStatus
@@ -56,6 +57,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "host:port"))
     var metrics: String?
 
+    @Option(name: .customLong("user"), help: ArgumentHelp(
+        "Run as this user once started as root (its group too, no supplementary groups).", valueName: "name"))
+    var user: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -75,6 +80,42 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// Gives up every capability the backend does not need, switches to --user, sets
+    /// no_new_privs, and re-executes itself so that all of that holds for every thread
+    /// (see Privileges). The re-executed worker logs what it holds and checks what the
+    /// backend will need (iptables-legacy's lock) before it touches anything.
+    func confine(firewall: Firewall, logger: Logger) throws(CommandFailure) {
+        let keep: Set<Capability> = firewall.backend == .iptablesLegacy ? [.netAdmin, .netRaw] : [.netAdmin]
+        if getenv(Privileges.confinedMarker) == nil {
+            let account: Account?
+            do { account = try user.map(Account.named) } catch { throw CommandFailure.config(error.description) }
+            if Privileges.needsConfining(keep: keep, user: account) {
+                if let account { prepareStateDirectory(for: account) }
+                // The backend was resolved as root; the confined process must not guess again.
+                let arguments = CommandLine.arguments + (steering.backend == "auto" ? ["--backend", firewall.backend.rawValue] : [])
+                do {
+                    try Privileges.confineAndReexec(keep: keep, user: account, arguments: arguments)
+                } catch {
+                    var message = error.description
+                    if firewall.backend == .iptablesLegacy && message.contains("CAP_NET_RAW") {
+                        message += " (iptables-legacy talks to the kernel over a raw socket; grant CAP_NET_RAW too, or use --backend iptables-nft)"
+                    }
+                    throw CommandFailure.runtime(message)
+                }
+            }
+        }
+        unsetenv(Privileges.confinedMarker)
+        logger.info("privileges: \(Privileges.State.current())")
+        do { try firewall.preflight() } catch { throw CommandFailure.runtime(error.description) }
+    }
+
+    /// The state directory must stay writable after the switch to --user.
+    func prepareStateDirectory(for account: Account) {
+        mkdir(stateDirectory, 0o755)
+        var info = stat()
+        if stat(stateDirectory, &info) == 0 && info.st_uid == 0 { chown(stateDirectory, account.uid, account.gid) }
+    }
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CommandFailure.config("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
@@ -87,6 +128,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "mssclamp")
         let policy = try self.policy.policy()
         let firewall = try await steering.firewall()
+        try confine(firewall: firewall, logger: logger)
         do { try firewall.validate(policy) } catch { throw CommandFailure.config(error.description) }
         let range = firewall.options.queues
         let configurations = range.map { number in
