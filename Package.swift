@@ -86,6 +86,7 @@ let package = Package(
         .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MSSClampNFQueueTests", dependencies: ["MSSClampNFQueue"]),
         .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics"]),
+        .testTarget(name: "MSSClampPrivilegesTests", dependencies: ["MSSClampPrivileges", "TestSupport"]),
         .testTarget(name: "mssclampTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampRulesTests", dependencies: ["MSSClampRules", "MSSClampConfig", "MSSClampCore", "TestSupport"], exclude: ["Golden"]),

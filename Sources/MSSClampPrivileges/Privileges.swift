@@ -39,7 +39,8 @@ public enum Privileges {
 
         public var description: String {
             let names = { (set: Set<Capability>) in set.isEmpty ? "none" : set.sorted().map(\.name).joined(separator: ",") }
-            return "uid=\(uid) caps=\(names(effective)) bounding=\(names(bounding)) no_new_privs=\(noNewPrivileges ? 1 : 0)"
+            let all = bounding.count == Int(ccap_last_cap()) + 1
+            return "uid=\(uid) caps=\(names(effective)) bounding=\(all ? "all" : names(bounding)) no_new_privs=\(noNewPrivileges ? 1 : 0)"
         }
     }
 
@@ -72,7 +73,10 @@ public enum Privileges {
         // Dropping from the bounding set needs CAP_SETPCAP in effect, which the uid change
         // cleared from the effective set (keep-caps kept it permitted).
         try setCapabilities(permitted: state.effective, effective: keep.union([.setpcap]).intersection(state.effective), inheritable: keep)
-        for value in 0...max(0, ccap_last_cap()) where !keep.contains(Capability(rawValue: Int32(value))) {
+        // Without CAP_SETPCAP (an unprivileged user given CAP_NET_ADMIN) the bounding set
+        // stays as it is: with no_new_privs, nothing executed can gain from it anyway.
+        let canNarrowBounding = state.effective.contains(.setpcap)
+        for value in 0...max(0, ccap_last_cap()) where canNarrowBounding && !keep.contains(Capability(rawValue: Int32(value))) {
             if ccap_bounding_has(Int32(value)) == 1, ccap_bounding_drop(Int32(value)) != 0 {
                 throw PrivilegeError.errno("prctl(PR_CAPBSET_DROP, \(Capability(rawValue: Int32(value)).name))")
             }
