@@ -78,12 +78,25 @@ let package = Package(
             ]
         ),
 
+        // Fuzzing (make fuzz): the properties each target checks, and the targets. Built
+        // normally they replay inputs; with -sanitize=fuzzer,address -DFUZZING they fuzz.
+        .systemLibrary(name: "CFuzzer", path: "Fuzz/CFuzzer"),
+        .target(
+            name: "MSSClampFuzzChecks",
+            dependencies: ["MSSClampCore", "MSSClampReplay", "MSSClampConfig", "CFuzzer"],
+            path: "Fuzz/Checks"
+        ),
+        .executableTarget(name: "fuzz-core", dependencies: ["MSSClampFuzzChecks"], path: "Fuzz/Targets/core"),
+        .executableTarget(name: "fuzz-capture", dependencies: ["MSSClampFuzzChecks"], path: "Fuzz/Targets/capture"),
+        .executableTarget(name: "fuzz-policy", dependencies: ["MSSClampFuzzChecks"], path: "Fuzz/Targets/policy"),
+
         .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
+        .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),
         // Helpers for the tests that run real tools: processes, namespaces' scenario scripts, tshark.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport", "MSSClampWorker", "MSSClampCore"]),
         .testTarget(name: "MSSClampNFQueueTests", dependencies: ["MSSClampNFQueue"]),
         .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics"]),
         .testTarget(name: "MSSClampPrivilegesTests", dependencies: ["MSSClampPrivileges", "TestSupport"]),

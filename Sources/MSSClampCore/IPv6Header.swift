@@ -12,9 +12,11 @@ enum IPv6Header {
         guard length >= headerLength else { return .skip(.truncated) }
         guard bytes[0] >> 4 == 6 else { return .drop(.malformedIPHeader) }
         let payloadLength = Int(bytes.u16(4))
-        // Zero means a jumbogram (RFC 2675) or no payload at all; neither carries a SYN
-        // that a router forwards.
-        guard payloadLength > 0 else { return .skip(.notTCP) }
+        // Zero with a hop-by-hop header first means a jumbogram (RFC 2675), which carries no
+        // SYN a router forwards. Zero otherwise means no payload: the kernel trims the packet
+        // to its 40-byte header, and a TCP match then finds no header and drops it (found
+        // by fuzzing against the reference walk).
+        guard payloadLength > 0 || bytes[6] != 0 else { return .skip(.notTCP) }
         var end = headerLength + payloadLength
         if end > length {
             guard lenient else { return .skip(.truncated) }

@@ -59,3 +59,18 @@ import Testing
         #expect(run([0x00, 1, 2, 3]).0.outcome == .unchanged(.notIP))
     }
 }
+
+/// Found by fuzzing (Fuzz/regressions/core/ipv6-payload-length-zero-tcp).
+@Suite struct FuzzFoundTests {
+    /// IPv6 with payload length 0 and TCP as the next header carries no TCP header: the
+    /// kernel trims it to 40 bytes and its TCP match drops it. Only a hop-by-hop header
+    /// first makes a zero length a jumbogram.
+    @Test func ipv6WithoutPayloadIsDroppedUnlessJumbogram() {
+        var header = [UInt8](repeating: 0, count: 40)
+        header[0] = 0x60
+        header[6] = 6
+        #expect(run(header).0.outcome == .dropped(.tcpHeaderTooShort))
+        header[6] = 0
+        #expect(run(header).0.outcome == .unchanged(.notTCP))
+    }
+}

@@ -1,0 +1,3 @@
+import MSSClampFuzzChecks
+
+FuzzMain.run(PolicyChecks.check)
