@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test demo bench clean install
+.PHONY: all deps build test demo bench clean install fuzz sanitize
 
 all: build
 
@@ -34,6 +34,39 @@ build: deps
 # (those need root and skip themselves without it).
 test: build
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
+
+# libFuzzer targets (Fuzz/): the packet core, capture reading, the YAML policy loader,
+# built with -sanitize=fuzzer,address, SECONDS each (short by default). The corpus grows in
+# .build-fuzz/corpus; a crash is saved in .build-fuzz/crashes and fails the run: replay it
+# with `.build/debug/fuzz-core FILE`, fix it, and keep it in Fuzz/regressions/.
+SECONDS     ?= 10
+FUZZ_TARGETS ?= core capture policy
+FUZZ_DIR    := .build-fuzz
+fuzz: deps
+	@mkdir -p $(FUZZ_DIR)/crashes
+	@printf '{"schemaVersion": "1.0", "linker": {"path": "%s"}}\n' "$$(dirname $$(readlink -f $$(command -v $(SWIFT))))/ld.lld" >$(FUZZ_DIR)/toolset.json
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    $(SWIFT) build -c release --scratch-path $(FUZZ_DIR) --toolset $(FUZZ_DIR)/toolset.json \
+	        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --product fuzz-$$t; done
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t Fuzz/regressions/$$t; \
+	    echo "fuzz-$$t: $(SECONDS) s"; \
+	    SWIFT_BACKTRACE=enable=no $(FUZZ_DIR)/release/fuzz-$$t -max_total_time=$(SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	        -print_final_stats=1 -artifact_prefix=$(CURDIR)/$(FUZZ_DIR)/crashes/$$t- \
+	        $(FUZZ_DIR)/corpus/$$t Fuzz/seeds/$$t Fuzz/regressions/$$t >$(FUZZ_DIR)/fuzz-$$t.log 2>&1 \
+	        || { tail -40 $(FUZZ_DIR)/fuzz-$$t.log; echo "fuzz-$$t: FAILED (input in $(FUZZ_DIR)/crashes)"; exit 1; }; \
+	    execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_DIR)/fuzz-$$t.log); \
+	    rate=$$(sed -n 's/^stat::average_exec_per_sec: *//p' $(FUZZ_DIR)/fuzz-$$t.log); \
+	    cov=$$(grep -o 'cov: [0-9]* ft: [0-9]*' $(FUZZ_DIR)/fuzz-$$t.log | tail -1); \
+	    echo "fuzz-$$t: $$execs executions ($$rate/s), 0 crashes, $$cov, corpus $$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) inputs"; \
+	done
+
+# The unit tests under AddressSanitizer and ThreadSanitizer (the tests that run the real
+# binary in namespaces are skipped here: they exercise the normal build).
+SANITIZE_SKIP := IntegrationTests|RealHandshakeTests|DryRunGoldenTests|HelpTextTests|WrittenCaptureTests|BadInputTests
+sanitize: build
+	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --scratch-path .build-asan --sanitize=address --skip '$(SANITIZE_SKIP)'
+	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip '$(SANITIZE_SKIP)'
 
 # The MTU black hole behind a VPN gateway and its fix, in namespaces (needs root).
 demo: build

@@ -31,7 +31,9 @@ public final class CaptureWriter {
         header.ts.tv_sec = frame.seconds
         header.ts.tv_usec = frame.microseconds
         header.caplen = UInt32(frame.bytes.count)
-        header.len = UInt32(max(frame.originalLength, frame.bytes.count))
+        // A capture may claim any wire length, up to 2^32-1; +4 for an inserted option must
+        // not trap on it (found by fuzzing).
+        header.len = UInt32(clamping: max(frame.originalLength, frame.bytes.count))
         frame.bytes.withUnsafeBufferPointer { bytes in
             pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header, bytes.baseAddress)
         }

@@ -52,6 +52,18 @@ import TestSupport
         #expect(try frames(snapped).map(\.bytes) == frames(directory + "/out.pcap").map(\.bytes))
     }
 
+    /// Found by fuzzing: a frame claiming a wire length of 2^32-1 whose SYN gets an option
+    /// inserted used to trap while writing (Fuzz/regressions/capture/).
+    @Test func aHugeClaimedWireLengthIsKeptNotTrapped() throws {
+        let directory = Support.temporaryDirectory("huge")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let input = #filePath.split(separator: "/").dropLast(3).reduce("") { $0 + "/" + $1 } + "/Fuzz/regressions/capture/wire-length-max-plus-insertion.pcap"
+        let result = Support.mssclamp(["dry-run", input, "--set-mss", "1360", "--insert-missing", "-w", directory + "/out.pcap"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let written = try frames(directory + "/out.pcap")
+        #expect(written.count == 1 && written.first?.originalLength == Int(UInt32.max))
+    }
+
     func frames(_ path: String) throws -> [CapturedFrame] {
         let reader = try CaptureReader(path: path)
         var result: [CapturedFrame] = []
