@@ -32,8 +32,11 @@ build: deps
 
 # Unit tests, then the tests that replay real captures and run real tools in namespaces
 # (those need root and skip themselves without it).
+# Then each fuzz target briefly, and the unit tests under ASan and TSan.
 test: build
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
+	$(MAKE) fuzz SECONDS=10
+	$(MAKE) sanitize
 
 # libFuzzer targets (Fuzz/): the packet core, capture reading, the YAML policy loader,
 # built with -sanitize=fuzzer,address, SECONDS each (short by default). The corpus grows in
@@ -65,8 +68,10 @@ fuzz: deps
 # binary in namespaces are skipped here: they exercise the normal build).
 SANITIZE_SKIP := IntegrationTests|RealHandshakeTests|DryRunGoldenTests|HelpTextTests|WrittenCaptureTests|BadInputTests
 sanitize: build
-	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --scratch-path .build-asan --sanitize=address --skip '$(SANITIZE_SKIP)'
-	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip '$(SANITIZE_SKIP)'
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp:print_suppressions=0 MSSCLAMP_BIN=$(CURDIR)/$(BIN) \
+	    $(SWIFT) test --scratch-path .build-asan --sanitize=address --skip '$(SANITIZE_SKIP)'
+	TSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/tsan.supp:halt_on_error=1 MSSCLAMP_BIN=$(CURDIR)/$(BIN) \
+	    $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip '$(SANITIZE_SKIP)'
 
 # The MTU black hole behind a VPN gateway and its fix, in namespaces (needs root).
 demo: build

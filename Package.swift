@@ -39,7 +39,8 @@ let package = Package(
         .target(name: "MSSClampPrivileges", dependencies: ["CCap"]),
 
         // The NFQUEUE worker: queue threads running the core, shared counters and policy.
-        .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue"]),
+        // Its locks are NIO's pthread-based ones, which ThreadSanitizer can follow (make sanitize).
+        .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
 
         // Prometheus exposition of the worker's counters, served over HTTP by swift-nio.
         .target(
@@ -47,7 +48,7 @@ let package = Package(
             dependencies: [
                 "MSSClampCore", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
 

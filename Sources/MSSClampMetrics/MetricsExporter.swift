@@ -1,6 +1,6 @@
+import NIOConcurrencyHelpers
 import MSSClampCore
 import Prometheus
-import Synchronization
 
 /// The worker's counters in Prometheus form. Counters are declared once (name, help,
 /// labels); at each scrape the exporter adds what the worker published since the last one,
@@ -15,7 +15,7 @@ public final class MetricsExporter: Sendable {
     private let unclampedFailOpen: Counter
     private let unclampedNoWorker: Counter
     private let safetyNetClamped: Counter
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     struct State {
         var kernelQueues: [UInt16: (waiting: Gauge, queueDropped: Counter, userDropped: Counter, last: (UInt64, UInt64))] = [:]
@@ -64,13 +64,13 @@ public final class MetricsExporter: Sendable {
         unclampedFailOpen = MetricsExporter.counter(registry, "unclamped", unclampedHelp, labels: [("path", "fail-open")])
         unclampedNoWorker = MetricsExporter.counter(registry, "unclamped", unclampedHelp, labels: [("path", "no-worker")])
         safetyNetClamped = MetricsExporter.counter(registry, "safety_net_clamped", "Of the SYNs that passed the queue, those the kernel's safety net clamped.")
-        state = Mutex(State())
+        state = NIOLockedValueBox(State())
     }
 
     /// Adds what changed since the last call. `rules` names the policy's rules; when they
     /// change (a reload), per-rule counters start again under the new labels.
     public func update(_ snapshot: Snapshot, rules: [String]) {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.ruleLabels != rules {
                 for counter in state.rules { registry.unregisterCounter(counter) }
                 state.rules = rules.enumerated().map { index, summary in
@@ -109,7 +109,7 @@ public final class MetricsExporter: Sendable {
 
     /// The kernel's per-queue figures (absolute counts in, deltas out).
     public func update(kernelQueues: [(queue: UInt16, waiting: UInt64, queueDropped: UInt64, userDropped: UInt64)]) {
-        state.withLock { state in
+        state.withLockedValue { state in
             for stats in kernelQueues {
                 if state.kernelQueues[stats.queue] == nil {
                     let labels = [("queue", "\(stats.queue)")]
@@ -131,7 +131,7 @@ public final class MetricsExporter: Sendable {
 
     /// `mssclamp_queue_up{queue}`: 1 while the queue is bound and read, else 0.
     public func update(queuesUp: [(queue: UInt16, up: Bool)]) {
-        state.withLock { state in
+        state.withLockedValue { state in
             for (queue, up) in queuesUp {
                 if state.queueUp[queue] == nil {
                     state.queueUp[queue] = registry.makeGauge(

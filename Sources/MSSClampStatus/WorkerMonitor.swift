@@ -50,7 +50,7 @@ public final class WorkerMonitor: @unchecked Sendable {
     /// worker was bound. Installing resets them, so this is the only moment to read them.
     public func beforeInstall() async {
         guard managesRules, let leftover = try? await firewall.observe(), !leftover.isEmpty else { return }
-        worker.state.bypass.withLock {
+        worker.state.bypass.withLockedValue {
             $0.whileUnbound += leftover.bypassPackets
             $0.safetyNetClamped += leftover.safetyNetPackets
         }
@@ -113,7 +113,7 @@ public final class WorkerMonitor: @unchecked Sendable {
         bypass = (counted, net)
         // Each counter on its own: a path-MTU rule has a safety net but no bypass counter.
         if newlyUnclamped > 0 || newlyNetted > 0 {
-            worker.state.bypass.withLock {
+            worker.state.bypass.withLockedValue {
                 $0.failOpen += newlyUnclamped
                 $0.safetyNetClamped += newlyNetted
             }
@@ -163,7 +163,7 @@ public final class WorkerMonitor: @unchecked Sendable {
 
     func currentCounters() -> WorkerStatus.Counters {
         let (outcomes, transport) = worker.state.counters
-        let unclamped = worker.state.bypass.withLock { $0 }
+        let unclamped = worker.state.bypass.withLockedValue { $0 }
         var c = WorkerStatus.Counters()
         c.packets = outcomes.packets
         for (index, kind) in OutcomeCounters.kinds.enumerated() where index < outcomes.byKind.count {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import MSSClampCore
 import Synchronization
 
@@ -40,41 +41,43 @@ public struct BypassCounts: Sendable, Equatable, Codable {
 
 /// What every queue thread shares: the policy (swapped whole on reload), the published
 /// counters, and the stop flag. Threads take the policy once per batch and publish counts
-/// once per batch, so the locks are touched twice per batch, never per packet.
+/// once per batch, so the locks are touched twice per batch, never per packet. The locks
+/// are NIO's (pthread mutexes) rather than Synchronization.Mutex, whose futex on Linux
+/// ThreadSanitizer cannot see: `make sanitize` then reported every locked access as a race.
 public final class WorkerState: Sendable {
-    let policyBox: Mutex<Policy>
-    let totals: Mutex<(outcomes: OutcomeCounters, transport: TransportCounters)>
+    let policyBox: NIOLockedValueBox<Policy>
+    let totals: NIOLockedValueBox<(outcomes: OutcomeCounters, transport: TransportCounters)>
     let stopping = Atomic<Bool>(false)
     /// Queue threads running now; fewer than the queues means a queue is bound but unread.
     let running = Atomic<Int>(0)
     /// Filled in by whoever watches the firewall; never touched by the queue threads.
-    public let bypass = Mutex(BypassCounts())
+    public let bypass = NIOLockedValueBox(BypassCounts())
     /// Clamped/inserted packets sampled for debug logging (at most `sampleRate` a second per
     /// queue), drained by whoever logs them; empty and untouched unless `sampling`.
-    let samples = Mutex<[(FlowInfo, Decision)]>([])
+    let samples = NIOLockedValueBox<[(FlowInfo, Decision)]>([])
     public let sampling: Bool
     public static let sampleRate = 10
 
     public init(policy: Policy, sampling: Bool = false) {
         self.sampling = sampling
-        policyBox = Mutex(policy)
-        totals = Mutex((OutcomeCounters(ruleCount: policy.rules.count), TransportCounters()))
+        policyBox = NIOLockedValueBox(policy)
+        totals = NIOLockedValueBox((OutcomeCounters(ruleCount: policy.rules.count), TransportCounters()))
     }
 
-    public var policy: Policy { policyBox.withLock { $0 } }
+    public var policy: Policy { policyBox.withLockedValue { $0 } }
 
     /// Swaps in a new policy; counts per rule restart, as rule numbers may mean other rules now.
     public func replace(policy: Policy) {
-        policyBox.withLock { $0 = policy }
-        totals.withLock { $0.outcomes = OutcomeCounters(ruleCount: policy.rules.count) }
+        policyBox.withLockedValue { $0 = policy }
+        totals.withLockedValue { $0.outcomes = OutcomeCounters(ruleCount: policy.rules.count) }
     }
 
     public var counters: (outcomes: OutcomeCounters, transport: TransportCounters) {
-        totals.withLock { $0 }
+        totals.withLockedValue { $0 }
     }
 
     func publish(_ outcomes: OutcomeCounters, _ transport: TransportCounters) {
-        totals.withLock { totals in
+        totals.withLockedValue { totals in
             if totals.outcomes.byRule.count == outcomes.byRule.count {
                 totals.outcomes.merge(outcomes)
             }
@@ -84,14 +87,14 @@ public final class WorkerState: Sendable {
 
     /// Takes the samples collected so far.
     public func drainSamples() -> [(FlowInfo, Decision)] {
-        samples.withLock { taken in
+        samples.withLockedValue { taken in
             defer { taken.removeAll(keepingCapacity: true) }
             return taken
         }
     }
 
     func addSample(_ flow: FlowInfo, _ decision: Decision) {
-        samples.withLock { if $0.count < 100 { $0.append((flow, decision)) } }
+        samples.withLockedValue { if $0.count < 100 { $0.append((flow, decision)) } }
     }
 
     public var runningThreads: Int { running.load(ordering: .relaxed) }

@@ -193,7 +193,7 @@ enum Summary {
         var snapshot = MetricsExporter.Snapshot(
             byKind: outcomes.byKind, byRule: outcomes.byRule, overruns: transport.overruns,
             verdictErrors: transport.verdictErrors, sendErrors: transport.sendErrors, truncated: transport.truncated)
-        let bypass = state.bypass.withLock { $0 }
+        let bypass = state.bypass.withLockedValue { $0 }
         snapshot.unclampedFailOpen = bypass.failOpen
         snapshot.unclampedNoWorker = bypass.whileUnbound
         snapshot.safetyNetClamped = bypass.safetyNetClamped
@@ -206,7 +206,7 @@ enum Summary {
         for (index, kind) in OutcomeCounters.kinds.enumerated() where outcomes.byKind[index] > 0 {
             parts.append("\(kind.reason.map { "\(kind.action)/\($0)" } ?? kind.action)=\(outcomes.byKind[index])")
         }
-        let bypass = state.bypass.withLock { $0 }
+        let bypass = state.bypass.withLockedValue { $0 }
         if bypass.failOpen > 0 { parts.append("unclamped-fail-open=\(bypass.failOpen)") }
         if bypass.whileUnbound > 0 { parts.append("unclamped-no-worker=\(bypass.whileUnbound)") }
         if bypass.safetyNetClamped > 0 { parts.append("safety-net-clamped=\(bypass.safetyNetClamped)") }
