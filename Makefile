@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test demo bench clean install fuzz sanitize
+.PHONY: all deps build test demo bench clean install fuzz fuzz-coverage sanitize
 
 all: build
 
@@ -63,6 +63,15 @@ fuzz: deps
 	    cov=$$(grep -o 'cov: [0-9]* ft: [0-9]*' $(FUZZ_DIR)/fuzz-$$t.log | tail -1); \
 	    echo "fuzz-$$t: $$execs executions ($$rate/s), 0 crashes, $$cov, corpus $$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) inputs"; \
 	done
+
+# Line and branch coverage of the packet core reached by the core fuzzer's corpus (after
+# `make fuzz`): the replay build of fuzz-core with coverage mapping, run over the corpus.
+fuzz-coverage:
+	$(SWIFT) build --scratch-path .build-cov --product fuzz-core -Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping
+	rm -f .build-cov/core-*.profraw
+	LLVM_PROFILE_FILE=$(CURDIR)/.build-cov/core-%p.profraw .build-cov/debug/fuzz-core $(wildcard $(FUZZ_DIR)/corpus/core) Fuzz/seeds/core Fuzz/regressions/core
+	llvm-profdata merge -o .build-cov/core.profdata .build-cov/core-*.profraw
+	llvm-cov report .build-cov/debug/fuzz-core -instr-profile=.build-cov/core.profdata $(CURDIR)/Sources/MSSClampCore
 
 # The unit tests under AddressSanitizer and ThreadSanitizer (the tests that run the real
 # binary in namespaces are skipped here: they exercise the normal build).

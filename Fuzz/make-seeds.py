@@ -18,6 +18,7 @@ for d in ("core", "capture", "policy"):
     os.makedirs(os.path.join(root, d))
 
 def control(flags, target=1360, low=1361, span=175):
+    target = 1400 if flags & 0x20 else target  # a path MTU, for bit 5
     return bytes([flags]) + struct.pack(">HHH", target, low, span)
 
 linux = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)]
@@ -38,7 +39,7 @@ packets = {
 spec = [bytes.fromhex("450000281234400040063c60c0000201c63364079c4001bb00000001000000005002faf02ab90000")]
 for name, packet in packets.items():
     data = raw(packet)
-    for flags in (0, 1, 2, 3, 4, 8):
+    for flags in (0, 1, 2, 3, 4, 8, 0x20, 0x21):
         open(os.path.join(root, "core", f"{name}-{flags}"), "wb").write(control(flags) + data)
 for index, data in enumerate(spec):
     open(os.path.join(root, "core", f"spec-{index}"), "wb").write(control(1, 1400) + data)

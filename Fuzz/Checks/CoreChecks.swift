@@ -7,6 +7,8 @@ import MSSClampCore
 /// written out plainly, wherever it can locate the TCP header itself.
 ///
 /// Input layout: 7 control bytes (flags, target MSS, range low, range span), then the IP packet.
+/// Flag bits: 0 insert missing, 1 range, 2-3 direction, 4 unused, 5 clamp to a path MTU given
+/// by the target bytes (instead of setting the target).
 public enum CoreChecks {
     public static func check(_ data: [UInt8]) -> [String] {
         guard data.count >= 7 else { return [] }
@@ -18,13 +20,15 @@ public enum CoreChecks {
         let insert = control & 1 != 0
         let direction = Direction.allCases[Int(control >> 2) % Direction.allCases.count]
         let packet = Array(data[7...])
-        let policy = Policy(rules: [Rule(direction: direction, mssRange: range, action: .setMSS(ipv4: target, ipv6: target), insertMissing: insert)])
+        let pathMTU: Int? = control & 0x20 != 0 ? Int(target) : nil
+        let action: Action = pathMTU == nil ? .setMSS(ipv4: target, ipv6: target) : .clampToPathMTU
+        let policy = Policy(rules: [Rule(direction: direction, mssRange: range, action: action, insertMissing: insert)])
 
         var problems: [String] = []
         func expect(_ condition: Bool, _ what: @autoclosure () -> String) { if !condition { problems.append(what()) } }
 
-        let (incremental, out) = run(policy, packet, .incremental)
-        let (recomputed, outRecomputed) = run(policy, packet, .recompute)
+        let (incremental, out) = run(policy, packet, .incremental, pathMTU: pathMTU)
+        let (recomputed, outRecomputed) = run(policy, packet, .recompute, pathMTU: pathMTU)
         expect(incremental.outcome == recomputed.outcome, "checksum mode changed the decision: \(incremental.outcome) vs \(recomputed.outcome)")
 
         // Length: +4 for an insertion, otherwise unchanged; untouched bytes when not modified.
@@ -36,7 +40,7 @@ public enum CoreChecks {
 
         if incremental.outcome.isModified {
             // The output parses as TCP and is a fixed point of the same policy.
-            let (again, _) = run(policy, out, .incremental)
+            let (again, _) = run(policy, out, .incremental, pathMTU: pathMTU)
             expect(!again.outcome.isModified, "output not a fixed point: second pass \(again.outcome)")
             if case .dropped = again.outcome { problems.append("output no longer parses: \(again.outcome)") }
         }
@@ -46,7 +50,7 @@ public enum CoreChecks {
 
         // Against the reference, where it can find the TCP header on its own.
         guard let reference = ReferenceWalk(packet) else { return problems }
-        let expected = reference.decide(direction: direction, range: range, target: target, insert: insert)
+        let expected = reference.decide(direction: direction, range: range, target: target, insert: insert, pathMTU: pathMTU)
         expect(ReferenceWalk.agrees(expected, incremental.outcome), "core \(incremental.outcome), reference \(expected)")
         if let before = reference.mss, let after = ReferenceWalk(out)?.mss {
             expect(after <= before, "MSS raised \(before) -> \(after)")
@@ -67,10 +71,10 @@ public enum CoreChecks {
         data.count >= 7 && ReferenceWalk(Array(data[7...])) != nil
     }
 
-    static func run(_ policy: Policy, _ packet: [UInt8], _ mode: ChecksumMode) -> (Decision, [UInt8]) {
+    static func run(_ policy: Policy, _ packet: [UInt8], _ mode: ChecksumMode, pathMTU: Int? = nil) -> (Decision, [UInt8]) {
         var buffer = packet + [0, 0, 0, 0]
         let decision = buffer.withUnsafeMutableBytes {
-            policy.apply(to: $0, length: packet.count, pathMTU: NoPathMTU(), checksum: mode)
+            policy.apply(to: $0, length: packet.count, pathMTU: FixedPathMTU(pathMTU ?? 0), checksum: mode)
         }
         return (decision, Array(buffer[0..<decision.length]))
     }
@@ -132,7 +136,7 @@ struct ReferenceWalk {
 
     var mss: UInt16? { mssOffset.map { UInt16(packet[tcp + $0 + 2]) << 8 | UInt16(packet[tcp + $0 + 3]) } }
 
-    func decide(direction: Direction, range: ClosedRange<UInt16>?, target: UInt16, insert: Bool) -> Expected {
+    func decide(direction: Direction, range: ClosedRange<UInt16>?, target setTarget: UInt16, insert: Bool, pathMTU: Int?) -> Expected {
         guard segmentLength >= 20 else { return .dropped }
         let flags = packet[tcp + 13]
         guard flags & (TCPFlags.syn | TCPFlags.rst) == TCPFlags.syn else { return .unchanged }
@@ -142,6 +146,10 @@ struct ReferenceWalk {
         if let range {
             guard let mss, range.contains(mss) else { return .unchanged }
         }
+        // --clamp-mss-to-pmtu: MTU minus the IP and TCP headers; no room at all is a drop.
+        let overhead = isIPv4 ? 40 : 60
+        if let pathMTU, pathMTU <= overhead { return .dropped }
+        let target = pathMTU.map { UInt16($0 - overhead) } ?? setTarget
         if let mss { return mss > target ? .clamped(mss, target) : .unchanged }
         guard insert, segmentLength == headerLength, headerLength < 60 else { return .unchanged }
         return .inserted(min(target, isIPv4 ? 536 : 1220))
