@@ -23,7 +23,9 @@ struct RunCommand: AsyncParsableCommand {
             for SYNs that pass the queue unclamped), and answers every queued packet. Every \
             second it publishes its state for `mssclamp status`; every 5 s it checks its rules \
             and puts back what was flushed. On SIGTERM or SIGINT it removes the rules (not the \
-            safety net), drains the queue and exits 0. Needs CAP_NET_ADMIN.
+            safety net), drains the queue and exits 0. Needs CAP_NET_ADMIN (and CAP_NET_RAW \
+            with iptables-legacy); started with more, it keeps only those, sets no_new_privs \
+            and, with --user, becomes that user before it binds a queue.
 
             Exit status: 0 stopped cleanly; 1 a runtime failure; 2 bad usage or policy.
             """
