@@ -2,7 +2,9 @@
 
 core:    7 control bytes + an IP packet: the spec's vectors, the SYN layouts of Linux,
          Windows and macOS, IPv6, fragments and malformed headers.
-capture: small pcap and pcapng files of such packets, over Ethernet and Linux cooked.
+capture: small pcap and pcapng files of such packets, over Ethernet and Linux cooked; beside
+         them (kept, not written here) real Linux handshakes captured by tcpdump
+         (Tests/Fixtures/capture-handshake.sh) and the test fixtures of every link type.
 policy:  the example policy and variants of every YAML form.
 """
 import os, shutil, struct, sys
@@ -13,9 +15,8 @@ except ImportError:
     wrpcapng = None
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds")
-shutil.rmtree(root, ignore_errors=True)
 for d in ("core", "capture", "policy"):
-    os.makedirs(os.path.join(root, d))
+    os.makedirs(os.path.join(root, d), exist_ok=True)
 
 def control(flags, target=1360, low=1361, span=175):
     target = 1400 if flags & 0x20 else target  # a path MTU, for bit 5
