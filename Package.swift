@@ -20,10 +20,13 @@ let package = Package(
         // The packet core: pure Swift, no Foundation, no I/O, no C.
         .target(name: "MSSClampCore"),
 
+        // Tunnel stacks and the MTU/MSS arithmetic behind `mssclamp mss` (pure, like the core).
+        .target(name: "MSSClampTunnels", dependencies: ["MSSClampCore"]),
+
         // Policy from YAML files and iptables-style flags (Foundation lives here, not in the core).
         .target(
             name: "MSSClampConfig",
-            dependencies: ["MSSClampCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["MSSClampCore", "MSSClampTunnels", .product(name: "Yams", package: "Yams")]
         ),
 
         // libpcap, behind one thin module.
@@ -72,7 +75,7 @@ let package = Package(
             name: "mssclamp",
             dependencies: [
                 "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics", "MSSClampStatus",
-                "MSSClampPrivileges", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MSSClampPrivileges", "MSSClampTunnels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -94,6 +97,7 @@ let package = Package(
         .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),
+        .testTarget(name: "MSSClampTunnelsTests", dependencies: ["MSSClampTunnels", "MSSClampCore"]),
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),
         // Helpers for the tests that run real tools: processes, namespaces' scenario scripts, tshark.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

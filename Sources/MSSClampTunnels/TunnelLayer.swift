@@ -1,0 +1,98 @@
+/// One encapsulation of a tunnel stack, with what it adds around the packet it carries.
+///
+/// Byte counts come from the protocols' specifications (named on each case) and are the
+/// worst case where a field is optional or padding varies, so an MSS derived from them fits.
+public enum TunnelLayer: Hashable, Sendable {
+    /// PPPoE session (RFC 2516): 6-byte PPPoE header + 2-byte PPP protocol, on the link itself.
+    case pppoe
+    /// GRE (RFC 2784): 4-byte header, no key or sequence number, in a delivery IP header.
+    case gre
+    /// IP-in-IP (RFC 2003) / IPv6-in-IPv6 (RFC 2473): just the delivery IP header.
+    case ipip
+    /// WireGuard data message: UDP, 16-byte header (type, receiver, counter) and 16-byte
+    /// Poly1305 tag; its padding never exceeds the interface MTU.
+    case wireguard
+    /// VXLAN (RFC 7348): UDP, 8-byte VXLAN header and the inner Ethernet header (14).
+    case vxlan
+    /// L2TPv2 (RFC 2661) over UDP: 8-byte header with the length field, PPP address,
+    /// control and protocol (4, no field compression).
+    case l2tp
+    /// OpenVPN over UDP in tun mode, data channel v2 (4-byte opcode and peer id).
+    case openvpn(OpenVPNCipher)
+    /// IPsec ESP (RFC 4303) in tunnel or transport mode, optionally in UDP for NAT-T (RFC 3948).
+    case esp(ESPCipher, transport: Bool, natTraversal: Bool)
+
+    public enum ESPCipher: String, Hashable, Sendable, CaseIterable {
+        /// AES-GCM with a 16-byte ICV (RFC 4106): 8-byte IV, 4-byte alignment.
+        case gcm
+        /// AES-CBC (RFC 3602, 16-byte IV and blocks) with HMAC-SHA1-96 (RFC 2404, 12 bytes).
+        case cbcSHA1 = "cbc-sha1"
+        /// AES-CBC with HMAC-SHA256-128 (RFC 4868, 16 bytes).
+        case cbcSHA256 = "cbc-sha256"
+
+        var iv: Int { self == .gcm ? 8 : 16 }
+        var icv: Int { self == .cbcSHA1 ? 12 : 16 }
+        var block: Int { self == .gcm ? 4 : 16 }
+        var label: String {
+            switch self {
+            case .gcm: return "AES-GCM"
+            case .cbcSHA1: return "AES-CBC + HMAC-SHA1-96"
+            case .cbcSHA256: return "AES-CBC + HMAC-SHA256-128"
+            }
+        }
+    }
+
+    public enum OpenVPNCipher: String, Hashable, Sendable, CaseIterable {
+        /// AES-GCM (OpenVPN 2.4+ default): 4-byte packet id, 16-byte tag.
+        case gcm
+        /// ChaCha20-Poly1305: as GCM.
+        case chacha
+        /// AES-CBC with HMAC-SHA1 (20) : 16-byte IV, packet id inside, PKCS#7 padding 1-16.
+        case cbcSHA1 = "cbc-sha1"
+        /// AES-CBC with HMAC-SHA256 (32).
+        case cbcSHA256 = "cbc-sha256"
+    }
+
+    /// Whether the layer travels in an IP header of its own (the delivery header).
+    var needsIPHeader: Bool {
+        switch self {
+        case .pppoe: return false
+        case .esp(_, let transport, _): return !transport
+        default: return true
+        }
+    }
+
+    /// The names `mssclamp mss --tunnel` accepts, `+`-joined from the inside out.
+    public static let names = [
+        "pppoe", "gre", "ipip", "wireguard", "vxlan", "l2tp",
+        "openvpn", "openvpn-gcm", "openvpn-chacha", "openvpn-cbc-sha1", "openvpn-cbc-sha256",
+        "esp-gcm", "esp-cbc-sha1", "esp-cbc-sha256", "(esp-…)-transport", "nat-t",
+    ]
+
+    /// One `+`-separated token; `nat-t` is handled by the stack (it modifies the ESP before it).
+    static func parse(_ token: String) -> TunnelLayer? {
+        switch token {
+        case "pppoe": return .pppoe
+        case "gre": return .gre
+        case "ipip", "ip-in-ip", "ip6ip6": return .ipip
+        case "wireguard", "wg": return .wireguard
+        case "vxlan": return .vxlan
+        case "l2tp": return .l2tp
+        case "openvpn": return .openvpn(.gcm)
+        default: break
+        }
+        if token.hasPrefix("openvpn-"), let cipher = OpenVPNCipher(rawValue: String(token.dropFirst(8))) {
+            return .openvpn(cipher)
+        }
+        if token.hasPrefix("esp-") {
+            var name = String(token.dropFirst(4))
+            var transport = false
+            for suffix in ["-transport", "-tunnel"] where name.hasSuffix(suffix) {
+                transport = suffix == "-transport"
+                name = String(name.dropLast(suffix.count))
+            }
+            if let cipher = ESPCipher(rawValue: name) { return .esp(cipher, transport: transport, natTraversal: false) }
+        }
+        return nil
+    }
+}
