@@ -21,7 +21,7 @@ public enum PolicyFile {
         "name": \.name, "family": \.family, "source": \.sources, "destination": \.destinations,
         "in-interface": \.inInterface, "out-interface": \.outInterface, "direction": \.direction,
         "mss": \.mss, "clamp-mss-to-pmtu": \.clampToPMTU, "clamp-to-mtu": \.clampToMTU,
-        "insert-missing": \.insertMissing,
+        "insert-missing": \.insertMissing, "set-mss-for-tunnel": \.setMSSForTunnel,
     ]
 
     public static func load(path: String) throws(ConfigError) -> Policy {
@@ -77,9 +77,9 @@ public enum PolicyFile {
             let rule = try spec.rule(source: source)
             // On the command line no action means the classic rule; in a file it is almost
             // always a forgotten line, and silently clamping to 1360 would hide it.
-            if spec.setMSS == nil && spec.clampToPMTU == nil && spec.clampToMTU == nil {
+            if spec.setMSS == nil && spec.clampToPMTU == nil && spec.clampToMTU == nil && spec.setMSSForTunnel == nil {
                 throw ConfigError(source: source, line: node.mark?.line, key: "rules[\(index)]",
-                                  message: "no action: give set-mss, clamp-mss-to-pmtu or clamp-to-mtu")
+                                  message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel")
             }
             rules.append(rule)
         }

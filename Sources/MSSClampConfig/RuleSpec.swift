@@ -1,4 +1,5 @@
 import MSSClampCore
+import MSSClampTunnels
 
 /// A rule as written, before validation: each value keeps the key or flag it came from and
 /// its line, so every error can point at it. The config file and the command-line flags
@@ -31,6 +32,8 @@ public struct RuleSpec: Sendable {
     public var setMSSIPv6: Value?
     public var clampToPMTU: Value?
     public var clampToMTU: Value?
+    /// `STACK[/ipv4|ipv6[/LINK-MTU]]`: set-mss with the values `mssclamp mss` computes.
+    public var setMSSForTunnel: Value?
     public var insertMissing: Value?
 
     public init() {}
@@ -38,7 +41,7 @@ public struct RuleSpec: Sendable {
     /// True when no value at all was given (the CLI then uses the default policy).
     public var isEmpty: Bool {
         [name, family, sources, destinations, inInterface, outInterface, direction, mss,
-         setMSS, setMSSIPv6, clampToPMTU, clampToMTU, insertMissing].allSatisfy { $0 == nil }
+         setMSS, setMSSIPv6, clampToPMTU, clampToMTU, setMSSForTunnel, insertMissing].allSatisfy { $0 == nil }
     }
 
     /// Validates and builds the rule.
@@ -67,9 +70,9 @@ public struct RuleSpec: Sendable {
         if let value = direction { rule.direction = try parse(value, ValueParsers.direction) }
         rule.insertMissing = try insertMissing.map { value throws(ConfigError) in try parse(value, RuleSpec.bool) } ?? false
 
-        let actions = [setMSS, clampToPMTU.flatMap { $0.text == "false" ? nil : $0 }, clampToMTU].compactMap { $0 }
+        let actions = [setMSS, clampToPMTU.flatMap { $0.text == "false" ? nil : $0 }, clampToMTU, setMSSForTunnel].compactMap { $0 }
         if actions.count > 1 {
-            throw error(actions[1], "choose one action: set-mss, clamp-mss-to-pmtu or clamp-to-mtu (\(actions.map(\.key).joined(separator: ", ")) given)")
+            throw error(actions[1], "choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel (\(actions.map(\.key).joined(separator: ", ")) given)")
         }
         if let value = setMSS {
             let v4 = try parse(value, { text throws(ValueError) in try ValueParsers.mss(text) })
@@ -81,6 +84,8 @@ public struct RuleSpec: Sendable {
             rule.action = .clampToPathMTU
         } else if let value = clampToMTU {
             rule.action = .clampToMTU(try parse(value, ValueParsers.mtu))
+        } else if let value = setMSSForTunnel {
+            rule.action = try parse(value, RuleSpec.tunnelAction)
         }
 
         if let value = mss {
@@ -107,6 +112,17 @@ public struct RuleSpec: Sendable {
            !rule.sources.isEmpty, !rule.destinations.isEmpty,
            Set(rule.sources.map(\.family)).isDisjoint(with: rule.destinations.map(\.family)) {
             throw error(other, "sources (\(value.text)) and destinations (\(other.text)) share no address family: the rule could never match")
+        }
+    }
+
+    /// The MSS per family for a tunnel stack, as `mssclamp mss` shows it.
+    static func tunnelAction(_ text: String) throws(ValueError) -> Action {
+        do {
+            let (stack, mtu) = try TunnelStack.parseSpec(text.trimmingSpaces)
+            let budget = try TunnelBudget(stack, linkMTU: mtu)
+            return .setMSS(ipv4: UInt16(budget.mssIPv4), ipv6: UInt16(budget.mssIPv6))
+        } catch {
+            throw ValueError(error.description)
         }
     }
 

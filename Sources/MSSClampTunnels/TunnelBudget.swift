@@ -71,7 +71,7 @@ public struct TunnelBudget: Sendable {
                 }
                 if natTraversal { take(8, "UDP header (NAT-T)") }
                 take(8, "ESP header (SPI, sequence number)")
-                take(cipher.iv, "\(cipher.label) IV")
+                take(cipher.iv, "\(cipher == .gcm ? "AES-GCM" : "AES-CBC") IV")
                 take(cipher.icv, "ICV (\(cipher.label))")
                 roundDown(to: cipher.block, "ESP: payload and trailer in whole \(cipher.block)-byte units")
                 take(2, "ESP trailer (pad length, next header)")

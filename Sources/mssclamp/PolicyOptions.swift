@@ -17,6 +17,10 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("set-mss-ipv6"), help: ArgumentHelp("A different --set-mss for IPv6 (its header is 20 bytes larger).", valueName: "N"))
     var setMSSIPv6: String?
 
+    @Option(name: .customLong("set-mss-for-tunnel"), help: ArgumentHelp(
+        "Clamp to the MSS a tunnel needs, per family (see `mssclamp mss`).", valueName: "stack[/outer[/mtu]]"))
+    var setMSSForTunnel: String?
+
     @Flag(name: .customLong("clamp-mss-to-pmtu"), help: "Clamp to the path MTU minus 40 (IPv4) or 60 (IPv6).")
     var clampToPMTU = false
 
@@ -53,6 +57,7 @@ struct PolicyOptions: ParsableArguments {
         spec.setMSSIPv6 = value(setMSSIPv6, "--set-mss-ipv6")
         spec.clampToPMTU = clampToPMTU ? RuleSpec.Value("true", key: "--clamp-mss-to-pmtu") : nil
         spec.clampToMTU = value(clampToMTU, "--clamp-to-mtu")
+        spec.setMSSForTunnel = value(setMSSForTunnel, "--set-mss-for-tunnel")
         spec.sources = value(source, "--source")
         spec.destinations = value(destination, "--destination")
         spec.inInterface = value(inInterface, "--in-interface")

@@ -36,7 +36,7 @@ import Testing
     /// A file rule must say what it does: a forgotten action is an error naming the rule,
     /// not a silent clamp to 1360 (the command line keeps the classic rule as its default).
     @Test func ruleWithoutActionIsAnError() throws {
-        #expect(throws: ConfigError(source: "t.yaml", line: 2, key: "rules[0]", message: "no action: give set-mss, clamp-mss-to-pmtu or clamp-to-mtu")) {
+        #expect(throws: ConfigError(source: "t.yaml", line: 2, key: "rules[0]", message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel")) {
             try PolicyFile.parse("rules:\n  - out-interface: eth0\n", source: "t.yaml")
         }
         #expect(throws: ConfigError.self) { try PolicyFile.parse("rules:\n  - mss: any\n    set-mss: 1300\n  - mss: any\n", source: "t.yaml") }
@@ -72,9 +72,9 @@ import Testing
 
     static let bad: [Bad] = [
         Bad(yaml: "rules:\n  - mss: 1536:1361\n", expected: "t.yaml:2: rules[0].mss: '1536:1361': range start 1536 is above its end 1361"),
-        Bad(yaml: "rules:\n  - out_interface: eth0\n", expected: "t.yaml:2: rules[0].out_interface: unknown key (known: clamp-mss-to-pmtu, clamp-to-mtu, destination, direction, family, in-interface, insert-missing, mss, name, out-interface, set-mss, source)"),
+        Bad(yaml: "rules:\n  - out_interface: eth0\n", expected: "t.yaml:2: rules[0].out_interface: unknown key (known: clamp-mss-to-pmtu, clamp-to-mtu, destination, direction, family, in-interface, insert-missing, mss, name, out-interface, set-mss, set-mss-for-tunnel, source)"),
         Bad(yaml: "rules:\n  - name: a\n    set-mss: 70000\n", expected: "t.yaml:3: rules[0].set-mss: MSS 70000 is outside 1-65535"),
-        Bad(yaml: "rules:\n  - set-mss: 1360\n    clamp-mss-to-pmtu: true\n", expected: "t.yaml:3: rules[0].clamp-mss-to-pmtu: choose one action: set-mss, clamp-mss-to-pmtu or clamp-to-mtu (rules[0].set-mss, rules[0].clamp-mss-to-pmtu given)"),
+        Bad(yaml: "rules:\n  - set-mss: 1360\n    clamp-mss-to-pmtu: true\n", expected: "t.yaml:3: rules[0].clamp-mss-to-pmtu: choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel (rules[0].set-mss, rules[0].clamp-mss-to-pmtu given)"),
         Bad(yaml: "rules:\n  - source: 198.51.100.0/33\n", expected: "t.yaml:2: rules[0].source: '198.51.100.0/33' is not an address or prefix (e.g. 198.51.100.0/24, 2001:db8::/32)"),
         Bad(yaml: "rules:\n  - family: ipv4\n    source: 2001:db8::/32\n", expected: "t.yaml:3: rules[0].source: 2001:db8::/32 is IPv6 but the rule's family is ipv4"),
         Bad(yaml: "rules:\n  - out-interface: averyveryverylongname\n", expected: "t.yaml:2: rules[0].out-interface: interface 'averyveryverylongname' must be 1-15 characters"),
@@ -130,5 +130,27 @@ import Testing
         #expect(policy.rules.count == 2)
         #expect(policy.rules[0].action == .setMSS(ipv4: 1360, ipv6: 1340))
         #expect(policy.rules[1].action == .clampToPathMTU && policy.rules[1].inInterface?.name == "wg+")
+    }
+}
+
+/// A rule's action given as a tunnel: the same numbers `mssclamp mss` shows.
+@Suite struct TunnelActionTests {
+    @Test func yamlAndFlagsTakeATunnel() throws {
+        let policy = try PolicyFile.parse("rules:\n  - out-interface: wg0\n    set-mss-for-tunnel: wireguard/ipv6\n", source: "t.yaml")
+        #expect(policy.rules.first?.action == .setMSS(ipv4: 1380, ipv6: 1360))
+        #expect(policy.rules.first?.mssRange == nil)
+        var spec = RuleSpec()
+        spec.setMSSForTunnel = RuleSpec.Value("gre+esp-gcm-transport/ipv4/1500", key: "--set-mss-for-tunnel")
+        #expect(try spec.rule(source: "command line").action == .setMSS(ipv4: 1402, ipv6: 1382))
+    }
+
+    @Test func aBadTunnelNamesTheKeyAndTheLayer() {
+        let error = #expect(throws: ConfigError.self) {
+            try PolicyFile.parse("rules:\n  - set-mss-for-tunnel: wireguard+foo\n", source: "t.yaml")
+        }
+        #expect(error?.description.contains("t.yaml:2: rules[0].set-mss-for-tunnel: 'wireguard+foo': unknown layer 'foo'") == true)
+        #expect(throws: ConfigError.self) {
+            try PolicyFile.parse("rules:\n  - set-mss: 1360\n    set-mss-for-tunnel: wireguard\n", source: "t.yaml")
+        }
     }
 }

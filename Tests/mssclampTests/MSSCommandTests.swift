@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `mssclamp mss` and `--set-mss-for-tunnel` through the real binary.
+@Suite struct MSSCommandTests {
+    @Test func showsTheArithmeticAndTheRule() {
+        let result = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard", "--outer", "ipv6"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "wireguard over IPv6, link MTU 1500")
+        #expect(lines.contains("  -   40  IPv6 header (WireGuard delivery)"))
+        #expect(lines.contains("    1420  MTU inside the tunnel"))
+        #expect(lines.contains("MSS for IPv4 traffic: 1420 - 20 (IPv4) - 20 (TCP) = 1380"))
+        #expect(lines.contains("MSS for IPv6 traffic: 1420 - 40 (IPv6) - 20 (TCP) = 1360"))
+        #expect(result.stdout.contains("--set-mss-for-tunnel wireguard/ipv6"))
+    }
+
+    @Test func jsonForMachines() throws {
+        let result = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "gre+esp-gcm+nat-t", "--link-mtu", "1492", "--json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        // 1492 - 20 - 8 - 8 - 8 - 16 = 1432 -> - 2 = 1430; - 20 - 4 (GRE in ESP tunnel) = 1406.
+        #expect(object["inner_mtu"] as? Int == 1406)
+        #expect(object["mss_ipv4"] as? Int == 1366 && object["mss_ipv6"] as? Int == 1346)
+        #expect((object["steps"] as? [[String: Any]])?.count == 8, "1432 is whole 4-byte units: no rounding step")
+    }
+
+    @Test func badStacksAreUsageErrors() {
+        let result = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard+ipsec"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("unknown layer 'ipsec'"))
+        #expect(TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "gre", "--outer", "ipx"]).status == 2)
+    }
+
+    @Test func rulesTakeTheTunnelsNumbers() {
+        let result = TestSupport.run(TestSupport.binary, ["rules", "print", "-o", "wg0", "--set-mss-for-tunnel", "wireguard/ipv6"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // The steering rules queue only SYNs above each family's target.
+        #expect(result.stdout.contains("-o wg0 --tcp-flags SYN,RST SYN -m tcpmss --mss 1381:65535"))
+        #expect(result.stdout.contains("-o wg0 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:65535"))
+        let bad = TestSupport.run(TestSupport.binary, ["rules", "print", "--set-mss-for-tunnel", "wireguard/ipv9"])
+        #expect(bad.status == 2 && bad.stderr.contains("--set-mss-for-tunnel"))
+    }
+}
