@@ -64,6 +64,9 @@ let package = Package(
         // Dry-run: captures through the core, with tcpdump-like and JSON reports.
         .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampConfig"]),
 
+        // `mssclamp watch`: live SYNs and path-MTU ICMP, judged by the policy on copies.
+        .target(name: "MSSClampWatch", dependencies: ["MSSClampCore", "MSSClampConfig", "MSSClampCapture", "MSSClampReplay"]),
+
         // What `mssclamp status` reads and judges, and the worker's watch over itself.
         .target(
             name: "MSSClampStatus",
@@ -75,7 +78,7 @@ let package = Package(
             name: "mssclamp",
             dependencies: [
                 "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics", "MSSClampStatus",
-                "MSSClampPrivileges", "MSSClampTunnels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MSSClampPrivileges", "MSSClampTunnels", "MSSClampWatch", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -97,6 +100,7 @@ let package = Package(
         .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),
+        .testTarget(name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampTunnelsTests", dependencies: ["MSSClampTunnels", "MSSClampCore"]),
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),
         // Helpers for the tests that run real tools: processes, namespaces' scenario scripts, tshark.

@@ -51,7 +51,7 @@ lab_up() {  # ID [MTU of the router's client-facing link]
 lab_begin() {  # PREFIX [MTU]
     id="$1$$"
     work=$(mktemp -d)
-    trap 'kill -KILL ${LAB_WORKER_PID:-0} 2>/dev/null; lab_down $id; rm -rf $work' EXIT
+    trap '[ -n "${LAB_WORKER_PID:-}" ] && kill -KILL "$LAB_WORKER_PID" 2>/dev/null; lab_down $id; rm -rf $work' EXIT
     trap 'exit 130' INT TERM
     lab_up "$id" "${2:-1500}"
 }

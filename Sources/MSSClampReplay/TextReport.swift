@@ -96,7 +96,7 @@ public enum TextReport {
         return action == "clamped" ? "MSS lowered in place" : "MSS option added"
     }
 
-    static func pad(_ text: String, _ width: Int) -> String {
+    public static func pad(_ text: String, _ width: Int) -> String {
         text + String(repeating: " ", count: max(1, width - text.count))
     }
 }

@@ -6,7 +6,7 @@ import TestSupport
 /// (a line that ends in the middle of a word's hyphenation or starts with punctuation).
 @Suite struct HelpTextTests {
     static let commands = [[], ["run"], ["status"], ["rules"], ["rules", "print"], ["rules", "install"],
-                           ["rules", "remove"], ["rules", "check"], ["dry-run"], ["mss"]]
+                           ["rules", "remove"], ["rules", "check"], ["dry-run"], ["mss"], ["watch"]]
 
     @Test(arguments: commands)
     func helpReadsCleanly(_ command: [String]) {

@@ -1,0 +1,48 @@
+import Foundation
+import MSSClampConfig
+import MSSClampCore
+import MSSClampReplay
+
+/// `watch --json`: the dry-run's JSON line for SYNs, a `path_mtu` object for ICMP, and the
+/// histogram at the end.
+public enum WatchJSON {
+    struct Signal: Encodable {
+        let type = "path_mtu"
+        let time: Double, family: String, from: String, to: String, mtu: Int
+        let quoted: Quoted?
+        struct Quoted: Encodable {
+            let proto: UInt8, src: String, sport: UInt16, dst: String, dport: UInt16
+        }
+    }
+
+    struct Histogram: Encodable {
+        struct Row: Encodable { let subnet: String, kind: String, mss: [String: Int] }
+        let histogram: [Row]
+        let kernelDropped: Int
+        enum CodingKeys: String, CodingKey { case histogram, kernelDropped = "kernel_dropped" }
+    }
+
+    public static func line(_ event: WatchEvent) -> String {
+        switch event {
+        case .handshake(let record):
+            return JSONReport.line(record)
+        case .pathMTU(let seconds, let microseconds, let signal):
+            let quoted = signal.quoted.map {
+                Signal.Quoted(proto: $0.protocolNumber, src: $0.source.text, sport: $0.sourcePort, dst: $0.destination.text, dport: $0.destinationPort)
+            }
+            return encode(Signal(time: Double(seconds) + Double(microseconds) / 1e6, family: signal.family.description,
+                                 from: signal.from.text, to: signal.to.text, mtu: signal.mtu, quoted: quoted))
+        }
+    }
+
+    public static func histogram(_ histogram: MSSHistogram, dropped: Int) -> String {
+        encode(Histogram(histogram: histogram.counts.keys.sorted().map { Histogram.Row(subnet: $0.subnet, kind: $0.kind, mss: histogram.counts[$0]!) },
+                         kernelDropped: dropped))
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    }
+}

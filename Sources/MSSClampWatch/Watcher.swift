@@ -1,0 +1,96 @@
+import MSSClampCapture
+import MSSClampConfig
+import MSSClampCore
+import MSSClampReplay
+
+/// What `mssclamp watch` saw in one frame.
+public enum WatchEvent: Sendable {
+    /// A SYN or SYN-ACK, with what the policy would do to it (decided on a copy).
+    case handshake(DryRunRecord)
+    /// ICMP frag-needed / ICMPv6 packet-too-big.
+    case pathMTU(seconds: Int, microseconds: Int, PathMTUSignal)
+}
+
+/// Turns captured frames into events and keeps the MSS histogram. Changes nothing: the
+/// policy runs on a copy of each SYN.
+public struct Watcher: Sendable {
+    /// The kernel-side filter: SYN or SYN-ACK (IPv4; IPv6 without extension headers),
+    /// frag-needed and packet-too-big. libpcap cannot index IPv6 TCP headers, hence ip6[53].
+    public static let filter = "(tcp[tcpflags] & tcp-syn != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 2 != 0)"
+        + " or (icmp[icmptype] == 3 and icmp[icmpcode] == 4) or (ip6 and ip6[6] == 58 and ip6[40] == 2)"
+
+    public let policy: Policy
+    public var metadata: PacketMetadata
+    public private(set) var histogram = MSSHistogram()
+    public private(set) var frames = 0
+
+    public init(policy: Policy, metadata: PacketMetadata = PacketMetadata()) {
+        self.policy = policy
+        self.metadata = metadata
+    }
+
+    public mutating func observe(_ frame: CapturedFrame, linkLayer: LinkLayer) -> WatchEvent? {
+        frames += 1
+        guard let offset = frame.bytes.withUnsafeBytes({ linkLayer.networkOffset($0) }), offset < frame.bytes.count else { return nil }
+        if let signal = PathMTUSignal.parse(frame.bytes[offset...]) {
+            return .pathMTU(seconds: frame.seconds, microseconds: frame.microseconds, signal)
+        }
+        let length = frame.bytes.count - offset
+        var copy = Array(frame.bytes[offset...]) + [0, 0, 0, 0]
+        let policy = self.policy, metadata = self.metadata
+        let result: (FlowInfo, Decision)? = copy.withUnsafeMutableBytes { raw in
+            guard let flow = FlowInfo.inspect(raw, length: length), flow.flags & TCPFlags.syn != 0 else { return nil }
+            return (flow, policy.apply(to: raw, length: length, metadata: metadata, pathMTU: NoPathMTU()))
+        }
+        guard let (flow, decision) = result else { return nil }
+        histogram.add(flow)
+        return .handshake(DryRunRecord(frame: frames, seconds: frame.seconds, microseconds: frame.microseconds, flow: flow, decision: decision))
+    }
+
+    /// tcpdump-like: the dry-run's line for SYNs, an ICMP line for the rest.
+    public static func text(_ event: WatchEvent) -> String {
+        switch event {
+        case .handshake(let record):
+            return TextReport.line(record)
+        case .pathMTU(let seconds, let microseconds, let signal):
+            let kind = signal.family == .ipv4 ? "IP \(signal.from.text) > \(signal.to.text): ICMP frag-needed"
+                                              : "IP6 \(signal.from.text) > \(signal.to.text): ICMP6 packet-too-big"
+            var text = TextReport.timestamp(seconds: seconds, microseconds: microseconds) + " \(kind), mtu \(signal.mtu)"
+            if let quoted = signal.quoted {
+                let name = quoted.protocolNumber == 6 ? "TCP" : quoted.protocolNumber == 17 ? "UDP" : "proto \(quoted.protocolNumber)"
+                text += ", quoting \(name) \(quoted.source.text).\(quoted.sourcePort) > \(quoted.destination.text).\(quoted.destinationPort)"
+            } else {
+                text += ", quoting nothing readable"
+            }
+            return text
+        }
+    }
+}
+
+/// MSS values announced, per source subnet (/24, /64) and packet kind.
+public struct MSSHistogram: Sendable {
+    public struct Key: Hashable, Sendable, Comparable {
+        public var subnet: String
+        public var kind: String
+        public static func < (a: Key, b: Key) -> Bool { (a.subnet, a.kind) < (b.subnet, b.kind) }
+    }
+
+    /// Counts by MSS ("none" for a SYN without the option).
+    public private(set) var counts: [Key: [String: Int]] = [:]
+
+    mutating func add(_ flow: FlowInfo) {
+        let prefix = CIDR(address: flow.source, prefixLength: flow.family == .ipv4 ? 24 : 64)
+        let key = Key(subnet: prefix.map { "\($0.address.text)/\($0.prefixLength)" } ?? flow.source.text,
+                      kind: flow.flags & TCPFlags.ack != 0 ? "SYN-ACK" : "SYN")
+        counts[key, default: [:]][flow.mss.map(String.init) ?? "none", default: 0] += 1
+    }
+
+    public var lines: [String] {
+        guard !counts.isEmpty else { return ["no SYN seen"] }
+        return ["MSS announced, by source subnet:"] + counts.keys.sorted().map { key in
+            let values = counts[key]!.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            let text = values.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+            return "  " + TextReport.pad(key.subnet, 22) + TextReport.pad(key.kind, 9) + text
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Glibc
+import MSSClampCapture
+import MSSClampConfig
+import MSSClampCore
+import MSSClampReplay
+import MSSClampWatch
+import Synchronization
+
+/// Set by SIGINT/SIGTERM; the capture loop wakes every 100 ms to look.
+private let stopRequested = Atomic<Bool>(false)
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Show, live, the MSS that SYNs announce and the path-MTU ICMP crossing an interface.",
+        usage: "mssclamp watch -i <iface> [--seconds N] [--count N] [--json] [policy]",
+        discussion: """
+            Captures on IFACE with libpcap (a kernel BPF filter: SYN, SYN-ACK, ICMP \
+            fragmentation-needed, ICMPv6 packet-too-big) and changes nothing: one line per \
+            SYN or SYN-ACK with the MSS seen and what the policy would do, one line per \
+            frag-needed / packet-too-big with the MTU it announces and the flow it quotes. \
+            On exit (SIGINT, SIGTERM, --seconds, --count) a histogram of the MSS values per \
+            source subnet (/24, /64). Watch the interface clients come in by to see what they \
+            send. Needs CAP_NET_RAW only.
+
+            Exit status: 0 done; 1 the capture could not be opened or read; 2 bad usage.
+            """
+    )
+
+    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("The interface to capture on.", valueName: "iface"))
+    var interface: String
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("YAML policy to judge the SYNs by (default: the classic rule).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("set-mss"), help: ArgumentHelp("Judge by this --set-mss instead.", valueName: "N"))
+    var setMSS: String?
+
+    @Option(name: .customLong("set-mss-for-tunnel"), help: ArgumentHelp("Judge by a tunnel's MSS (see `mssclamp mss`).", valueName: "stack[/outer[/mtu]]"))
+    var setMSSForTunnel: String?
+
+    @Option(name: .customLong("seconds"), help: ArgumentHelp("Stop after this many seconds.", valueName: "N"))
+    var seconds: Int?
+
+    @Option(name: .customLong("count"), help: ArgumentHelp("Stop after this many lines.", valueName: "N"))
+    var count: Int?
+
+    @Flag(name: .customLong("json"), help: "JSON lines, then the histogram as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if let seconds, seconds < 1 { throw ValidationError("--seconds: \(seconds) must be 1 or more") }
+        if let count, count < 1 { throw ValidationError("--count: \(count) must be 1 or more") }
+        if config != nil && (setMSS != nil || setMSSForTunnel != nil) {
+            throw ValidationError("give either --config or --set-mss / --set-mss-for-tunnel, not both")
+        }
+    }
+
+    func policy() throws(CommandFailure) -> Policy {
+        do {
+            if let config { return try PolicyFile.load(path: config) }
+            var spec = RuleSpec()
+            spec.setMSS = setMSS.map { RuleSpec.Value($0, key: "--set-mss") }
+            spec.setMSSForTunnel = setMSSForTunnel.map { RuleSpec.Value($0, key: "--set-mss-for-tunnel") }
+            return spec.isEmpty ? .default : Policy(rules: [try spec.rule(source: "command line")])
+        } catch {
+            throw CommandFailure.config(error.description)
+        }
+    }
+
+    func run() throws {
+        let policy = try policy()
+        let capture: LiveCapture
+        do {
+            capture = try LiveCapture(interface: interface, filter: Watcher.filter)
+        } catch {
+            throw CommandFailure.runtime(error.description)
+        }
+        for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber) { _ in stopRequested.store(true, ordering: .relaxed) } }
+        var watcher = Watcher(policy: policy)
+        var start = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        var lines = 0
+        if !json { FileHandleOutput.standardError("watching \(interface) (\(capture.linkLayer.name)); ^C to stop") }
+        while !stopRequested.load(ordering: .relaxed) {
+            if let count, lines >= count { break }
+            if let seconds {
+                var now = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &now)
+                if now.tv_sec - start.tv_sec >= seconds { break }
+            }
+            let frame: CapturedFrame?
+            do {
+                frame = try capture.next()
+            } catch {
+                throw CommandFailure.runtime(error.description)
+            }
+            guard let frame, let event = watcher.observe(frame, linkLayer: capture.linkLayer) else { continue }
+            print(json ? WatchJSON.line(event) : Watcher.text(event))
+            fflush(nil)  // a line as soon as it is seen, also into a pipe
+            lines += 1
+        }
+        if json {
+            print(WatchJSON.histogram(watcher.histogram, dropped: capture.kernelDropped))
+        } else {
+            print("")
+            watcher.histogram.lines.forEach { print($0) }
+            if capture.kernelDropped > 0 { print("\(capture.kernelDropped) packets dropped by the kernel (not read in time)") }
+        }
+    }
+}

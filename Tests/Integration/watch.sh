@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `mssclamp watch` on a live interface: the router's client-facing vpn0, as nobody with
+# CAP_NET_RAW only. Real connections (IPv4, IPv6), crafted SYNs (MSS 1400, none), an ICMP
+# frag-needed and an ICMPv6 packet-too-big crossing the router towards the client; text
+# and JSON; without CAP_NET_RAW a clear refusal. Prints RESULT lines.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../scripts/lab.sh"
+lab_begin mscv || exit 1
+KEEP=${KEEP_OUTPUT:-}
+chmod 755 "$work"
+cp "$LAB_BIN" "$work/mssclamp"; chmod 755 "$work/mssclamp"
+RAW="--reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw"
+
+traffic() {
+    lab_connect "$id" 198.51.100.1 9
+    lab_connect "$id" 2001:db8:2::1 9
+    lab_send_syns "$id" 198.51.100.1 41000 1400 none
+    # The server's side says "too big" about the client's flow; it crosses vpn0 on its way back.
+    ip netns exec "$id-s" timeout 20 "$LAB_PY" -c '
+from scapy.all import IP, IPv6, ICMP, ICMPv6PacketTooBig, TCP, send, conf
+conf.verb = 0
+send(IP(src="198.51.100.1", dst="192.0.2.1") / ICMP(type=3, code=4, nexthopmtu=1400)
+     / IP(src="192.0.2.1", dst="198.51.100.1") / TCP(sport=40000, dport=443, flags="PA"))
+send(IPv6(src="2001:db8:2::1", dst="2001:db8:1::1") / ICMPv6PacketTooBig(mtu=1380)
+     / IPv6(src="2001:db8:1::1", dst="2001:db8:2::1") / TCP(sport=40001, dport=443, flags="PA"))
+' 2>&1 | grep -v WARNING
+}
+
+# 1. Text, bounded by --seconds, as nobody with CAP_NET_RAW.
+ip netns exec "$id-r" timeout 30 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 6 >"$work/w.out" 2>"$work/w.err" &
+watcher=$!
+lab_wait_for "$work/w.err" "watching vpn0" 50
+traffic
+wait "$watcher"; status=$?
+echo "RESULT text_status=$status syn4=$(grep -c 'IP 192.0.2.1.[0-9]* > 198.51.100.1.9: Flags \[S\], mss 1460 -> 1360, clamped (rule 1)' "$work/w.out") syn6=$(grep -c 'IP6 2001:db8:1::1.[0-9]* > 2001:db8:2::1.9: Flags \[S\], mss 1440 -> 1360, clamped (rule 1)' "$work/w.out") crafted=$(grep -c '192.0.2.1.41000 > 198.51.100.1.9: Flags \[S\], mss 1400 -> 1360, clamped (rule 1)\|192.0.2.1.41001 > 198.51.100.1.9: Flags \[S\], no mss, unchanged: no-mss-option' "$work/w.out")"
+echo "RESULT icmp4=$(grep -c 'IP 198.51.100.1 > 192.0.2.1: ICMP frag-needed, mtu 1400, quoting TCP 192.0.2.1.40000 > 198.51.100.1.443' "$work/w.out") icmp6=$(grep -c 'IP6 2001:db8:2::1 > 2001:db8:1::1: ICMP6 packet-too-big, mtu 1380, quoting TCP 2001:db8:1::1.40001 > 2001:db8:2::1.443' "$work/w.out")"
+echo "RESULT histogram4=$(grep -c '^  192.0.2.0/24 *SYN *1400 x1, 1460 x1, none x1' "$work/w.out") histogram6=$(grep -c '^  2001:db8:1::/64 *SYN *1440 x1' "$work/w.out")"
+[ "$status" = 0 ] && [ -z "$KEEP" ] || cat "$work/w.out" "$work/w.err" >&2
+
+# 2. JSON, bounded by --count (4 lines: the two real SYNs, the two crafted ones), judged by a tunnel's MSS.
+ip netns exec "$id-r" timeout 30 setpriv $RAW "$work/mssclamp" watch -i vpn0 --json --count 4 --set-mss-for-tunnel wireguard >"$work/j.out" 2>"$work/j.err" &
+watcher=$!
+sleep 1
+traffic
+wait "$watcher"; jstatus=$?
+echo "RESULT json_status=$jstatus json_lines=$(wc -l <"$work/j.out") json_valid=$("$LAB_PY" -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+syn = [l for l in lines if l.get("action")]
+print(int(len(syn) == 4 and "histogram" in lines[-1] and any(l.get("mss_after") == 1400 for l in syn)))' "$work/j.out" 2>/dev/null || echo 0)"
+
+# 3. Without CAP_NET_RAW: refused, and told why.
+ip netns exec "$id-r" timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$work/mssclamp" watch -i vpn0 --seconds 1 >"$work/n.out" 2>&1
+echo "RESULT noraw_status=$? noraw_says=$(grep -c 'needs CAP_NET_RAW' "$work/n.out")"
+ip netns exec "$id-r" timeout 10 "$work/mssclamp" watch -i nosuch0 --seconds 1 >"$work/m.out" 2>&1
+echo "RESULT missing_status=$? missing_says=$(grep -c 'no such interface' "$work/m.out")"
