@@ -23,6 +23,9 @@ let package = Package(
         // Tunnel stacks and the MTU/MSS arithmetic behind `mssclamp mss` (pure, like the core).
         .target(name: "MSSClampTunnels", dependencies: ["MSSClampCore"]),
 
+        // Path MTUs learned from ICMP, with the limits that keep hostile ICMP harmless (pure).
+        .target(name: "MSSClampLearning", dependencies: ["MSSClampCore"]),
+
         // Policy from YAML files and iptables-style flags (Foundation lives here, not in the core).
         .target(
             name: "MSSClampConfig",
@@ -101,6 +104,7 @@ let package = Package(
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),
         .testTarget(name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampCore", "TestSupport"]),
+        .testTarget(name: "MSSClampLearningTests", dependencies: ["MSSClampLearning", "MSSClampCore"]),
         .testTarget(name: "MSSClampTunnelsTests", dependencies: ["MSSClampTunnels", "MSSClampCore"]),
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),
         // Helpers for the tests that run real tools: processes, namespaces' scenario scripts, tshark.

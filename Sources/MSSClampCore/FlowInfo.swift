@@ -11,6 +11,16 @@ public struct FlowInfo: Hashable, Sendable {
     /// even when no rule got as far as reading options.
     public var mss: UInt16?
 
+    public init(family: IPFamily, source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16, flags: UInt8, mss: UInt16?) {
+        self.family = family
+        self.source = source
+        self.destination = destination
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.flags = flags
+        self.mss = mss
+    }
+
     /// Reads the flow of an IP packet through the same front ends as `Policy.apply`, so a
     /// report names exactly the packet the core judged; a packet cut short by a capture is
     /// read as far as it goes. Nil when it is not TCP.

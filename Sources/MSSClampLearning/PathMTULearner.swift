@@ -1,0 +1,127 @@
+import MSSClampCore
+
+/// What `run --learn-pmtu` will learn from ICMP frag-needed / packet-too-big: the path MTU
+/// towards a host, from a router further along that path.
+///
+/// Hostile ICMP must not shrink traffic at will, so a signal is believed only when it quotes
+/// a TCP flow whose SYN this router forwarded recently, announces at least the protocol's
+/// floor (576 for IPv4, 1280 for IPv6) and arrives within a rate limit; the table is
+/// bounded (the soonest to expire goes first) and every entry expires. Pure: time is passed
+/// in, so it is tested without waiting.
+///
+/// Not yet wired into the worker (issue #11); the rules that steer ICMP to the queue and
+/// the lab proof come with that.
+public struct PathMTULearner: Sendable {
+    public struct Limits: Sendable {
+        public var maxEntries = 4096
+        /// Like the kernel's PMTU cache (net.ipv4.route.mtu_expires): 10 minutes.
+        public var lifetime: Double = 600
+        public var learnsPerSecond: Double = 20
+        /// SYNs remembered, and for how long, to tie a signal to a forwarded flow.
+        public var maxFlows = 16384
+        public var flowLifetime: Double = 120
+        public init() {}
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var host: IPAddress
+        public var mtu: Int
+        public var expires: Double
+
+        public init(host: IPAddress, mtu: Int, expires: Double) {
+            self.host = host
+            self.mtu = mtu
+            self.expires = expires
+        }
+
+        /// The MSS a SYN from this host may announce.
+        public var mss: UInt16 { UInt16(mtu - host.family.headerOverhead) }
+    }
+
+    public enum Ignored: String, Sendable, CaseIterable {
+        case belowFloor = "below-floor"
+        case notTCP = "not-tcp"
+        case unrelatedFlow = "unrelated-flow"
+        case notLower = "not-lower"
+        case rateLimited = "rate-limited"
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        case learned(Entry)
+        case ignored(Ignored)
+    }
+
+    struct FlowKey: Hashable { var a: IPAddress, b: IPAddress, portA: UInt16, portB: UInt16 }
+
+    public let limits: Limits
+    public private(set) var entries: [IPAddress: Entry] = [:]
+    public private(set) var ignored: [Ignored: Int] = [:]
+    public private(set) var learnedCount = 0
+    private var flows: [FlowKey: Double] = [:]
+    private var tokens: Double
+    private var lastRefill: Double = 0
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+        tokens = limits.learnsPerSecond
+    }
+
+    /// A SYN or SYN-ACK the router forwarded: later ICMP may quote this flow.
+    public mutating func forwarded(_ flow: FlowInfo, now: Double) {
+        if flows.count >= limits.maxFlows { flows = flows.filter { $0.value > now } }
+        if flows.count >= limits.maxFlows, let oldest = flows.min(by: { $0.value < $1.value })?.key { flows[oldest] = nil }
+        flows[FlowKey(a: flow.source, b: flow.destination, portA: flow.sourcePort, portB: flow.destinationPort)] = now + limits.flowLifetime
+    }
+
+    /// Believes or refuses one signal; learning keeps the lowest MTU seen for a host.
+    public mutating func observe(host: IPAddress, mtu: Int, quoted: (source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16, destinationPort: UInt16)?, now: Double) -> Verdict {
+        let verdict = judge(host: host, mtu: mtu, quoted: quoted, now: now)
+        switch verdict {
+        case .ignored(let reason): ignored[reason, default: 0] += 1
+        case .learned: learnedCount += 1
+        }
+        return verdict
+    }
+
+    private mutating func judge(host: IPAddress, mtu: Int, quoted: (source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16, destinationPort: UInt16)?, now: Double) -> Verdict {
+        guard mtu >= (host.family == .ipv4 ? 576 : 1280) else { return .ignored(.belowFloor) }
+        guard let quoted, quoted.protocolNumber == 6 else { return .ignored(.notTCP) }
+        // The quoted packet went from the far side to `host`; its SYN (or the SYN-ACK) passed here.
+        let forward = FlowKey(a: quoted.source, b: quoted.destination, portA: quoted.sourcePort, portB: quoted.destinationPort)
+        let reverse = FlowKey(a: quoted.destination, b: quoted.source, portA: quoted.destinationPort, portB: quoted.sourcePort)
+        guard quoted.destination == host,
+              (flows[forward].map { $0 > now } ?? false) || (flows[reverse].map { $0 > now } ?? false) else {
+            return .ignored(.unrelatedFlow)
+        }
+        if let current = entries[host], current.expires > now, current.mtu <= mtu { return .ignored(.notLower) }
+        refill(now)
+        guard tokens >= 1 else { return .ignored(.rateLimited) }
+        tokens -= 1
+        if entries[host] == nil && entries.count >= limits.maxEntries,
+           let soonest = entries.min(by: { $0.value.expires < $1.value.expires })?.key {
+            entries[soonest] = nil
+        }
+        let entry = Entry(host: host, mtu: mtu, expires: now + limits.lifetime)
+        entries[host] = entry
+        return .learned(entry)
+    }
+
+    private mutating func refill(_ now: Double) {
+        tokens = min(limits.learnsPerSecond, tokens + (now - lastRefill) * limits.learnsPerSecond)
+        lastRefill = now
+    }
+
+    /// The MSS a SYN from `host` may carry, if a live entry says less than the policy.
+    public func mss(from host: IPAddress, now: Double) -> UInt16? {
+        guard let entry = entries[host], entry.expires > now else { return nil }
+        return entry.mss
+    }
+
+    /// Removes and returns what has expired (for the log line).
+    public mutating func expire(now: Double) -> [Entry] {
+        let gone = entries.values.filter { $0.expires <= now }
+        for entry in gone { entries[entry.host] = nil }
+        flows = flows.filter { $0.value > now }
+        return gone
+    }
+}
