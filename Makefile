@@ -74,13 +74,27 @@ fuzz-coverage:
 	llvm-cov report .build-cov/debug/fuzz-core -instr-profile=.build-cov/core.profdata $(CURDIR)/Sources/MSSClampCore
 
 # The unit tests under AddressSanitizer and ThreadSanitizer (the tests that run the real
-# binary in namespaces are skipped here: they exercise the normal build).
+# binary in namespaces are skipped there: they exercise the normal build), then the worker
+# binary built with TSan through two namespace scenarios.
 SANITIZE_SKIP := IntegrationTests|RealHandshakeTests|DryRunGoldenTests|HelpTextTests|WrittenCaptureTests|BadInputTests
 sanitize: build
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp:print_suppressions=0 MSSCLAMP_BIN=$(CURDIR)/$(BIN) \
 	    $(SWIFT) test --scratch-path .build-asan --sanitize=address --skip '$(SANITIZE_SKIP)'
 	TSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/tsan.supp:halt_on_error=1 MSSCLAMP_BIN=$(CURDIR)/$(BIN) \
 	    $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip '$(SANITIZE_SKIP)'
+	@# The worker itself under TSan in the namespace lab (root): two queue threads, metrics,
+	@# the monitor, SIGHUP reloads, signals, overruns. Any report fails the run.
+	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread --product mssclamp
+	@if [ "$$(id -u)" = 0 ]; then \
+	    rm -rf .build-tsan/logs; mkdir -p .build-tsan/logs; \
+	    for s in worker-clamps.sh lifecycle.sh; do \
+	        TSAN_OPTIONS=log_path=$(CURDIR)/.build-tsan/logs/tsan:suppressions=$(CURDIR)/Tests/Sanitizers/tsan.supp \
+	        MSSCLAMP_BIN=$(CURDIR)/.build-tsan/debug/mssclamp timeout 600 bash Tests/Integration/$$s >.build-tsan/logs/$$s.out 2>&1 \
+	            || { cat .build-tsan/logs/$$s.out; exit 1; }; \
+	    done; \
+	    if ls .build-tsan/logs/tsan.* >/dev/null 2>&1; then cat .build-tsan/logs/tsan.*; echo "worker under TSan: races reported"; exit 1; fi; \
+	    echo "worker under TSan (worker-clamps.sh, lifecycle.sh): no report"; \
+	else echo "worker under TSan: skipped (needs root for namespaces)"; fi
 
 # The MTU black hole behind a VPN gateway and its fix, in namespaces (needs root).
 demo: build
