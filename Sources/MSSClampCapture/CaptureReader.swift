@@ -25,19 +25,7 @@ public final class CaptureReader {
         guard let opened = pcap_open_offline(path, &errorBuffer) else {
             throw CaptureError(path: path, message: cString(errorBuffer))
         }
-        if let filter {
-            var program = bpf_program()
-            var failed = pcap_compile(opened, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0
-            if !failed {
-                failed = pcap_setfilter(opened, &program) != 0
-                pcap_freecode(&program)
-            }
-            if failed {
-                let message = String(cString: pcap_geterr(opened))
-                pcap_close(opened)
-                throw CaptureError(path: path, message: "filter '\(filter)': \(message)")
-            }
-        }
+        if let filter { try installFilter(filter, on: opened, name: path) }
         handle = opened
         self.path = path
         dlt = pcap_datalink(opened)
@@ -67,6 +55,21 @@ public final class CaptureReader {
         default:
             throw CaptureError(path: path, message: String(cString: pcap_geterr(handle)))
         }
+    }
+}
+
+/// Compiles and installs a tcpdump/BPF expression; on failure closes the handle and throws.
+func installFilter(_ filter: String, on handle: OpaquePointer, name: String) throws(CaptureError) {
+    var program = bpf_program()
+    var failed = pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0
+    if !failed {
+        failed = pcap_setfilter(handle, &program) != 0
+        pcap_freecode(&program)
+    }
+    if failed {
+        let message = String(cString: pcap_geterr(handle))
+        pcap_close(handle)
+        throw CaptureError(path: name, message: "filter '\(filter)': \(message)")
     }
 }
 

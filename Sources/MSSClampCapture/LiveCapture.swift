@@ -37,17 +37,7 @@ public final class LiveCapture {
                 throw CaptureError(path: interface, message: detail)
             }
         }
-        var program = bpf_program()
-        var failed = pcap_compile(created, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0
-        if !failed {
-            failed = pcap_setfilter(created, &program) != 0
-            pcap_freecode(&program)
-        }
-        if failed {
-            let message = String(cString: pcap_geterr(created))
-            pcap_close(created)
-            throw CaptureError(path: interface, message: "filter '\(filter)': \(message)")
-        }
+        try installFilter(filter, on: created, name: interface)
         // Immediate mode makes libpcap ignore its own timeout, so wait with poll(2) instead.
         var errorText = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         _ = pcap_setnonblock(created, 1, &errorText)
