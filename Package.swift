@@ -38,7 +38,7 @@ let package = Package(
 
         // libmnl + libnetfilter_queue, behind the only module that speaks netlink.
         .systemLibrary(name: "CNetfilterQueue", pkgConfig: "libnetfilter_queue", providers: [.apt(["libnetfilter-queue-dev", "libmnl-dev"])]),
-        .target(name: "MSSClampNFQueue", dependencies: ["CNetfilterQueue", "MSSClampCore"]),
+        .target(name: "MSSClampNFQueue", dependencies: ["CNetfilterQueue", "MSSClampCore", "MSSClampPrivileges"]),
 
         // libcap, behind the module that narrows the process to the capabilities it needs.
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampConfig"]),
 
         // `mssclamp watch`: live SYNs and path-MTU ICMP, judged by the policy on copies.
-        .target(name: "MSSClampWatch", dependencies: ["MSSClampCore", "MSSClampConfig", "MSSClampCapture", "MSSClampReplay"]),
+        .target(name: "MSSClampWatch", dependencies: ["MSSClampCore", "MSSClampConfig", "MSSClampCapture", "MSSClampReplay", "MSSClampLearning"]),
 
         // What `mssclamp status` reads and judges, and the worker's watch over itself.
         .target(
@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),
-        .testTarget(name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampCore", "TestSupport"]),
+        .testTarget(name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampLearning", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampLearningTests", dependencies: ["MSSClampLearning", "MSSClampCore"]),
         .testTarget(name: "MSSClampTunnelsTests", dependencies: ["MSSClampTunnels", "MSSClampCore"]),
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),

@@ -73,9 +73,10 @@ public struct PathMTULearner: Sendable {
         flows[FlowKey(a: flow.source, b: flow.destination, portA: flow.sourcePort, portB: flow.destinationPort)] = now + limits.flowLifetime
     }
 
-    /// Believes or refuses one signal; learning keeps the lowest MTU seen for a host.
-    public mutating func observe(host: IPAddress, mtu: Int, quoted: (source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16, destinationPort: UInt16)?, now: Double) -> Verdict {
-        let verdict = judge(host: host, mtu: mtu, quoted: quoted, now: now)
+    /// Believes or refuses one signal; learning keeps the lowest MTU seen for the host the
+    /// quoted packet was going to.
+    public mutating func observe(_ signal: PathMTUSignal, now: Double) -> Verdict {
+        let verdict = judge(signal, now: now)
         switch verdict {
         case .ignored(let reason): ignored[reason, default: 0] += 1
         case .learned: learnedCount += 1
@@ -83,14 +84,15 @@ public struct PathMTULearner: Sendable {
         return verdict
     }
 
-    private mutating func judge(host: IPAddress, mtu: Int, quoted: (source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16, destinationPort: UInt16)?, now: Double) -> Verdict {
-        guard mtu >= (host.family == .ipv4 ? 576 : 1280) else { return .ignored(.belowFloor) }
-        guard let quoted, quoted.protocolNumber == 6 else { return .ignored(.notTCP) }
+    private mutating func judge(_ signal: PathMTUSignal, now: Double) -> Verdict {
+        let mtu = signal.mtu
+        guard mtu >= (signal.family == .ipv4 ? 576 : 1280) else { return .ignored(.belowFloor) }
+        guard let quoted = signal.quoted, quoted.protocolNumber == 6 else { return .ignored(.notTCP) }
+        let host = quoted.destination
         // The quoted packet went from the far side to `host`; its SYN (or the SYN-ACK) passed here.
         let forward = FlowKey(a: quoted.source, b: quoted.destination, portA: quoted.sourcePort, portB: quoted.destinationPort)
         let reverse = FlowKey(a: quoted.destination, b: quoted.source, portA: quoted.destinationPort, portB: quoted.sourcePort)
-        guard quoted.destination == host,
-              (flows[forward].map { $0 > now } ?? false) || (flows[reverse].map { $0 > now } ?? false) else {
+        guard (flows[forward].map { $0 > now } ?? false) || (flows[reverse].map { $0 > now } ?? false) else {
             return .ignored(.unrelatedFlow)
         }
         if let current = entries[host], current.expires > now, current.mtu <= mtu { return .ignored(.notLower) }

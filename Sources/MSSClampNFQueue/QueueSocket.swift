@@ -1,3 +1,4 @@
+import MSSClampPrivileges
 import CNetfilterQueue
 import Glibc
 
@@ -50,7 +51,7 @@ public final class QueueSocket {
                 mnl_attr_put_u32(message, UInt16(NFQA_CFG_FLAGS.rawValue), flags.bigEndian)
                 mnl_attr_put_u32(message, UInt16(NFQA_CFG_MASK.rawValue), UInt32(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO).bigEndian)
             }
-        } catch let error where error.code == EPERM && Capabilities.effectiveHas(Capabilities.netAdmin) {
+        } catch let error where error.code == EPERM && Privileges.State.current().effective.contains(.netAdmin) {
             // With the capability in hand, EPERM means the queue belongs to another socket.
             throw NetlinkError(error.operation, code: EBUSY)
         }

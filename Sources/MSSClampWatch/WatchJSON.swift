@@ -1,6 +1,7 @@
 import Foundation
 import MSSClampConfig
 import MSSClampCore
+import MSSClampLearning
 import MSSClampReplay
 
 /// `watch --json`: the dry-run's JSON line for SYNs, a `path_mtu` object for ICMP, and the

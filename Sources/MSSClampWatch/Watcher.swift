@@ -1,6 +1,7 @@
 import MSSClampCapture
 import MSSClampConfig
 import MSSClampCore
+import MSSClampLearning
 import MSSClampReplay
 
 /// What `mssclamp watch` saw in one frame.

@@ -8,15 +8,20 @@ import Testing
     static let client = IPAddress.v4(0xc000_0201)   // 192.0.2.1
     static let server = IPAddress.v4(0xc633_6401)   // 198.51.100.1
     static let syn = FlowInfo(family: .ipv4, source: client, destination: server, sourcePort: 40000, destinationPort: 443, flags: TCPFlags.syn, mss: 1460)
+    static let hop = IPAddress.v4(0xc633_64fe)      // 198.51.100.254
     /// What a hop quotes: the server's large segment towards the client.
-    static let quote = (source: server, destination: client, protocolNumber: UInt8(6), sourcePort: UInt16(443), destinationPort: UInt16(40000))
+    static let quote = PathMTUSignal.QuotedFlow(source: server, destination: client, protocolNumber: 6, sourcePort: 443, destinationPort: 40000)
+
+    static func signal(_ mtu: Int, _ quoted: PathMTUSignal.QuotedFlow? = quote, family: IPFamily = .ipv4) -> PathMTUSignal {
+        PathMTUSignal(family: family, from: hop, to: server, mtu: mtu, quoted: quoted)
+    }
 
     @Test func learnsFromAForwardedFlowAndExpires() {
         var learner = PathMTULearner()
         learner.forwarded(Self.syn, now: 0)
-        #expect(learner.observe(host: Self.client, mtu: 1400, quoted: Self.quote, now: 1) == .learned(.init(host: Self.client, mtu: 1400, expires: 601)))
+        #expect(learner.observe(Self.signal(1400), now: 1) == .learned(.init(host: Self.client, mtu: 1400, expires: 601)))
         #expect(learner.mss(from: Self.client, now: 2) == 1360)
-        #expect(learner.observe(host: Self.client, mtu: 1450, quoted: Self.quote, now: 3) == .ignored(.notLower))
+        #expect(learner.observe(Self.signal(1450), now: 3) == .ignored(.notLower))
         #expect(learner.expire(now: 600).isEmpty)
         #expect(learner.expire(now: 601).map(\.host) == [Self.client])
         #expect(learner.mss(from: Self.client, now: 602) == nil)
@@ -25,16 +30,15 @@ import Testing
     @Test func hostileSignalsAreRefusedAndCounted() {
         var learner = PathMTULearner()
         learner.forwarded(Self.syn, now: 0)
-        #expect(learner.observe(host: Self.client, mtu: 300, quoted: Self.quote, now: 1) == .ignored(.belowFloor))
-        #expect(learner.observe(host: Self.client, mtu: 1400, quoted: nil, now: 1) == .ignored(.notTCP))
+        #expect(learner.observe(Self.signal(300), now: 1) == .ignored(.belowFloor))
+        #expect(learner.observe(Self.signal(1400, nil), now: 1) == .ignored(.notTCP))
         var other = Self.quote
         other.destinationPort = 40001
-        #expect(learner.observe(host: Self.client, mtu: 1400, quoted: other, now: 1) == .ignored(.unrelatedFlow))
+        #expect(learner.observe(Self.signal(1400, other), now: 1) == .ignored(.unrelatedFlow))
         // A flow forgotten after its lifetime no longer counts.
-        #expect(learner.observe(host: Self.client, mtu: 1400, quoted: Self.quote, now: 500) == .ignored(.unrelatedFlow))
+        #expect(learner.observe(Self.signal(1400), now: 500) == .ignored(.unrelatedFlow))
         #expect(learner.ignored[.belowFloor] == 1 && learner.ignored[.unrelatedFlow] == 2 && learner.learnedCount == 0)
-        let v6 = IPAddress.v6(0x2001_0db8_0001_0000, 1)
-        #expect(learner.observe(host: v6, mtu: 1279, quoted: nil, now: 1) == .ignored(.belowFloor))
+        #expect(learner.observe(Self.signal(1279, nil, family: .ipv6), now: 1) == .ignored(.belowFloor))
     }
 
     @Test func aFloodIsRateLimitedAndTheTableBounded() {
@@ -46,8 +50,8 @@ import Testing
         for index in 0..<100 {
             let host = IPAddress.v4(0xc000_0200 + UInt32(index))
             learner.forwarded(FlowInfo(family: .ipv4, source: host, destination: Self.server, sourcePort: 40000, destinationPort: 443, flags: TCPFlags.syn, mss: 1460), now: 0)
-            let quote = (source: Self.server, destination: host, protocolNumber: UInt8(6), sourcePort: UInt16(443), destinationPort: UInt16(40000))
-            switch learner.observe(host: host, mtu: 1400, quoted: quote, now: Double(index) * 0.05) {
+            let quote = PathMTUSignal.QuotedFlow(source: Self.server, destination: host, protocolNumber: 6, sourcePort: 443, destinationPort: 40000)
+            switch learner.observe(Self.signal(1400, quote), now: Double(index) * 0.05) {
             case .learned: learned += 1
             case .ignored(.rateLimited): limited += 1
             default: break

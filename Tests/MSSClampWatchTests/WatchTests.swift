@@ -1,4 +1,5 @@
 import MSSClampCore
+import MSSClampLearning
 import MSSClampWatch
 import Testing
 import TestSupport

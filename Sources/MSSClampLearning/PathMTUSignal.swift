@@ -11,7 +11,23 @@ public struct PathMTUSignal: Sendable, Equatable {
     public var mtu: Int
     public var quoted: QuotedFlow?
 
+    public init(family: IPFamily, from: IPAddress, to: IPAddress, mtu: Int, quoted: QuotedFlow?) {
+        self.family = family
+        self.from = from
+        self.to = to
+        self.mtu = mtu
+        self.quoted = quoted
+    }
+
     public struct QuotedFlow: Sendable, Equatable {
+        public init(source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16, destinationPort: UInt16) {
+            self.source = source
+            self.destination = destination
+            self.protocolNumber = protocolNumber
+            self.sourcePort = sourcePort
+            self.destinationPort = destinationPort
+        }
+
         public var source: IPAddress
         public var destination: IPAddress
         public var protocolNumber: UInt8
