@@ -7,10 +7,9 @@ import MSSClampCore
 /// a TCP flow whose SYN this router forwarded recently, announces at least the protocol's
 /// floor (576 for IPv4, 1280 for IPv6) and arrives within a rate limit; the table is
 /// bounded (the soonest to expire goes first) and every entry expires. Pure: time is passed
-/// in, so it is tested without waiting.
-///
-/// Not yet wired into the worker (issue #11); the rules that steer ICMP to the queue and
-/// the lab proof come with that.
+/// in, so it is tested without waiting. The worker holds one behind a lock, shared by its
+/// queue threads; every operation a queued packet causes is O(1) (eviction of flows is
+/// first-in first-out through a ring), so a SYN flood cannot make it slow.
 public struct PathMTULearner: Sendable {
     public struct Limits: Sendable {
         public var maxEntries = 4096
@@ -57,29 +56,57 @@ public struct PathMTULearner: Sendable {
     public private(set) var entries: [IPAddress: Entry] = [:]
     public private(set) var ignored: [Ignored: Int] = [:]
     public private(set) var learnedCount = 0
-    private var flows: [FlowKey: Double] = [:]
+    /// Signals looked at, and SYNs lowered by a learned entry (`noteClamp`).
+    public private(set) var signals = 0
+    public private(set) var clamps = 0
+    /// Learned entries not yet logged (bounded; `drainLearned`).
+    public private(set) var unlogged: [Entry] = []
+    /// Flow → (expiry, its slot in `ring`). The ring holds keys in the order they were
+    /// noted, so the oldest is evicted first without a search.
+    private var flows: [FlowKey: (expires: Double, slot: Int)] = [:]
+    private var ring: [FlowKey?]
+    private var next = 0
     private var tokens: Double
     private var lastRefill: Double = 0
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
         tokens = limits.learnsPerSecond
+        ring = Array(repeating: nil, count: max(1, limits.maxFlows))
     }
 
-    /// A SYN or SYN-ACK the router forwarded: later ICMP may quote this flow.
+    /// A SYN or SYN-ACK the router forwarded: later ICMP may quote this flow. When the
+    /// table is full, the flow noted longest ago makes room.
     public mutating func forwarded(_ flow: FlowInfo, now: Double) {
-        if flows.count >= limits.maxFlows { flows = flows.filter { $0.value > now } }
-        if flows.count >= limits.maxFlows, let oldest = flows.min(by: { $0.value < $1.value })?.key { flows[oldest] = nil }
-        flows[FlowKey(a: flow.source, b: flow.destination, portA: flow.sourcePort, portB: flow.destinationPort)] = now + limits.flowLifetime
+        let key = FlowKey(a: flow.source, b: flow.destination, portA: flow.sourcePort, portB: flow.destinationPort)
+        if let evicted = ring[next], flows[evicted]?.slot == next { flows[evicted] = nil }
+        ring[next] = key
+        flows[key] = (now + limits.flowLifetime, next)
+        next = (next + 1) % ring.count
+    }
+
+    /// Flows remembered now (some may have expired and wait for their slot to come round).
+    public var flowCount: Int { flows.count }
+
+    /// Counts a SYN a learned entry lowered (the worker does the lowering).
+    public mutating func noteClamp() { clamps += 1 }
+
+    /// Takes the entries learned since the last call, for the log.
+    public mutating func drainLearned() -> [Entry] {
+        defer { unlogged.removeAll(keepingCapacity: true) }
+        return unlogged
     }
 
     /// Believes or refuses one signal; learning keeps the lowest MTU seen for the host the
     /// quoted packet was going to.
     public mutating func observe(_ signal: PathMTUSignal, now: Double) -> Verdict {
         let verdict = judge(signal, now: now)
+        signals += 1
         switch verdict {
         case .ignored(let reason): ignored[reason, default: 0] += 1
-        case .learned: learnedCount += 1
+        case .learned(let entry):
+            learnedCount += 1
+            if unlogged.count < 100 { unlogged.append(entry) }
         }
         return verdict
     }
@@ -92,7 +119,7 @@ public struct PathMTULearner: Sendable {
         // The quoted packet went from the far side to `host`; its SYN (or the SYN-ACK) passed here.
         let forward = FlowKey(a: quoted.source, b: quoted.destination, portA: quoted.sourcePort, portB: quoted.destinationPort)
         let reverse = FlowKey(a: quoted.destination, b: quoted.source, portA: quoted.destinationPort, portB: quoted.sourcePort)
-        guard (flows[forward].map { $0 > now } ?? false) || (flows[reverse].map { $0 > now } ?? false) else {
+        guard (flows[forward].map { $0.expires > now } ?? false) || (flows[reverse].map { $0.expires > now } ?? false) else {
             return .ignored(.unrelatedFlow)
         }
         if let current = entries[host], current.expires > now, current.mtu <= mtu { return .ignored(.notLower) }
@@ -119,11 +146,11 @@ public struct PathMTULearner: Sendable {
         return entry.mss
     }
 
-    /// Removes and returns what has expired (for the log line).
+    /// Removes and returns the entries that have expired (for the log line); called about
+    /// once a second, off the packet path. Expired flows just wait for their slot.
     public mutating func expire(now: Double) -> [Entry] {
         let gone = entries.values.filter { $0.expires <= now }
         for entry in gone { entries[entry.host] = nil }
-        flows = flows.filter { $0.value > now }
-        return gone
+        return gone.sorted { $0.expires < $1.expires }
     }
 }

@@ -39,7 +39,11 @@ public struct PathMTUSignal: Sendable, Equatable {
     /// Reads one from an IP packet; nil for anything else. IPv6 extension headers before
     /// the ICMPv6 header are not walked (routers send PTB without them).
     public static func parse(_ packet: ArraySlice<UInt8>) -> PathMTUSignal? {
-        let p = Array(packet)
+        packet.withUnsafeBytes { parse($0) }
+    }
+
+    /// The same, on the queue's bytes without copying them.
+    public static func parse(_ p: UnsafeRawBufferPointer) -> PathMTUSignal? {
         guard let first = p.first else { return nil }
         switch first >> 4 {
         case 4:
@@ -57,7 +61,7 @@ public struct PathMTUSignal: Sendable, Equatable {
         }
     }
 
-    static func quote(_ p: [UInt8], at start: Int) -> QuotedFlow? {
+    static func quote(_ p: UnsafeRawBufferPointer, at start: Int) -> QuotedFlow? {
         guard start < p.count else { return nil }
         switch p[start] >> 4 {
         case 4:
@@ -77,7 +81,7 @@ public struct PathMTUSignal: Sendable, Equatable {
         }
     }
 
-    static func u16(_ p: [UInt8], _ i: Int) -> UInt16 { UInt16(p[i]) << 8 | UInt16(p[i + 1]) }
-    static func u32(_ p: [UInt8], _ i: Int) -> UInt32 { UInt32(u16(p, i)) << 16 | UInt32(u16(p, i + 2)) }
-    static func u64(_ p: [UInt8], _ i: Int) -> UInt64 { UInt64(u32(p, i)) << 32 | UInt64(u32(p, i + 4)) }
+    static func u16(_ p: UnsafeRawBufferPointer, _ i: Int) -> UInt16 { UInt16(p[i]) << 8 | UInt16(p[i + 1]) }
+    static func u32(_ p: UnsafeRawBufferPointer, _ i: Int) -> UInt32 { UInt32(u16(p, i)) << 16 | UInt32(u16(p, i + 2)) }
+    static func u64(_ p: UnsafeRawBufferPointer, _ i: Int) -> UInt64 { UInt64(u32(p, i)) << 32 | UInt64(u32(p, i + 4)) }
 }

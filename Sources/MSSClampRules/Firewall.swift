@@ -55,7 +55,7 @@ public struct Firewall: Sendable {
             }
             let tableCreated = backend == .iptablesNFT ? !(try await nftExists(family, nil)) : false
             var missing: [(chain: String, rule: [String])] = []
-            for jump in IPTablesRenderer.jumps(options) where try await present(family, jump) == nil {
+            for jump in IPTablesRenderer.jumps(options, family: family) where try await present(family, jump) == nil {
                 var rule = jump.rule
                 var suffix = ""
                 if tableCreated {
@@ -130,7 +130,7 @@ public struct Firewall: Sendable {
                 }
             }
             if !expected.isEmpty {
-                for jump in IPTablesRenderer.jumps(options) where try await present(family, jump) == nil {
+                for jump in IPTablesRenderer.jumps(options, family: family) where try await present(family, jump) == nil {
                     differences.append("\(tool): missing jump: -A \(jump.chain) \(IPTablesRenderer.quote(jump.rule))")
                 }
             }
@@ -144,7 +144,7 @@ public struct Firewall: Sendable {
         var parts: [String] = []
         for family in IPFamily.allCases where !IPTablesRenderer.chainRules(policy, family: family, options: options).isEmpty {
             parts.append("# \(backend.tools(family).restore) --noflush\n"
-                         + IPTablesRenderer.restoreScript(policy, family: family, options: options, missingJumps: IPTablesRenderer.jumps(options)))
+                         + IPTablesRenderer.restoreScript(policy, family: family, options: options, missingJumps: IPTablesRenderer.jumps(options, family: family)))
         }
         return parts.joined(separator: "\n")
     }
@@ -161,7 +161,7 @@ public struct Firewall: Sendable {
 
     func remove(family: IPFamily, keepSafetyNet: Bool = false) async throws(FirewallError) {
         var presentJumps: [(chain: String, rule: [String])] = []
-        for jump in IPTablesRenderer.allJumps(options) where !(keepSafetyNet && jump.rule.last == options.safetyNetChain) {
+        for jump in IPTablesRenderer.allJumps(options, family: family) where !(keepSafetyNet && jump.rule.last == options.safetyNetChain) {
             if let found = try await present(family, jump) { presentJumps.append(found) }
         }
         var chains: [String] = []
@@ -207,10 +207,10 @@ public struct Firewall: Sendable {
     /// Removal lines for jumps and chains of ours that the current options do not want,
     /// and the jumps they remove.
     func staleParts(_ family: IPFamily) async throws(FirewallError) -> ([String], [(chain: String, rule: [String])]) {
-        let wanted = IPTablesRenderer.jumps(options).map { "\($0.chain) \($0.rule)" }
+        let wanted = IPTablesRenderer.jumps(options, family: family).map { "\($0.chain) \($0.rule)" }
         var lines: [String] = []
         var removed: [(chain: String, rule: [String])] = []
-        for jump in IPTablesRenderer.allJumps(options) {
+        for jump in IPTablesRenderer.allJumps(options, family: family) {
             guard let found = try await present(family, jump), !wanted.contains("\(jump.chain) \(jump.rule)") else { continue }
             lines.append("-D \(found.chain) " + IPTablesRenderer.quote(found.rule))
             removed.append(found)

@@ -53,22 +53,42 @@ public enum IPTablesRenderer {
     /// The NFQUEUE rules of our chain for one family (arguments after `-A CHAIN`).
     ///
     /// Only candidates are queued: each line carries the rule's own matches and a
-    /// `-m tcpmss` range that leaves out SYNs already at or below the target.
+    /// `-m tcpmss` range that leaves out SYNs already at or below the target. Learning
+    /// path MTUs queues the ICMP signals first, the policy's lines with only the rules' own
+    /// ranges (kept for their counters), then every other SYN: a learned MTU can lower any
+    /// SYN from its host, and every forwarded flow must be known to believe a signal.
     public static func chainRules(_ policy: Policy, family: IPFamily, options: SteeringOptions) -> [[String]] {
         var lines: [[String]] = []
         let digest = policy.digest
+        let learning = options.learnPathMTU
+        let learnLabel = ["-m", "comment", "--comment", "\(SteeringOptions.learnComment) policy:\(digest)"]
+        if learning { lines.append(signalMatch(family) + learnLabel + queue(options)) }
         for (index, rule) in policy.rules.enumerated() {
             guard let words = matches(rule, family: family) else { continue }
-            var line = words + mssWords(candidateRange(rule, family: family)) + comment(rule, index: index, digest: digest) + ["-j", "NFQUEUE"]
-            if options.queues.count == 1 {
-                line += ["--queue-num", "\(options.queues.lowerBound)"]
-            } else {
-                line += ["--queue-balance", "\(options.queues.lowerBound):\(options.queues.upperBound)"]
-            }
-            if options.bypass { line.append("--queue-bypass") }
-            lines.append(line)
+            let range = learning ? rule.mssRange : candidateRange(rule, family: family)
+            lines.append(words + mssWords(range) + comment(rule, index: index, digest: digest) + queue(options))
         }
+        if learning { lines.append(["-p", "tcp", "--tcp-flags", "SYN,RST", "SYN"] + learnLabel + queue(options)) }
         return lines
+    }
+
+    /// The NFQUEUE target with the options' queues.
+    static func queue(_ options: SteeringOptions) -> [String] {
+        var words = ["-j", "NFQUEUE"]
+        if options.queues.count == 1 {
+            words += ["--queue-num", "\(options.queues.lowerBound)"]
+        } else {
+            words += ["--queue-balance", "\(options.queues.lowerBound):\(options.queues.upperBound)"]
+        }
+        if options.bypass { words.append("--queue-bypass") }
+        return words
+    }
+
+    /// ICMP "fragmentation needed" / ICMPv6 "packet too big": the path-MTU signals.
+    static func signalMatch(_ family: IPFamily) -> [String] {
+        family == .ipv4
+            ? ["-p", "icmp", "-m", "icmp", "--icmp-type", "fragmentation-needed"]
+            : ["-p", "ipv6-icmp", "-m", "icmp6", "--icmpv6-type", "packet-too-big"]
     }
 
     /// The TCPMSS target for a rule's action in one family.
@@ -182,10 +202,14 @@ public enum IPTablesRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Every jump the options call for: (builtin chain, rule). The bypass counters come
-    /// before the safety net in POSTROUTING: once the net has clamped a SYN it is out of range.
-    public static func jumps(_ options: SteeringOptions) -> [(chain: String, rule: [String])] {
+    /// Every jump the options call for in one family: (builtin chain, rule). The bypass
+    /// counters come before the safety net in POSTROUTING: once the net has clamped a SYN it
+    /// is out of range. Learning adds the signals' jumps (the SYN jumps are family-neutral).
+    public static func jumps(_ options: SteeringOptions, family: IPFamily) -> [(chain: String, rule: [String])] {
         var result = options.hooks.map { ($0.chain, jump(to: options.chain)) }
+        if options.learnPathMTU {
+            result += SteeringOptions.signalHooks.map { ($0.chain, signalJump(to: options.chain, family: family)) }
+        }
         if options.countsBypass {
             result.append(("POSTROUTING", jump(to: options.bypassChain, label: "\(SteeringOptions.comment) bypass")))
         }
@@ -195,12 +219,18 @@ public enum IPTablesRenderer {
         return result
     }
 
+    /// The jump that brings one family's path-MTU signals into our chain.
+    public static func signalJump(to chain: String, family: IPFamily) -> [String] {
+        signalMatch(family) + ["-m", "comment", "--comment", SteeringOptions.learnComment, "-j", chain]
+    }
+
     /// Every jump any options could have installed: what removal and reconciling look for.
-    public static func allJumps(_ options: SteeringOptions) -> [(chain: String, rule: [String])] {
+    public static func allJumps(_ options: SteeringOptions, family: IPFamily) -> [(chain: String, rule: [String])] {
         var everything = options
         everything.hooks = Hook.allCases
         everything.safetyNet = true
-        return jumps(everything) + [("POSTROUTING", jump(to: options.bypassChain, label: "\(SteeringOptions.comment) bypass"))]
+        everything.learnPathMTU = true
+        return jumps(everything, family: family) + [("POSTROUTING", jump(to: options.bypassChain, label: "\(SteeringOptions.comment) bypass"))]
     }
 
     /// The script that takes our rules out again; parts already gone are left out, so it

@@ -74,6 +74,13 @@ public enum NFTablesRenderer {
         return "queue " + (flags.isEmpty ? "" : "flags \(flags.joined(separator: ",")) ") + "to \(target)"
     }
 
+    /// ICMP "fragmentation needed" / ICMPv6 "packet too big": the path-MTU signals.
+    static func signalMatch(_ family: IPFamily) -> String {
+        family == .ipv4
+            ? "meta nfproto ipv4 icmp type destination-unreachable icmp code frag-needed"
+            : "meta nfproto ipv6 icmpv6 type packet-too-big"
+    }
+
     static func target(_ rule: Rule, family: IPFamily) -> String {
         switch rule.action {
         case .setMSS(let v4, let v6): return "tcp option maxseg size set \(family == .ipv4 ? v4 : v6)"
@@ -93,10 +100,21 @@ public enum NFTablesRenderer {
         let digest = policy.digest
         var lines = ["table inet \(SteeringOptions.nftTable)", "delete table inet \(SteeringOptions.nftTable)",
                      "table inet \(SteeringOptions.nftTable) {", "\tcomment \"managed by mssclamp\""]
-        for hook in queueing ? options.hooks : [] {
+        let learning = options.learnPathMTU
+        let learnLabel = " comment \"\(SteeringOptions.learnComment) policy:\(digest)\""
+        let hooks = Hook.allCases.filter { options.hooks.contains($0) || (learning && SteeringOptions.signalHooks.contains($0)) }
+        for hook in queueing ? hooks : [] {
             lines += ["\tchain \(hook.rawValue) {", "\t\ttype filter hook \(hook.rawValue) priority mangle; policy accept;"]
-            lines += perFamily(policy, hook: hook) { index, rule, family, matched in
-                "\t\t" + matched + range(IPTablesRenderer.candidateRange(rule, family: family)) + " " + queue(options) + comment(index, rule, digest: digest)
+            if learning && SteeringOptions.signalHooks.contains(hook) {
+                lines += IPFamily.allCases.map { "\t\t" + signalMatch($0) + " " + queue(options) + learnLabel }
+            }
+            if options.hooks.contains(hook) {
+                // Learning queues every SYN: the policy's lines keep only the rules' own
+                // ranges (and their counters), and a last line takes the rest.
+                lines += perFamily(policy, hook: hook) { index, rule, family, matched in
+                    "\t\t" + matched + range(learning ? rule.mssRange : IPTablesRenderer.candidateRange(rule, family: family)) + " " + queue(options) + comment(index, rule, digest: digest)
+                }
+                if learning { lines.append("\t\tmeta l4proto tcp tcp flags & (syn | rst) == syn " + queue(options) + learnLabel) }
             }
             lines.append("\t}")
         }

@@ -11,6 +11,8 @@ public struct RulesObservation: Sendable, Equatable, Codable {
         public var hooks: [String] = []
         /// Rules in the queueing chain.
         public var queueRules = 0
+        /// Whether path-MTU signals are steered to the queue (`--learn-pmtu`).
+        public var learnsPathMTU = false
         /// Policy digests found in the comments of our rules.
         public var digests: [String] = []
         /// Whether the bypass counters are in place (chain and jump).
@@ -76,7 +78,11 @@ public struct RulesObservation: Sendable, Equatable, Codable {
             case options.bypassChain: seen.bypassRules += 1; seen.bypassPackets += packets
             case options.safetyNetChain: seen.safetyNetRules += 1; seen.safetyNetPackets += packets
             default:
-                if target == options.chain { seen.hooks.append(chain) }
+                if rest.contains(SteeringOptions.learnComment) {
+                    seen.learnsPathMTU = true
+                } else if target == options.chain {
+                    seen.hooks.append(chain)
+                }
                 if target == options.bypassChain { seen.bypassCounting = true }
             }
         }
@@ -105,7 +111,12 @@ public struct RulesObservation: Sendable, Equatable, Codable {
             case "safety_net": seen.safetyNetRules += 1; seen.safetyNetPackets += packets
             default:
                 seen.queueRules += 1
-                if !seen.hooks.contains(chain.uppercased()) { seen.hooks.append(chain.uppercased()) }
+                if line.contains(SteeringOptions.learnComment) {
+                    // Learning's lines stand for no hook of their own (`output` may hold only them).
+                    seen.learnsPathMTU = true
+                } else if !seen.hooks.contains(chain.uppercased()) {
+                    seen.hooks.append(chain.uppercased())
+                }
             }
             self[family] = seen
         }

@@ -17,18 +17,28 @@ public struct SteeringOptions: Sendable, Equatable {
     /// Also install kernel TCPMSS rules in mangle POSTROUTING that clamp the SYNs the worker
     /// never saw (daemon down, queue full and failing open).
     public var safetyNet = false
+    /// `--learn-pmtu`: also queue ICMP frag-needed / packet-too-big (forwarded, and sent by
+    /// this host), and every SYN rather than only the policy's candidates, since a learned
+    /// path MTU can lower any SYN from the host it names.
+    public var learnPathMTU = false
 
     /// Whether the bypass counters can work: a SYN that bypasses a queue in POSTROUTING
     /// itself resumes past every mangle POSTROUTING rule, counters included.
     public var countsBypass: Bool { !hooks.contains(.postrouting) }
 
-    public init(queues: ClosedRange<UInt16> = 0...0, hooks: [Hook] = [.forward], safetyNet: Bool = false) {
+    public init(queues: ClosedRange<UInt16> = 0...0, hooks: [Hook] = [.forward], safetyNet: Bool = false, learnPathMTU: Bool = false) {
         self.queues = queues
         self.hooks = hooks
         self.safetyNet = safetyNet
+        self.learnPathMTU = learnPathMTU
     }
+
+    /// Where path-MTU signals are taken from: those crossing the router and those it sends.
+    public static let signalHooks: [Hook] = [.forward, .output]
 
     /// The comment every rule carries, so a person reading `iptables -S` knows whose it is.
     public static let comment = "mssclamp"
+    /// The label of the rules that bring path-MTU signals and all SYNs in (`--learn-pmtu`).
+    public static let learnComment = "mssclamp learn-pmtu"
     public static let nftTable = "mssclamp"
 }

@@ -19,6 +19,9 @@ struct SteeringArguments: ParsableArguments {
     @Flag(name: .customLong("safety-net"), help: "Kernel TCPMSS rules in mangle POSTROUTING that clamp SYNs which bypass the worker (they outlive `run`).")
     var safetyNet = false
 
+    @Flag(name: .customLong("learn-pmtu"), help: "Learn path MTUs from ICMP frag-needed / packet-too-big crossing or sent by this host, and clamp later SYNs from the hosts they name (queues every SYN and those ICMP messages).")
+    var learnPathMTU = false
+
     func queueRange() throws(CommandFailure) -> ClosedRange<UInt16> {
         guard let queues else { return queue...queue }
         let parts = queues.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
@@ -37,7 +40,7 @@ struct SteeringArguments: ParsableArguments {
             if !hookList.contains(hook) { hookList.append(hook) }
         }
         guard !hookList.isEmpty else { throw CommandFailure.config("--hooks: name at least one of forward, output, postrouting") }
-        return SteeringOptions(queues: try queueRange(), hooks: hookList, safetyNet: safetyNet)
+        return SteeringOptions(queues: try queueRange(), hooks: hookList, safetyNet: safetyNet, learnPathMTU: learnPathMTU)
     }
 
     func firewall() async throws(CommandFailure) -> Firewall {

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct IPTablesRendererTests {
     func rendered(_ policy: Policy, _ family: IPFamily, queues: ClosedRange<UInt16> = 0...0) -> String {
-        IPTablesRenderer.restoreScript(policy, family: family, options: SteeringOptions(queues: queues), missingJumps: IPTablesRenderer.jumps(SteeringOptions(queues: queues)))
+        IPTablesRenderer.restoreScript(policy, family: family, options: SteeringOptions(queues: queues), missingJumps: IPTablesRenderer.jumps(SteeringOptions(queues: queues), family: family))
     }
 
     @Test func seedScenario() throws {
@@ -60,12 +60,56 @@ import Testing
     }
 
     @Test func removalLeavesOutWhatIsGone() {
-        let jump = IPTablesRenderer.jumps(SteeringOptions())
+        let jump = IPTablesRenderer.jumps(SteeringOptions(), family: .ipv4)
         #expect(IPTablesRenderer.removalScript(presentJumps: [], presentChains: []) == nil)
         #expect(IPTablesRenderer.removalScript(presentJumps: [], presentChains: ["MSSCLAMP"])
                 == "*mangle\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
         #expect(IPTablesRenderer.removalScript(presentJumps: jump, presentChains: ["MSSCLAMP"])
                 == "*mangle\n-D FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP\n"
                 + "-D POSTROUTING -p tcp --tcp-flags SYN,RST SYN -m comment --comment \"mssclamp bypass\" -j MSSCLAMP_BYPASS\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
+    }
+
+    /// `--learn-pmtu`: the signals first, the policy's lines without ranges, then every
+    /// other SYN; jumps for the signals from FORWARD and OUTPUT; observation tells them
+    /// from hooks.
+    @Test(arguments: IPFamily.allCases)
+    func learningQueuesSignalsAndEverySYN(_ family: IPFamily) {
+        let options = SteeringOptions(learnPathMTU: true)
+        let policy = Policy(rules: [Rule(mssRange: 1361...1536, action: .setMSS(1360))])
+        let lines = IPTablesRenderer.chainRules(policy, family: family, options: options).map { $0.joined(separator: " ") }
+        let signal = family == .ipv4 ? "-p icmp -m icmp --icmp-type fragmentation-needed" : "-p ipv6-icmp -m icmp6 --icmpv6-type packet-too-big"
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix(signal + " -m comment --comment mssclamp learn-pmtu policy:"))
+        #expect(lines[1].hasPrefix("-p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -m comment --comment mssclamp rule 1"))
+        #expect(lines[2].hasPrefix("-p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp learn-pmtu"))
+        #expect(lines.allSatisfy { $0.hasSuffix("-j NFQUEUE --queue-num 0 --queue-bypass") })
+        let jumps = IPTablesRenderer.jumps(options, family: family).map { "\($0.chain) \($0.rule.joined(separator: " "))" }
+        #expect(jumps.contains("FORWARD \(signal) -m comment --comment mssclamp learn-pmtu -j MSSCLAMP"))
+        #expect(jumps.contains("OUTPUT \(signal) -m comment --comment mssclamp learn-pmtu -j MSSCLAMP"))
+        // Without learning only candidates are queued, and removal still finds the signal jumps.
+        #expect(IPTablesRenderer.chainRules(policy, family: family, options: SteeringOptions()).count == 1)
+        #expect(IPTablesRenderer.allJumps(SteeringOptions(), family: family).filter { $0.rule.contains(SteeringOptions.learnComment) }.count == 2)
+
+        let save = """
+            -A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP
+            -A FORWARD \(signal) -m comment --comment "mssclamp learn-pmtu" -j MSSCLAMP
+            -A OUTPUT \(signal) -m comment --comment "mssclamp learn-pmtu" -j MSSCLAMP
+            -A MSSCLAMP \(signal) -m comment --comment "mssclamp learn-pmtu policy:0123abcd" -j NFQUEUE --queue-num 0 --queue-bypass
+            """
+        let seen = RulesObservation.parse(iptablesSave: save, options: options)
+        #expect(seen.hooks == ["FORWARD"] && seen.learnsPathMTU && seen.queueRules == 1)
+    }
+
+    @Test func learningInNFTables() {
+        let options = SteeringOptions(learnPathMTU: true)
+        let policy = Policy(rules: [Rule(mssRange: 1361...1536, action: .setMSS(1360))])
+        let script = NFTablesRenderer.script(policy, options: options)
+        #expect(script.contains("chain output {"))
+        #expect(script.contains("meta nfproto ipv4 icmp type destination-unreachable icmp code frag-needed queue flags bypass to 0 comment \"mssclamp learn-pmtu"))
+        #expect(script.contains("meta nfproto ipv6 icmpv6 type packet-too-big queue flags bypass to 0"))
+        #expect(script.contains("meta l4proto tcp tcp flags & (syn | rst) == syn queue flags bypass to 0 comment \"mssclamp learn-pmtu"))
+        var observed = RulesObservation(backend: "nftables")
+        observed.read(nftTable: script)
+        #expect(observed.ipv4.hooks == ["FORWARD"] && observed.ipv4.learnsPathMTU && observed.ipv6.learnsPathMTU)
     }
 }
