@@ -46,7 +46,7 @@ let package = Package(
 
         // The NFQUEUE worker: queue threads running the core, shared counters and policy.
         // Its locks are NIO's pthread-based ones, which ThreadSanitizer can follow (make sanitize).
-        .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
+        .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue", "MSSClampLearning", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
 
         // Prometheus exposition of the worker's counters, served over HTTP by swift-nio.
         .target(
@@ -73,7 +73,7 @@ let package = Package(
         // What `mssclamp status` reads and judges, and the worker's watch over itself.
         .target(
             name: "MSSClampStatus",
-            dependencies: ["MSSClampCore", "MSSClampConfig", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue",
+            dependencies: ["MSSClampCore", "MSSClampConfig", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampLearning",
                            .product(name: "Logging", package: "swift-log")]
         ),
 
@@ -81,7 +81,7 @@ let package = Package(
             name: "mssclamp",
             dependencies: [
                 "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics", "MSSClampStatus",
-                "MSSClampPrivileges", "MSSClampTunnels", "MSSClampWatch", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MSSClampPrivileges", "MSSClampTunnels", "MSSClampWatch", "MSSClampLearning", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),
         // Helpers for the tests that run real tools: processes, namespaces' scenario scripts, tshark.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport", "MSSClampWorker", "MSSClampCore"]),
+        .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport", "MSSClampWorker", "MSSClampCore", "MSSClampLearning"]),
         .testTarget(name: "MSSClampNFQueueTests", dependencies: ["MSSClampNFQueue"]),
         .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics"]),
         .testTarget(name: "MSSClampPrivilegesTests", dependencies: ["MSSClampPrivileges", "TestSupport"]),

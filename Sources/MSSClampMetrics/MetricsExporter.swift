@@ -21,6 +21,7 @@ public final class MetricsExporter: Sendable {
         var kernelQueues: [UInt16: (waiting: Gauge, queueDropped: Counter, userDropped: Counter, last: (UInt64, UInt64))] = [:]
         var rules: [Counter] = []
         var queueUp: [UInt16: Gauge] = [:]
+        var learning: (entries: Gauge, clamped: Counter, signals: [String: (counter: Counter, last: UInt64)], lastClamped: UInt64)?
         var ruleLabels: [String] = []
         var last = Snapshot()
     }
@@ -126,6 +127,33 @@ public final class MetricsExporter: Sendable {
                 entry.userDropped.increment(by: Int64(clamping: stats.userDropped &- min(stats.userDropped, entry.last.1)))
                 state.kernelQueues[stats.queue]?.last = (stats.queueDropped, stats.userDropped)
             }
+        }
+    }
+
+    /// `--learn-pmtu`: `mssclamp_pmtu_entries` (live learned path MTUs),
+    /// `mssclamp_pmtu_signals_total{result}` (ICMP believed as `learned`, or refused by
+    /// reason) and `mssclamp_pmtu_clamped_total` (SYNs a learned entry lowered). Absolute
+    /// totals in; declared on first use, so a worker that does not learn shows none.
+    public func update(learning entries: Int, signals: [(result: String, count: UInt64)], clamped: UInt64) {
+        state.withLockedValue { state in
+            if state.learning == nil {
+                state.learning = (
+                    registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "mssclamp", metricName: "pmtu_entries",
+                                                                        helpText: "Path MTUs learned from ICMP and not yet expired."), labels: []),
+                    MetricsExporter.counter(registry, "pmtu_clamped", "SYNs lowered by a learned path MTU (below what the policy set)."),
+                    [:], 0)
+            }
+            guard var learning = state.learning else { return }
+            learning.entries.set(Int64(entries))
+            learning.clamped.increment(by: Int64(clamping: clamped &- min(clamped, learning.lastClamped)))
+            learning.lastClamped = clamped
+            for (result, count) in signals {
+                let entry = learning.signals[result] ?? (MetricsExporter.counter(
+                    registry, "pmtu_signals", "ICMP frag-needed / packet-too-big seen: learned, or refused and why.", labels: [("result", result)]), 0)
+                entry.counter.increment(by: Int64(clamping: count &- min(count, entry.last)))
+                learning.signals[result] = (entry.counter, count)
+            }
+            state.learning = learning
         }
     }
 

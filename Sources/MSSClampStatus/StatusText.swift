@@ -31,6 +31,7 @@ public enum StatusText {
             lines.append(row("SYNs", "since start: \(counts(total))"))
             lines.append(row("", "last \(worker.recentSeconds / 60) min: \(counts(recent))"))
             lines.append(row("", "last SYN: \(worker.lastSynTime.map { Health.ago(now - $0) } ?? "none yet")"))
+            if let learning = worker.learning { lines += learningLines(learning, now: now) }
             lines.append(row("interfaces", worker.interfaces.isEmpty ? "any (the policy names none)" : worker.interfaces.joined(separator: ", ")))
         }
         lines += rulesLines(health)
@@ -53,6 +54,19 @@ public enum StatusText {
         return text
     }
 
+    /// `--learn-pmtu`: the entries (host, path MTU, MSS, time left) and the signal counts.
+    static func learningLines(_ learning: WorkerStatus.Learning, now: Double) -> [String] {
+        let ignored = learning.ignored.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        var lines = [row("learning", "\(learning.entries.count) path MTU(s) learned and live (each for \(Int(learning.lifetime)) s); "
+                         + "ICMP seen \(learning.signals): \(learning.learned) believed, \(learning.signals - learning.learned) refused"
+                         + (ignored.isEmpty ? "" : " (\(ignored.joined(separator: ", ")))")
+                         + "; \(learning.clamped) SYN(s) clamped by learning")]
+        for entry in learning.entries {
+            lines.append(row("", "\(entry.host): path MTU \(entry.mtu) -> MSS \(entry.mss), expires in \(max(0, Int(entry.expires - now))) s"))
+        }
+        return lines
+    }
+
     static func rulesLines(_ health: Health) -> [String] {
         guard let worker = health.worker else {
             guard let rules = health.rules else { return [row("rules", "not read (\(health.inputs.rulesError ?? "unknown"))")] }
@@ -64,6 +78,7 @@ public enum StatusText {
         for (name, family) in [("ipv4", rules.ipv4), ("ipv6", rules.ipv6)] where (worker.expectedRules[name] ?? 0) > 0 || !family.isEmpty {
             let jumps = family.hooks.isEmpty ? "no jump" : family.hooks.map { "\($0) -> queue" }.joined(separator: ", ")
             var text = "\(name): \(jumps), \(family.queueRules)/\(worker.expectedRules[name] ?? 0) queueing rule(s)"
+            if worker.learning != nil { text += family.learnsPathMTU ? ", ICMP signals -> queue" : ", ICMP signals NOT steered" }
             text += family.bypassCounting ? ", bypass counted (\(family.bypassPackets))" : ", bypass not counted"
             text += family.safetyNetRules > 0 ? ", safety net \(family.safetyNetRules) rule(s) (\(family.safetyNetPackets) clamped)" : ", no safety net"
             lines.append(row(lines.isEmpty ? "rules" : "", text))

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MSSClampConfig
 import MSSClampCore
+import MSSClampLearning
 import MSSClampNFQueue
 import MSSClampRules
 import MSSClampWorker
@@ -36,6 +37,8 @@ public final class WorkerMonitor: @unchecked Sendable {
     private var ticks = 0
     private var lastFailOpenNotice = 0.0
     private var state = "running"
+    private var ignoredLogged = 0
+    private var lastIgnoredNotice = 0.0
 
     public init(worker: Worker, firewall: Firewall, managesRules: Bool, store: StatusStore?, logger: Logger) {
         self.worker = worker
@@ -80,6 +83,7 @@ public final class WorkerMonitor: @unchecked Sendable {
             lastPackets = counters.packets
             lastSynTime = now
         }
+        learningTick(now)
         history.append((now, counters))
         history.removeAll { now - $0.time > Double(WorkerMonitor.recentSeconds) }
         if ticks % WorkerMonitor.rulesInterval == 0 {
@@ -136,6 +140,44 @@ public final class WorkerMonitor: @unchecked Sendable {
         }
     }
 
+    /// `--learn-pmtu`: logs what was learned and what expired, and (at most once a minute)
+    /// how many signals were refused and why, since hostile ICMP should be noticed.
+    private func learningTick(_ now: Double) {
+        guard let learner = worker.state.learner else { return }
+        let (learned, expired, ignored, lifetime) = learner.withLockedValue {
+            ($0.drainLearned(), $0.expire(now: WorkerState.now()), $0.ignored, Int($0.limits.lifetime))
+        }
+        for entry in learned {
+            logger.notice("learn-pmtu: path MTU \(entry.mtu) toward \(entry.host.text) learned from ICMP; SYNs from it are clamped to MSS \(entry.mss) for \(lifetime) s")
+        }
+        for entry in expired {
+            logger.notice("learn-pmtu: path MTU \(entry.mtu) toward \(entry.host.text) expired; SYNs from it follow the policy alone again")
+        }
+        let refused = ignored.values.reduce(0, +)
+        if refused > ignoredLogged && now - lastIgnoredNotice >= 60 {
+            lastIgnoredNotice = now
+            let reasons = ignored.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ")
+            logger.warning("learn-pmtu: \(refused - ignoredLogged) ICMP signal(s) refused since the last notice (totals: \(reasons))")
+            ignoredLogged = refused
+        }
+    }
+
+    /// The learner in the form `status` reads.
+    func learningStatus() -> WorkerStatus.Learning? {
+        guard let learner = worker.state.learner else { return nil }
+        let wall = Date().timeIntervalSince1970, mono = WorkerState.now()
+        return learner.withLockedValue { learner in
+            WorkerStatus.Learning(
+                lifetime: learner.limits.lifetime,
+                entries: learner.entries.values.filter { $0.expires > mono }.sorted { $0.expires < $1.expires }.map {
+                    .init(host: $0.host.text, mtu: $0.mtu, mss: Int($0.mss), expires: wall + ($0.expires - mono))
+                },
+                signals: learner.signals, learned: learner.learnedCount,
+                ignored: Dictionary(uniqueKeysWithValues: learner.ignored.map { ($0.key.rawValue, $0.value) }),
+                clamped: learner.clamps, flows: learner.flowCount)
+        }
+    }
+
     /// What of the policy's rules is not in the firewall.
     func problems(_ seen: RulesObservation) -> [String] {
         var problems: [String] = []
@@ -146,6 +188,7 @@ public final class WorkerMonitor: @unchecked Sendable {
             let hooks = firewall.options.hooks.map(\.chain).filter { !found.hooks.contains($0) }
             if !hooks.isEmpty { problems.append("\(family) jump from \(hooks.joined(separator: ", ")) missing") }
             if found.queueRules != expected { problems.append("\(family) queueing rules: \(found.queueRules) of \(expected)") }
+            if firewall.options.learnPathMTU && !found.learnsPathMTU { problems.append("\(family) path-MTU signal jumps missing") }
         }
         if !seen.digests.isEmpty && seen.digests != [policy.digest] {
             problems.append("rules of another policy (policy:\(seen.digests.sorted().joined(separator: ",")))")
@@ -201,7 +244,7 @@ public final class WorkerMonitor: @unchecked Sendable {
             interfaces: Array(Set(named)).sorted(), warnings: warnings, counters: counters,
             recent: counters.since(history.count > 1 ? oldest : WorkerStatus.Counters()),
             recentSeconds: WorkerMonitor.recentSeconds, lastSynTime: lastSynTime, rules: observation, rulesChecked: observed,
-            rulesError: rulesError)
+            rulesError: rulesError, learning: learningStatus())
     }
 
     private func publish() {

@@ -37,9 +37,11 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     public var rules: RulesObservation?
     public var rulesChecked: Double?
     public var rulesError: String?
+    /// `--learn-pmtu`: what was learned and what was refused; nil when not learning.
+    public var learning: Learning?
 
     public init(
-        pid: Int32, netns: String, started: Double, updated: Double, state: String, queues: [UInt16], threads: Int, backend: String, managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expectedRules: [String: Int], interfaces: [String], warnings: [String], counters: Counters, recent: Counters, recentSeconds: Int, lastSynTime: Double?, rules: RulesObservation?, rulesChecked: Double?, rulesError: String?
+        pid: Int32, netns: String, started: Double, updated: Double, state: String, queues: [UInt16], threads: Int, backend: String, managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expectedRules: [String: Int], interfaces: [String], warnings: [String], counters: Counters, recent: Counters, recentSeconds: Int, lastSynTime: Double?, rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil
     ) {
         self.pid = pid
         self.netns = netns
@@ -65,6 +67,39 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
         self.rules = rules
         self.rulesChecked = rulesChecked
         self.rulesError = rulesError
+        self.learning = learning
+    }
+
+    /// The path-MTU learner as the worker saw it at `updated`.
+    public struct Learning: Codable, Sendable, Equatable {
+        public struct Entry: Codable, Sendable, Equatable {
+            /// The host the path leads to; SYNs from it are clamped to `mss`.
+            public var host: String
+            public var mtu: Int
+            public var mss: Int
+            /// Wall-clock time of expiry.
+            public var expires: Double
+        }
+
+        public var lifetime: Double
+        public var entries: [Entry]
+        /// ICMP frag-needed / packet-too-big looked at, believed, refused (by reason).
+        public var signals: Int
+        public var learned: Int
+        public var ignored: [String: Int]
+        /// SYNs a learned entry lowered, and flows remembered to tie signals to.
+        public var clamped: Int
+        public var flows: Int
+
+        public init(lifetime: Double, entries: [Entry], signals: Int, learned: Int, ignored: [String: Int], clamped: Int, flows: Int) {
+            self.lifetime = lifetime
+            self.entries = entries
+            self.signals = signals
+            self.learned = learned
+            self.ignored = ignored
+            self.clamped = clamped
+            self.flows = flows
+        }
     }
 
     public struct Counters: Codable, Sendable, Equatable {

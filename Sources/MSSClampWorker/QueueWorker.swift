@@ -1,5 +1,7 @@
 import Glibc
+import NIOConcurrencyHelpers
 import MSSClampCore
+import MSSClampLearning
 import MSSClampNFQueue
 
 /// One queue's receive → decide → verdict loop, on a thread of its own.
@@ -99,15 +101,23 @@ final class QueueWorker: @unchecked Sendable {
             verdicts.accept(packet.id, queue: queue)
             return
         }
+        if let learner = state.learner, let signal = PathMTUSignal.parse(UnsafeRawBufferPointer(packet.payload)) {
+            // Observed, never changed or held back: the ICMP goes on to whoever it was for.
+            let now = WorkerState.now()
+            learner.withLockedValue { _ = $0.observe(signal, now: now) }
+            verdicts.accept(packet.id, queue: queue)
+            return
+        }
         scratch.baseAddress!.copyMemory(from: packet.payload.baseAddress!, byteCount: packet.payload.count)
         var metadata = PacketMetadata()
         if needsNames {
             metadata.inInterface = names.name(packet.inInterfaceIndex)
             metadata.outInterface = names.name(packet.outInterfaceIndex)
         }
-        let decision = policy.apply(
-            to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes,
-            checksum: packet.checksumNotReady ? .recompute : .incremental)
+        let checksum: ChecksumMode = packet.checksumNotReady ? .recompute : .incremental
+        var decision = policy.apply(
+            to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes, checksum: checksum)
+        if let learner = state.learner { lowerToLearned(&decision, learner, checksum) }
         outcomes.record(decision)
         switch decision.outcome {
         case .clamped, .inserted:
@@ -118,6 +128,29 @@ final class QueueWorker: @unchecked Sendable {
         case .unchanged:
             verdicts.accept(packet.id, queue: queue)
         }
+    }
+
+    /// After the policy, a learned path MTU toward the SYN's sender may lower it further
+    /// (never above what the policy set); every SYN is noted as a forwarded flow, so later
+    /// ICMP quoting it can be believed.
+    private func lowerToLearned(_ decision: inout Decision, _ learner: NIOLockedValueBox<PathMTULearner>, _ checksum: ChecksumMode) {
+        if case .dropped = decision.outcome { return }
+        let now = WorkerState.now()
+        let lowered = Policy.lowerMSS(in: scratch, length: decision.length, checksum: checksum) { flow in
+            learner.withLockedValue { learner in
+                learner.forwarded(flow, now: now)
+                return learner.mss(from: flow.source, now: now)
+            }
+        }
+        guard let lowered else { return }
+        learner.withLockedValue { $0.noteClamp() }
+        if case .inserted = decision.outcome {
+            decision.outcome = .inserted(lowered.to)
+        } else {
+            decision.outcome = .clamped(from: decision.originalMSS ?? lowered.from, to: lowered.to)
+            decision.originalMSS = decision.originalMSS ?? lowered.from
+        }
+        decision.target = lowered.to
     }
 
     /// Debug sampling, off the common path: only when asked for, at most sampleRate a second.

@@ -1,5 +1,6 @@
 import Foundation
 import MSSClampCore
+import MSSClampLearning
 import MSSClampNFQueue
 
 /// The queues and their threads. Order matters for losing nothing: bind before the rules
@@ -11,8 +12,9 @@ public final class Worker: @unchecked Sendable {
     private let finished = DispatchGroup()
 
     /// Binds every queue; throws (and binds none) if one cannot be had.
-    public init(policy: Policy, queues: [QueueConfiguration], sampling: Bool = false) throws(NetlinkError) {
-        state = WorkerState(policy: policy, sampling: sampling)
+    /// `learning`: learn path MTUs from the ICMP the rules steer in (`--learn-pmtu`).
+    public init(policy: Policy, queues: [QueueConfiguration], sampling: Bool = false, learning: PathMTULearner.Limits? = nil) throws(NetlinkError) {
+        state = WorkerState(policy: policy, sampling: sampling, learning: learning)
         var sockets: [QueueSocket] = []
         for queue in queues {
             sockets.append(try QueueSocket(queue))

@@ -1,5 +1,7 @@
+import Glibc
 import NIOConcurrencyHelpers
 import MSSClampCore
+import MSSClampLearning
 import Synchronization
 
 /// Counts that are not about packets' contents but about the queue transport.
@@ -57,9 +59,13 @@ public final class WorkerState: Sendable {
     let samples = NIOLockedValueBox<[(FlowInfo, Decision)]>([])
     public let sampling: Bool
     public static let sampleRate = 10
+    /// `--learn-pmtu`: path MTUs learned from ICMP, shared by the queue threads (locked once
+    /// per signal and once per SYN); nil when not learning, and then never touched.
+    public let learner: NIOLockedValueBox<PathMTULearner>?
 
-    public init(policy: Policy, sampling: Bool = false) {
+    public init(policy: Policy, sampling: Bool = false, learning: PathMTULearner.Limits? = nil) {
         self.sampling = sampling
+        learner = learning.map { NIOLockedValueBox(PathMTULearner(limits: $0)) }
         policyBox = NIOLockedValueBox(policy)
         totals = NIOLockedValueBox((OutcomeCounters(ruleCount: policy.rules.count), TransportCounters()))
     }
@@ -98,6 +104,13 @@ public final class WorkerState: Sendable {
     }
 
     public var runningThreads: Int { running.load(ordering: .relaxed) }
+
+    /// The learner's clock: monotonic seconds (wall-clock steps must not expire entries).
+    public static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
 
     public func requestStop() { stopping.store(true, ordering: .releasing) }
     var isStopping: Bool { stopping.load(ordering: .acquiring) }

@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import MSSClampConfig
 import MSSClampCore
+import MSSClampLearning
 import MSSClampMetrics
 import MSSClampNFQueue
 import MSSClampPrivileges
@@ -59,6 +60,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "host:port"))
     var metrics: String?
 
+    @Option(name: .customLong("learn-pmtu-expiry"), help: ArgumentHelp(
+        "With --learn-pmtu: seconds a learned path MTU lasts (the kernel's PMTU cache keeps 600).", valueName: "seconds"))
+    var learnExpiry: Double = 600
+
     @Option(name: .customLong("user"), help: ArgumentHelp(
         "Run as this user once started as root (its group too, no supplementary groups).", valueName: "name"))
     var user: String?
@@ -80,6 +85,17 @@ struct RunCommand: AsyncParsableCommand {
         if let metrics {
             do { _ = try MetricsServer.endpoint(metrics) } catch { throw ValidationError(error.description) }
         }
+        guard learnExpiry >= 1 && learnExpiry <= 86400 else {
+            throw ValidationError("--learn-pmtu-expiry: \(learnExpiry) must be between 1 and 86400 seconds (default 600)")
+        }
+    }
+
+    /// The learner's limits, when learning.
+    var learning: PathMTULearner.Limits? {
+        guard steering.learnPathMTU else { return nil }
+        var limits = PathMTULearner.Limits()
+        limits.lifetime = learnExpiry
+        return limits
     }
 
     /// Gives up every capability the backend does not need, switches to --user, sets
@@ -143,7 +159,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let worker: Worker
         do {
-            worker = try Worker(policy: policy, queues: configurations, sampling: level <= .debug)
+            worker = try Worker(policy: policy, queues: configurations, sampling: level <= .debug, learning: learning)
         } catch {
             throw CommandFailure.runtime(error.description)
         }
@@ -155,6 +171,14 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 metricsServer = try MetricsServer(listen: metrics) {
                     exporter.update(Summary.snapshot(state), rules: state.policy.rules.map(\.summary))
+                    if let learner = state.learner {
+                        let now = WorkerState.now()
+                        learner.withLockedValue { learner in
+                            let signals = [("learned", UInt64(learner.learnedCount))]
+                                + PathMTULearner.Ignored.allCases.map { ($0.rawValue, UInt64(learner.ignored[$0] ?? 0)) }
+                            exporter.update(learning: learner.entries.values.filter { $0.expires > now }.count, signals: signals, clamped: UInt64(learner.clamps))
+                        }
+                    }
                     let kernel = KernelQueueStats.readIfPermitted()
                     exporter.update(kernelQueues: (kernel ?? []).filter { range.contains($0.queue) }.map {
                         ($0.queue, $0.waiting, $0.queueDropped, $0.userDropped)
@@ -215,6 +239,13 @@ enum Summary {
         parts.append("overruns=\(transport.overruns)")
         parts.append("verdict-errors=\(transport.verdictErrors)")
         if transport.sendErrors > 0 { parts.append("send-errors=\(transport.sendErrors)") }
+        if let learner = state.learner {
+            let now = WorkerState.now()
+            parts.append(learner.withLockedValue { learner in
+                let refused = learner.ignored.values.reduce(0, +)
+                return "pmtu-entries=\(learner.entries.values.filter { $0.expires > now }.count) pmtu-learned=\(learner.learnedCount) pmtu-refused=\(refused) pmtu-clamped=\(learner.clamps)"
+            })
+        }
         return parts.joined(separator: " ")
     }
 }
