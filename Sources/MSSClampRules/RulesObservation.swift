@@ -12,7 +12,7 @@ public struct RulesObservation: Sendable, Equatable, Codable {
         /// Rules in the queueing chain.
         public var queueRules = 0
         /// Whether path-MTU signals are steered to the queue (`--learn-pmtu`).
-        public var learnsPathMTU = false
+        public var steersSignals = false
         /// Policy digests found in the comments of our rules.
         public var digests: [String] = []
         /// Whether the bypass counters are in place (chain and jump).
@@ -79,7 +79,7 @@ public struct RulesObservation: Sendable, Equatable, Codable {
             case options.safetyNetChain: seen.safetyNetRules += 1; seen.safetyNetPackets += packets
             default:
                 if rest.contains(SteeringOptions.learnComment) {
-                    seen.learnsPathMTU = true
+                    seen.steersSignals = true
                 } else if target == options.chain {
                     seen.hooks.append(chain)
                 }
@@ -113,7 +113,7 @@ public struct RulesObservation: Sendable, Equatable, Codable {
                 seen.queueRules += 1
                 if line.contains(SteeringOptions.learnComment) {
                     // Learning's lines stand for no hook of their own (`output` may hold only them).
-                    seen.learnsPathMTU = true
+                    seen.steersSignals = true
                 } else if !seen.hooks.contains(chain.uppercased()) {
                     seen.hooks.append(chain.uppercased())
                 }

@@ -113,7 +113,7 @@ public struct Health: Sendable {
             if family.queueRules != expected {
                 reasons.append("rules (\(name)): \(family.queueRules) queueing rule(s) installed, the policy needs \(expected)")
             }
-            if worker.learning != nil && !family.learnsPathMTU {
+            if worker.learning != nil && !family.steersSignals {
                 reasons.append("rules (\(name)): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing")
             }
             if worker.safetyNet && family.safetyNetRules == 0 {

@@ -78,7 +78,7 @@ public enum StatusText {
         for (name, family) in [("ipv4", rules.ipv4), ("ipv6", rules.ipv6)] where (worker.expectedRules[name] ?? 0) > 0 || !family.isEmpty {
             let jumps = family.hooks.isEmpty ? "no jump" : family.hooks.map { "\($0) -> queue" }.joined(separator: ", ")
             var text = "\(name): \(jumps), \(family.queueRules)/\(worker.expectedRules[name] ?? 0) queueing rule(s)"
-            if worker.learning != nil { text += family.learnsPathMTU ? ", ICMP signals -> queue" : ", ICMP signals NOT steered" }
+            if worker.learning != nil { text += family.steersSignals ? ", ICMP signals -> queue" : ", ICMP signals NOT steered" }
             text += family.bypassCounting ? ", bypass counted (\(family.bypassPackets))" : ", bypass not counted"
             text += family.safetyNetRules > 0 ? ", safety net \(family.safetyNetRules) rule(s) (\(family.safetyNetPackets) clamped)" : ", no safety net"
             lines.append(row(lines.isEmpty ? "rules" : "", text))

@@ -188,7 +188,7 @@ public final class WorkerMonitor: @unchecked Sendable {
             let hooks = firewall.options.hooks.map(\.chain).filter { !found.hooks.contains($0) }
             if !hooks.isEmpty { problems.append("\(family) jump from \(hooks.joined(separator: ", ")) missing") }
             if found.queueRules != expected { problems.append("\(family) queueing rules: \(found.queueRules) of \(expected)") }
-            if firewall.options.learnPathMTU && !found.learnsPathMTU { problems.append("\(family) path-MTU signal jumps missing") }
+            if firewall.options.learnPathMTU && !found.steersSignals { problems.append("\(family) path-MTU signal jumps missing") }
         }
         if !seen.digests.isEmpty && seen.digests != [policy.digest] {
             problems.append("rules of another policy (policy:\(seen.digests.sorted().joined(separator: ",")))")

@@ -79,6 +79,13 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
             public var mss: Int
             /// Wall-clock time of expiry.
             public var expires: Double
+
+            public init(host: String, mtu: Int, mss: Int, expires: Double) {
+                self.host = host
+                self.mtu = mtu
+                self.mss = mss
+                self.expires = expires
+            }
         }
 
         public var lifetime: Double

@@ -97,7 +97,7 @@ import Testing
             -A MSSCLAMP \(signal) -m comment --comment "mssclamp learn-pmtu policy:0123abcd" -j NFQUEUE --queue-num 0 --queue-bypass
             """
         let seen = RulesObservation.parse(iptablesSave: save, options: options)
-        #expect(seen.hooks == ["FORWARD"] && seen.learnsPathMTU && seen.queueRules == 1)
+        #expect(seen.hooks == ["FORWARD"] && seen.steersSignals && seen.queueRules == 1)
     }
 
     @Test func learningInNFTables() {
@@ -110,6 +110,6 @@ import Testing
         #expect(script.contains("meta l4proto tcp tcp flags & (syn | rst) == syn queue flags bypass to 0 comment \"mssclamp learn-pmtu"))
         var observed = RulesObservation(backend: "nftables")
         observed.read(nftTable: script)
-        #expect(observed.ipv4.hooks == ["FORWARD"] && observed.ipv4.learnsPathMTU && observed.ipv6.learnsPathMTU)
+        #expect(observed.ipv4.hooks == ["FORWARD"] && observed.ipv4.steersSignals && observed.ipv6.steersSignals)
     }
 }

@@ -97,6 +97,22 @@ import Testing
         #expect(Self.health(workers: [Self.worker { $0.managesRules = false }], rules: RulesObservation(backend: "iptables-nft")).isHealthy)
     }
 
+    /// `--learn-pmtu`: the signal jumps are part of "working"; the entries are listed.
+    @Test func learningNeedsItsSignalJumpsAndListsEntries() {
+        let learning = WorkerStatus.Learning(
+            lifetime: 600, entries: [.init(host: "192.0.2.1", mtu: 1400, mss: 1360, expires: Self.now + 90)],
+            signals: 5, learned: 1, ignored: ["below-floor": 3, "unrelated-flow": 1], clamped: 7, flows: 12)
+        let learner = Self.worker { $0.learning = learning }
+        let missing = Self.health(workers: [learner])
+        #expect(missing.reasons.contains("rules (ipv4): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing"))
+        let steered = Self.health(workers: [learner], rules: Self.rules { $0.ipv4.steersSignals = true; $0.ipv6.steersSignals = true })
+        #expect(steered.isHealthy, "\(steered.reasons)")
+        let text = StatusText.lines(steered)
+        #expect(text.contains("learning   1 path MTU(s) learned and live (each for 600 s); ICMP seen 5: 1 believed, 4 refused (below-floor 3, unrelated-flow 1); 7 SYN(s) clamped by learning"))
+        #expect(text.contains("           192.0.2.1: path MTU 1400 -> MSS 1360, expires in 90 s"))
+        #expect(text.contains { $0.contains("ipv4: FORWARD -> queue, 1/1 queueing rule(s), ICMP signals -> queue") })
+    }
+
     @Test func policyWarningsAndRecentBypassAreReasons() {
         let warned = Self.health(workers: [Self.worker { $0.warnings = ["rule 1: interface wan (-o) does not exist now"] }])
         #expect(warned.reasons == ["rule 1: interface wan (-o) does not exist now"])

@@ -12,9 +12,12 @@ import TestSupport
         let store = StatusStore(directory: directory)
         let status = HealthTests.worker {
             $0.netns = StatusStore.currentNetns
-            $0.rules = HealthTests.rules()
+            $0.rules = HealthTests.rules { $0.ipv6.steersSignals = true }
             $0.rulesChecked = 12.5
             $0.recent.unclampedFailOpen = 3
+            $0.learning = WorkerStatus.Learning(
+                lifetime: 600, entries: [.init(host: "2001:db8:1::1", mtu: 1400, mss: 1340, expires: 1e9)],
+                signals: 2, learned: 1, ignored: ["rate-limited": 1], clamped: 3, flows: 9)
         }
         try store.write(status)
         #expect(store.read() == [status])
