@@ -140,23 +140,29 @@ public final class WorkerMonitor: @unchecked Sendable {
         }
     }
 
-    /// `--learn-pmtu`: logs what was learned and what expired, and (at most once a minute)
-    /// how many signals were refused and why, since hostile ICMP should be noticed.
+    /// `--learn-pmtu`: logs what was learned and what expired (a few lines a second at most:
+    /// beyond three, one line sums up), and at most once a minute how many signals were
+    /// refused as suspect and why. A repeat of what is known (`not-lower`, every
+    /// retransmission into the black hole) is no news and is only counted.
     private func learningTick(_ now: Double) {
         guard let learner = worker.state.learner else { return }
         let (learned, expired, ignored, lifetime) = learner.withLockedValue {
             ($0.drainLearned(), $0.expire(now: WorkerState.now()), $0.ignored, Int($0.limits.lifetime))
         }
-        for entry in learned {
+        for entry in learned.prefix(3) {
             logger.notice("learn-pmtu: path MTU \(entry.mtu) toward \(entry.host.text) learned from ICMP; SYNs from it are clamped to MSS \(entry.mss) for \(lifetime) s")
+        }
+        if learned.count > 3, let lowest = learned.min(by: { $0.mtu < $1.mtu }) {
+            logger.notice("learn-pmtu: \(learned.count - 3) more path MTU(s) learned in the last second, the lowest \(lowest.mtu) toward \(lowest.host.text)")
         }
         for entry in expired {
             logger.notice("learn-pmtu: path MTU \(entry.mtu) toward \(entry.host.text) expired; SYNs from it follow the policy alone again")
         }
-        let refused = ignored.values.reduce(0, +)
+        let suspect = ignored.filter { $0.key != .notLower }
+        let refused = suspect.values.reduce(0, +)
         if refused > ignoredLogged && now - lastIgnoredNotice >= 60 {
             lastIgnoredNotice = now
-            let reasons = ignored.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ")
+            let reasons = suspect.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ")
             logger.warning("learn-pmtu: \(refused - ignoredLogged) ICMP signal(s) refused since the last notice (totals: \(reasons))")
             ignoredLogged = refused
         }

@@ -60,6 +60,16 @@ for backend in iptables-nft iptables-legacy; do
     tool=iptables-${backend#iptables-}
     tool6=ip6tables-${backend#iptables-}
     scenario "$backend" pristine
+    # --learn-pmtu: the ICMP signal jumps (FORWARD, OUTPUT) come and go with the rest, and an
+    # install without it takes them out again.
+    plain=("${policy[@]}"); policy+=(--learn-pmtu)
+    scenario "$backend" learn-pmtu
+    in_ns "$bin" rules install --backend "$backend" "${policy[@]}" >/dev/null
+    learn_jumps=$(in_ns "$tool" -t mangle -S | grep -c -- '-j MSSCLAMP$' )
+    policy=("${plain[@]}")
+    in_ns "$bin" rules install --backend "$backend" "${policy[@]}" >/dev/null
+    echo "RESULT backend=$backend case=unlearn learn_jumps=$learn_jumps left=$(in_ns "$tool" -t mangle -S | grep -c 'learn-pmtu') "
+    in_ns "$bin" rules remove --backend "$backend" >/dev/null
     scenario "$backend" operator-rules sh -c "$tool -A FORWARD -i wg0 -j ACCEPT && $tool -t mangle -A PREROUTING -p udp --dport 51820 -j MARK --set-mark 7 && $tool6 -t mangle -A POSTROUTING -o eth0 -j RETURN"
 
     # A chain called MSSCLAMP that is someone else's: refused, nothing changed.
