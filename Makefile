@@ -83,17 +83,17 @@ sanitize: build
 	TSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/tsan.supp:halt_on_error=1 MSSCLAMP_BIN=$(CURDIR)/$(BIN) \
 	    $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip '$(SANITIZE_SKIP)'
 	@# The worker itself under TSan in the namespace lab (root): two queue threads, metrics,
-	@# the monitor, SIGHUP reloads, signals, overruns. Any report fails the run.
+	@# the monitor, SIGHUP reloads, signals, overruns, the path-MTU learner. Any report fails the run.
 	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread --product mssclamp
 	@if [ "$$(id -u)" = 0 ]; then \
 	    rm -rf .build-tsan/logs; mkdir -p .build-tsan/logs; \
-	    for s in worker-clamps.sh lifecycle.sh; do \
+	    for s in worker-clamps.sh lifecycle.sh learn-pmtu.sh; do \
 	        TSAN_OPTIONS=log_path=$(CURDIR)/.build-tsan/logs/tsan:suppressions=$(CURDIR)/Tests/Sanitizers/tsan.supp \
 	        MSSCLAMP_BIN=$(CURDIR)/.build-tsan/debug/mssclamp timeout 600 bash Tests/Integration/$$s >.build-tsan/logs/$$s.out 2>&1 \
 	            || { cat .build-tsan/logs/$$s.out; exit 1; }; \
 	    done; \
 	    if ls .build-tsan/logs/tsan.* >/dev/null 2>&1; then cat .build-tsan/logs/tsan.*; echo "worker under TSan: races reported"; exit 1; fi; \
-	    echo "worker under TSan (worker-clamps.sh, lifecycle.sh): no report"; \
+	    echo "worker under TSan (worker-clamps.sh, lifecycle.sh, learn-pmtu.sh): no report"; \
 	else echo "worker under TSan: skipped (needs root for namespaces)"; fi
 
 # The MTU black hole behind a VPN gateway and its fix, in namespaces (needs root).

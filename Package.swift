@@ -93,7 +93,7 @@ let package = Package(
         .systemLibrary(name: "CFuzzer", path: "Fuzz/CFuzzer"),
         .target(
             name: "MSSClampFuzzChecks",
-            dependencies: ["MSSClampCore", "MSSClampReplay", "MSSClampConfig", "CFuzzer"],
+            dependencies: ["MSSClampCore", "MSSClampLearning", "MSSClampReplay", "MSSClampConfig", "CFuzzer"],
             path: "Fuzz/Checks"
         ),
         .executableTarget(name: "fuzz-core", dependencies: ["MSSClampFuzzChecks"], path: "Fuzz/Targets/core"),

@@ -1,4 +1,5 @@
 import MSSClampCore
+import MSSClampLearning
 
 /// The packet core's properties, checked on any bytes (the list, in order):
 /// no trap; the output parses (and is a fixed point); the length changes by 0 or +4 only;
@@ -48,6 +49,9 @@ public enum CoreChecks {
             expect(to < from, "raised or kept: \(from) -> \(to)")
         }
 
+        lowerChecks(out, ceiling: target, expect: expect)
+        _ = packet.withUnsafeBytes { PathMTUSignal.parse($0) }  // any bytes: no trap
+
         // Against the reference, where it can find the TCP header on its own.
         guard let reference = ReferenceWalk(packet) else { return problems }
         let expected = reference.decide(direction: direction, range: range, target: target, insert: insert, pathMTU: pathMTU)
@@ -64,6 +68,25 @@ public enum CoreChecks {
             expect(out == outRecomputed, "incremental checksum differs from a full recomputation")
         }
         return problems
+    }
+
+    /// `Policy.lowerMSS` (the `--learn-pmtu` pass) on the policy's output: lowers to the
+    /// ceiling or changes nothing, keeps the length, keeps a valid checksum valid, and a
+    /// second pass changes nothing.
+    static func lowerChecks(_ packet: [UInt8], ceiling: UInt16, expect: (Bool, @autoclosure () -> String) -> Void) {
+        var bytes = packet
+        let lowered = bytes.withUnsafeMutableBytes { Policy.lowerMSS(in: $0, length: packet.count) { _ in ceiling } }
+        guard let lowered else {
+            expect(bytes == packet, "lowerMSS changed bytes without saying so")
+            return
+        }
+        expect(lowered.to == ceiling && lowered.from > ceiling, "lowerMSS \(lowered.from) -> \(lowered.to) with ceiling \(ceiling)")
+        if let before = ReferenceWalk(packet), let after = ReferenceWalk(bytes) {
+            expect(after.mss == ceiling, "lowerMSS left MSS \(after.mss.map(String.init) ?? "none"), not \(ceiling)")
+            if before.checksumValid { expect(after.checksumValid, "lowerMSS made a valid checksum invalid") }
+        }
+        var again = bytes
+        expect(again.withUnsafeMutableBytes { Policy.lowerMSS(in: $0, length: bytes.count) { _ in ceiling } } == nil, "lowerMSS not a fixed point")
     }
 
     /// Whether the reference walk can judge this input (tests use it to show it does).
