@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""make bench, last step: bench/results/*.tsv -> BENCHMARKS.md tables and gnuplot PNGs.
+
+Medians over the repeats, with the spread (min-max); ratios against the kernel rule and the
+C consumer measured in the same run. Plain Python 3 (no third-party modules); plots by gnuplot.
+"""
+import csv
+import os
+import statistics
+import subprocess
+import sys
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+results = os.environ.get("BENCH_OUT", os.path.join(root, "bench", "results"))
+order = ["none", "kernel", "c", "mssclamp", "mssclamp2"]
+names = {"none": "no rule", "kernel": "kernel TCPMSS", "c": "C consumer", "mssclamp": "mssclamp (1 queue)",
+         "mssclamp2": "mssclamp (2 queues)"}
+
+
+def read(name):
+    with open(os.path.join(results, name)) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def spread(values, fmt="{:.0f}"):
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    return fmt.format(med) + (" (" + fmt.format(min(values)) + "–" + fmt.format(max(values)) + ")" if len(values) > 1 else "")
+
+
+points = read("points.tsv")
+latency = read("latency.tsv")
+machine = open(os.path.join(results, "machine.txt")).read().strip()
+contenders = [c for c in order if any(p["contender"] == c for p in points)]
+rates = []
+for p in points:
+    if p["rate"] not in rates:
+        rates.append(p["rate"])
+
+
+def of(who, rate):
+    return [p for p in points if p["contender"] == who and p["rate"] == rate]
+
+
+def rate_of(p):
+    """Clamped SYN/s at the server over the sending time (what was delivered and right)."""
+    wanted = int(p["arrived"]) if p["contender"] == "none" else int(p["clamped"])
+    return wanted / max(float(p["seconds"]), 1e-3)
+
+
+lines = ["# Benchmarks", "", "Written by `make bench` (bench/bench.sh, bench/report.py). " + machine.replace("\n", ". ") + ".", ""]
+lines += ["## Offered-load sweep", "",
+          "Per point: SYNs sent by trafgen (pinned to CPU 0), arrived at the server, arrived with MSS 1360 "
+          "(for `none`, every SYN arrives unclamped by design), lost = sent − arrived, unclamped = arrived − clamped; "
+          "median of the repeats (min–max).", ""]
+lines.append("| contender | offered SYN/s | delivered SYN/s | lost | unclamped | CPU µs/SYN | peak RSS MB |")
+lines.append("|---|---|---|---|---|---|---|")
+for who in contenders:
+    for rate in rates:
+        ps = of(who, rate)
+        if not ps:
+            continue
+        lost = [int(p["sent"]) - int(p["arrived"]) for p in ps]
+        unclamped = [0 if who == "none" else int(p["arrived"]) - int(p["clamped"]) for p in ps]
+        cpu = [float(p["cpu_us_per_syn"]) for p in ps if who in ("c", "mssclamp", "mssclamp2")]
+        rss = [int(p["peak_rss_kb"]) / 1024 for p in ps if who in ("c", "mssclamp", "mssclamp2")]
+        lines.append("| {} | {} | {} | {} | {} | {} | {} |".format(
+            names[who], rate, spread([rate_of(p) for p in ps]), spread(lost), spread(unclamped),
+            spread(cpu, "{:.2f}") if cpu else "-", spread(rss, "{:.1f}") if rss else "-"))
+lines.append("")
+
+# Saturation: the "max" point, as ratios in the same run.
+if "max" in rates:
+    lines += ["## Saturation (trafgen as fast as it goes)", "", "| contender | clamped SYN/s | × kernel | × C consumer |", "|---|---|---|---|"]
+    sat = {who: statistics.median([rate_of(p) for p in of(who, "max")]) for who in contenders if of(who, "max")}
+    for who in contenders:
+        if who not in sat:
+            continue
+        k = sat.get("kernel")
+        c = sat.get("c")
+        lines.append("| {} | {:.0f} | {} | {} |".format(names[who], sat[who], "{:.2f}".format(sat[who] / k) if k else "-",
+                                                         "{:.2f}".format(sat[who] / c) if c else "-"))
+    lines.append("")
+
+lines += ["## Connect latency", "", "Sequential connects client → server through the router (Python `connect()` timed with "
+          "perf_counter; the server accepts and closes; the client resets). Median over repeats of each run's p50 / p99, and the "
+          "added latency over `none`.", "", "| contender | p50 µs | p99 µs | added p50 | added p99 |", "|---|---|---|---|---|"]
+lat = {who: ([int(r["p50_us"]) for r in latency if r["contender"] == who], [int(r["p99_us"]) for r in latency if r["contender"] == who])
+       for who in contenders}
+base50 = statistics.median(lat["none"][0]) if lat.get("none") and lat["none"][0] else None
+base99 = statistics.median(lat["none"][1]) if lat.get("none") and lat["none"][1] else None
+for who in contenders:
+    p50, p99 = lat[who]
+    if not p50:
+        continue
+    lines.append("| {} | {} | {} | {} | {} |".format(
+        names[who], spread(p50), spread(p99),
+        "{:.0f}".format(statistics.median(p50) - base50) if base50 is not None else "-",
+        "{:.0f}".format(statistics.median(p99) - base99) if base99 is not None else "-"))
+lines.append("")
+
+# Plots.
+numeric = [r for r in rates if r != "max"]
+data = os.path.join(results, "sweep.dat")
+with open(data, "w") as f:
+    for who in contenders:
+        f.write("# {}\n".format(names[who]))
+        for rate in numeric:
+            ps = of(who, rate)
+            if ps:
+                f.write("{} {:.0f}\n".format(rate, statistics.median([rate_of(p) for p in ps])))
+        f.write("\n\n")
+with open(os.path.join(results, "latency.dat"), "w") as f:
+    for index, who in enumerate(contenders):
+        p50, p99 = lat[who]
+        if p50:
+            f.write('{} "{}" {:.0f} {:.0f}\n'.format(index, names[who], statistics.median(p50), statistics.median(p99)))
+plots = ["set terminal png size 900,560", "set key left top", "set grid",
+         "set output '{}/bench/sweep.png'".format(root), "set xlabel 'offered SYN/s'", "set ylabel 'clamped SYN/s at the server'",
+         "set title 'Clamped SYN/s against offered load (median of repeats)'",
+         "plot " + ", ".join("'{}' index {} using 1:2 with linespoints title '{}'".format(data, i, names[w]) for i, w in enumerate(contenders)),
+         "set output '{}/bench/latency.png'".format(root), "set style data histograms", "set style fill solid 0.6", "set boxwidth 0.8",
+         "set xlabel ''", "set ylabel 'connect latency (µs)'", "set title 'Connect latency through the router (median of runs)'",
+         "plot '{0}/latency.dat' using 3:xtic(2) title 'p50', '' using 4 title 'p99'".format(results)]
+if subprocess.run(["gnuplot"], input="\n".join(plots), text=True).returncode == 0:
+    lines += ["## Plots", "", "![clamped against offered](bench/sweep.png)", "", "![latency](bench/latency.png)", ""]
+else:
+    print("report: gnuplot failed; tables only", file=sys.stderr)
+
+extra = os.path.join(root, "bench", "NOTES.md")
+if os.path.exists(extra):
+    lines += [open(extra).read().rstrip(), ""]
+with open(os.path.join(root, "BENCHMARKS.md"), "w") as f:
+    f.write("\n".join(lines))
+print("report: wrote BENCHMARKS.md, bench/sweep.png, bench/latency.png")
