@@ -101,9 +101,19 @@ demo: build
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) bash scripts/demo.sh
 
 # The worker against the kernel's TCPMSS rule, same lab, same run, as ratios (release build).
+# Every contender in one run (bench/bench.sh; root): no rule, the kernel TCPMSS rule, a plain C
+# consumer (bench/c-consumer.c), mssclamp with one and two queues; a trafgen offered-load
+# sweep, connect latency, CPU per SYN, peak RSS; then BENCHMARKS.md and bench/*.png.
+# Knobs: RATES, SECONDS_PER_POINT, REPEATS, CONNECTS, CONTENDERS (see bench/bench.sh).
+BENCH_PACKAGES = netsniff-ng gnuplot-nox bc
 bench: deps
-	$(SWIFT) build -c release
-	MSSCLAMP_BIN=$(CURDIR)/.build/release/mssclamp bash scripts/bench.sh
+	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
+	$(SWIFT) build -c release --product mssclamp
+	mkdir -p .build/bench
+	cc -O2 -Wall -o .build/bench/c-consumer bench/c-consumer.c $$(pkg-config --cflags --libs libnetfilter_queue) -lmnl
+	MSSCLAMP_BIN=$(CURDIR)/.build/release/mssclamp C_BIN=$(CURDIR)/.build/bench/c-consumer bash bench/bench.sh
+	/usr/bin/python3 bench/report.py
 
 # The binary, the systemd unit (paths rewritten for PREFIX/SYSCONFDIR), the sysusers.d file,
 # the iptables-legacy drop-in as an example, and the example policy (never over an existing one).

@@ -10,8 +10,9 @@
 # For each: an offered-load sweep with trafgen (pinned to CPU 0) at RATES SYN/s plus "max"
 # (as fast as trafgen goes), each point SECONDS long, REPEATS times; at the server, iptables
 # counters with -m tcpmss say how many SYNs arrived and how many carry 1360. Lost = sent -
-# arrived; unclamped = arrived - clamped. The consumer's CPU time per SYN (utime + stime of
-# its process over the point) and its peak RSS (VmHWM). Then connect latency: CONNECTS
+# arrived; unclamped = arrived - clamped; seconds run from the first SYN sent to the last
+# one counted. The consumer's CPU time per SYN (utime + stime of its process over the
+# point) and its peak RSS (VmHWM). Then connect latency: CONNECTS
 # sequential connects client -> server (python, time of connect()), median and p99.
 # Writes bench/results/*.tsv; bench/report.py turns them into BENCHMARKS.md and plots.
 # Bounded: fixed counts, every step under a timeout. Documentation addresses only.
@@ -34,7 +35,6 @@ in_r() { ip netns exec "$id-r" "$@"; }
 in_s() { ip netns exec "$id-s" "$@"; }
 in_s iptables -A INPUT -p tcp --dport 9 --syn -m tcpmss --mss 1360 -j DROP
 in_s iptables -A INPUT -p tcp --dport 9 --syn -j DROP
-in_r sysctl -qw net.core.netdev_max_backlog=10000
 counts() {  # "clamped total" at the server
     in_s iptables -L INPUT -v -x -n | awk '/dpt:9/ { c[++n] = $1 } END { print c[1] + 0, c[1] + c[2] }'
 }
@@ -49,7 +49,7 @@ start() {  # contender
     kernel) in_r iptables -t mangle -A FORWARD -o eth0 -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -j TCPMSS --set-mss 1360 ;;
     c)
         in_r iptables -t mangle -A FORWARD -o eth0 -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -j NFQUEUE --queue-num 0 --queue-bypass
-        in_r "$C_BIN" 0 >"$work/c.out" 2>"$work/c.log" &
+        ip netns exec "$id-r" "$C_BIN" 0 >"$work/c.out" 2>"$work/c.log" &  # not via a function: $! must be the consumer
         consumer_pid=$!
         lab_wait_for "$work/c.log" ready 50 ;;
     mssclamp)
@@ -75,14 +75,16 @@ point() {  # contender rate repeat: one sweep point -> a line of points.tsv
     in_s iptables -Z INPUT
     local ticks0; ticks0=$(cpu_ticks)
     local t0; t0=$(date +%s.%N)
-    ip netns exec "$id-c" timeout 120 taskset -c 0 trafgen -i "$work/syn.cfg" -o c0 --cpp -n "$n" -P 1 -q -A -Q -C "${args[@]}" >/dev/null 2>&1
+    ip netns exec "$id-c" timeout 120 taskset -c 0 trafgen -i "$work/syn.cfg" -o c0 --cpp -n "$n" -P 1 -Q -C "${args[@]}" >/dev/null 2>&1
     local t1; t1=$(date +%s.%N)
-    local last=-1 now stable=0
+    local last=-1 now stable=0 tlast=$t1
     for _ in $(seq 100); do  # drain: until the server count stops moving (bounded 10 s)
-        sleep 0.1; now=$(counts | awk '{ print $2 }')
-        if [ "$now" = "$last" ]; then stable=$((stable + 1)); [ $stable -ge 3 ] && break; else stable=0; fi
+        sleep 0.05; now=$(counts | awk '{ print $2 }')
+        if [ "$now" = "$last" ]; then stable=$((stable + 1)); [ $stable -ge 6 ] && break; else stable=0; tlast=$(date +%s.%N); fi
         last=$now
     done
+    # From the first SYN sent to the last one counted (within 50 ms plus a read).
+    [ "$(echo "$tlast > $t1" | bc)" = 1 ] && t1=$tlast
     local ticks1; ticks1=$(cpu_ticks)
     read -r clamped total < <(counts)
     local hz; hz=$(getconf CLK_TCK)
