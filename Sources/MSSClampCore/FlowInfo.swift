@@ -25,13 +25,7 @@ public struct FlowInfo: Hashable, Sendable {
     /// report names exactly the packet the core judged; a packet cut short by a capture is
     /// read as far as it goes. Nil when it is not TCP.
     public static func inspect(_ bytes: UnsafeMutableRawBufferPointer, length: Int) -> FlowInfo? {
-        let located: Located
-        switch length > 0 ? bytes[0] >> 4 : 0 {
-        case 4: located = IPv4Header.locate(bytes, length: length, lenient: true)
-        case 6: located = IPv6Header.locate(bytes, length: length, lenient: true)
-        default: return nil
-        }
-        guard case .tcp(let location) = located else { return nil }
+        guard case .tcp(let location) = Located.find(bytes, length: length, lenient: true) else { return nil }
         let start = location.tcpStart
         let available = location.end - start
         let segment = TCPSegment(bytes: bytes, location: location)

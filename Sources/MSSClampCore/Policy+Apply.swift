@@ -18,14 +18,8 @@ extension Policy {
         checksum: ChecksumMode = .incremental
     ) -> Decision {
         precondition(length <= bytes.count, "length exceeds the buffer")
-        let located: Located
-        switch length > 0 ? bytes[0] >> 4 : 0 {
-        case 4: located = IPv4Header.locate(bytes, length: length)
-        case 6: located = IPv6Header.locate(bytes, length: length)
-        default: return Decision(outcome: .unchanged(length > 0 ? .notIP : .truncated), length: length)
-        }
         let location: TCPLocation
-        switch located {
+        switch Located.find(bytes, length: length) {
         case .tcp(let found): location = found
         case .skip(let reason): return Decision(outcome: .unchanged(reason), length: length)
         case .drop(let reason): return Decision(outcome: .dropped(reason), length: length)

@@ -14,13 +14,7 @@ extension Policy {
         checksum: ChecksumMode = .incremental,
         ceiling: (FlowInfo) -> UInt16?
     ) -> (from: UInt16, to: UInt16)? {
-        let located: Located
-        switch length > 0 ? bytes[0] >> 4 : 0 {
-        case 4: located = IPv4Header.locate(bytes, length: length)
-        case 6: located = IPv6Header.locate(bytes, length: length)
-        default: return nil
-        }
-        guard case .tcp(let location) = located else { return nil }
+        guard case .tcp(let location) = Located.find(bytes, length: length) else { return nil }
         let segment = TCPSegment(bytes: bytes, location: location)
         guard segment.segmentLength >= TCPSegment.fixedHeaderLength,
               segment.flags & (TCPFlags.syn | TCPFlags.rst) == TCPFlags.syn,

@@ -18,4 +18,15 @@ enum Located {
     case tcp(TCPLocation)
     case skip(Reason)
     case drop(DropReason)
+
+    /// The TCP header of an IP packet, through the front end its version nibble names: the
+    /// one dispatch every reader of packets (policy, ceiling, reports) goes through.
+    @inline(__always)
+    static func find(_ bytes: UnsafeMutableRawBufferPointer, length: Int, lenient: Bool = false) -> Located {
+        switch length > 0 ? bytes[0] >> 4 : 0 {
+        case 4: return IPv4Header.locate(bytes, length: length, lenient: lenient)
+        case 6: return IPv6Header.locate(bytes, length: length, lenient: lenient)
+        default: return .skip(length > 0 ? .notIP : .truncated)
+        }
+    }
 }

@@ -146,6 +146,11 @@ public struct PathMTULearner: Sendable {
         return entry.mss
     }
 
+    /// The entries still in force, soonest to expire first (for status, metrics, the stats line).
+    public func live(now: Double) -> [Entry] {
+        entries.values.filter { $0.expires > now }.sorted { $0.expires < $1.expires }
+    }
+
     /// Removes and returns the entries that have expired (for the log line); called about
     /// once a second, off the packet path. Expired flows just wait for their slot.
     public mutating func expire(now: Double) -> [Entry] {

@@ -175,7 +175,7 @@ public final class WorkerMonitor: @unchecked Sendable {
         return learner.withLockedValue { learner in
             WorkerStatus.Learning(
                 lifetime: learner.limits.lifetime,
-                entries: learner.entries.values.filter { $0.expires > mono }.sorted { $0.expires < $1.expires }.map {
+                entries: learner.live(now: mono).map {
                     .init(host: $0.host.text, mtu: $0.mtu, mss: Int($0.mss), expires: wall + ($0.expires - mono))
                 },
                 signals: learner.signals, learned: learner.learnedCount,

@@ -172,12 +172,15 @@ struct RunCommand: AsyncParsableCommand {
                 metricsServer = try MetricsServer(listen: metrics) {
                     exporter.update(Summary.snapshot(state), rules: state.policy.rules.map(\.summary))
                     if let learner = state.learner {
+                        // Copied out first: the queue threads wait on this lock, not on Prometheus.
                         let now = WorkerState.now()
-                        learner.withLockedValue { learner in
-                            let signals = [("learned", UInt64(learner.learnedCount))]
-                                + PathMTULearner.Ignored.allCases.map { ($0.rawValue, UInt64(learner.ignored[$0] ?? 0)) }
-                            exporter.update(learning: learner.entries.values.filter { $0.expires > now }.count, signals: signals, clamped: UInt64(learner.clamps))
+                        let (entries, signals, clamped) = learner.withLockedValue { learner in
+                            (learner.live(now: now).count,
+                             [("learned", UInt64(learner.learnedCount))]
+                                 + PathMTULearner.Ignored.allCases.map { ($0.rawValue, UInt64(learner.ignored[$0] ?? 0)) },
+                             UInt64(learner.clamps))
                         }
+                        exporter.update(learning: entries, signals: signals, clamped: clamped)
                     }
                     let kernel = KernelQueueStats.readIfPermitted()
                     exporter.update(kernelQueues: (kernel ?? []).filter { range.contains($0.queue) }.map {
@@ -243,7 +246,7 @@ enum Summary {
             let now = WorkerState.now()
             parts.append(learner.withLockedValue { learner in
                 let refused = learner.ignored.values.reduce(0, +)
-                return "pmtu-entries=\(learner.entries.values.filter { $0.expires > now }.count) pmtu-learned=\(learner.learnedCount) pmtu-refused=\(refused) pmtu-clamped=\(learner.clamps)"
+                return "pmtu-entries=\(learner.live(now: now).count) pmtu-learned=\(learner.learnedCount) pmtu-refused=\(refused) pmtu-clamped=\(learner.clamps)"
             })
         }
         return parts.joined(separator: " ")

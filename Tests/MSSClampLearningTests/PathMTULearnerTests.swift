@@ -21,6 +21,7 @@ import Testing
         learner.forwarded(Self.syn, now: 0)
         #expect(learner.observe(Self.signal(1400), now: 1) == .learned(.init(host: Self.client, mtu: 1400, expires: 601)))
         #expect(learner.mss(from: Self.client, now: 2) == 1360)
+        #expect(learner.live(now: 2).map(\.mss) == [1360] && learner.live(now: 601).isEmpty)
         #expect(learner.observe(Self.signal(1450), now: 3) == .ignored(.notLower))
         #expect(learner.expire(now: 600).isEmpty)
         #expect(learner.expire(now: 601).map(\.host) == [Self.client])
