@@ -46,7 +46,7 @@ let package = Package(
 
         // The NFQUEUE worker: queue threads running the core, shared counters and policy.
         // Its locks are NIO's pthread-based ones, which ThreadSanitizer can follow (make sanitize).
-        .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue", "MSSClampLearning", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
+        .target(name: "MSSClampWorker", dependencies: ["MSSClampCore", "MSSClampNFQueue", "MSSClampLearning", "CCap", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
 
         // Prometheus exposition of the worker's counters, served over HTTP by swift-nio.
         .target(

@@ -8,6 +8,8 @@ public struct QueueConfiguration: Sendable, Equatable {
     public var failOpen = true
     /// Socket receive buffer; forced past rmem_max with SO_RCVBUFFORCE.
     public var receiveBuffer = 8 << 20
+    /// The CPU the queue's thread is pinned to (`--cpus`); nil lets the scheduler choose.
+    public var cpu: Int?
 
     public init(number: UInt16) {
         self.number = number

@@ -1,7 +1,8 @@
-import Foundation
 import MSSClampCore
 import MSSClampLearning
 import MSSClampNFQueue
+import Glibc
+import Synchronization
 
 /// The queues and their threads. Order matters for losing nothing: bind before the rules
 /// feed the queues; stop only after the rules are gone, and let each thread drain its queue
@@ -9,7 +10,8 @@ import MSSClampNFQueue
 public final class Worker: @unchecked Sendable {
     public let state: WorkerState
     private let sockets: [QueueSocket]
-    private let finished = DispatchGroup()
+    /// Queue threads started and not yet finished.
+    private let unfinished = Atomic<Int>(0)
 
     /// Binds every queue; throws (and binds none) if one cannot be had.
     /// `learning`: learn path MTUs from the ICMP the rules steer in (`--learn-pmtu`).
@@ -25,23 +27,31 @@ public final class Worker: @unchecked Sendable {
     /// The queues this worker holds.
     public var queues: [UInt16] { sockets.map(\.configuration.number) }
 
-    public func start() {
+    /// Starts one thread per queue. `pinFailed(queue, cpu)` is called (on that thread) when
+    /// a queue's thread could not be pinned to its CPU; it runs unpinned then.
+    public func start(pinFailed: @escaping @Sendable (UInt16, Int) -> Void = { _, _ in }) {
         for socket in sockets {
             let worker = QueueWorker(socket: socket, state: state)
-            finished.enter()
-            let thread = Thread { [finished] in
+            let configuration = socket.configuration
+            unfinished.add(1, ordering: .sequentiallyConsistent)
+            QueueThread.start(name: "mssclamp-q\(configuration.number)", cpu: configuration.cpu) { [self] pinned in
+                if pinned == false, let cpu = configuration.cpu { pinFailed(configuration.number, cpu) }
                 worker.run()
-                finished.leave()
+                unfinished.subtract(1, ordering: .sequentiallyConsistent)
             }
-            thread.name = "mssclamp-queue-\(socket.configuration.number)"
-            thread.start()
         }
     }
 
     /// Asks the threads to finish once their queues are quiet, waits (bounded), unbinds.
     public func stop(timeout: Double = 10) -> Bool {
         state.requestStop()
-        let drained = finished.wait(timeout: .now() + timeout) == .success
+        // Polled: stopping is rare and a 5 ms step costs nothing next to a drain.
+        var drained = false
+        for _ in 0..<max(1, Int(timeout * 200)) {
+            drained = unfinished.load(ordering: .sequentiallyConsistent) == 0
+            if drained { break }
+            usleep(5_000)
+        }
         for socket in sockets { try? socket.unbind() }
         return drained
     }

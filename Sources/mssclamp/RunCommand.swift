@@ -47,6 +47,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("receive-buffer"), help: ArgumentHelp("Netlink receive buffer per queue, in bytes (forced past rmem_max).", valueName: "bytes"))
     var receiveBuffer: Int = 8 << 20
 
+    @Option(name: .customLong("cpus"), help: ArgumentHelp(
+        "Pin the queue threads to these CPUs, one each in turn (taskset's list: 1, 2-3, 0,2).", valueName: "list"))
+    var cpus: String?
+
     @Flag(name: .customLong("fail-closed"), help: "Drop instead of accepting unclamped when a queue is full.")
     var failClosed = false
 
@@ -85,10 +89,15 @@ struct RunCommand: AsyncParsableCommand {
         if let metrics {
             do { _ = try MetricsServer.endpoint(metrics) } catch { throw ValidationError(error.description) }
         }
+        if let cpus {
+            do { _ = try CPUList.parse(cpus, cpuCount: Self.cpuCount) } catch { throw ValidationError("--cpus: \(error)") }
+        }
         guard learnExpiry >= 1 && learnExpiry <= 86400 else {
             throw ValidationError("--learn-pmtu-expiry: \(learnExpiry) must be between 1 and 86400 seconds (default 600)")
         }
     }
+
+    static var cpuCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_CONF))) }
 
     /// The learner's limits, when learning.
     var learning: PathMTULearner.Limits? {
@@ -149,8 +158,10 @@ struct RunCommand: AsyncParsableCommand {
         try confine(firewall: firewall, logger: logger)
         do { try firewall.validate(policy) } catch { throw CommandFailure.config(error.description) }
         let range = firewall.options.queues
-        let configurations = range.map { number in
+        let pinning = try cpus.map { try CPUList.parse($0, cpuCount: Self.cpuCount) } ?? []
+        let configurations = range.enumerated().map { index, number in
             var configuration = QueueConfiguration(number: number)
+            configuration.cpu = pinning.isEmpty ? nil : pinning[index % pinning.count]
             configuration.maxLength = queueMaxLength
             configuration.failOpen = !failClosed
             configuration.receiveBuffer = receiveBuffer

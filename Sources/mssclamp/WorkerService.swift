@@ -31,7 +31,9 @@ struct WorkerService: Service {
     func run() async throws {
         // Read the queues before the rules are (re)installed: over a crash's leftovers SYNs
         // are queued already, and each one waits for as long as nobody reads.
-        worker.start()
+        worker.start { [logger] queue, cpu in
+            logger.warning("queue \(queue): could not pin its thread to CPU \(cpu) (cpuset or seccomp filter?); it runs on any CPU")
+        }
         await monitor.beforeInstall()
         var notes: [String] = []
         if installRules {
