@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test demo bench clean install fuzz fuzz-coverage sanitize
+.PHONY: all deps build test demo bench soak allocs clean install fuzz fuzz-coverage sanitize
 
 all: build
 
@@ -35,6 +35,7 @@ build: deps
 # Then each fuzz target briefly, and the unit tests under ASan and TSan.
 test: build
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
+	$(MAKE) allocs
 	$(MAKE) fuzz SECONDS=10
 	$(MAKE) sanitize
 
@@ -63,6 +64,13 @@ fuzz: deps
 	    cov=$$(grep -o 'cov: [0-9]* ft: [0-9]*' $(FUZZ_DIR)/fuzz-$$t.log | tail -1); \
 	    echo "fuzz-$$t: $$execs executions ($$rate/s), 0 crashes, $$cov, corpus $$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) inputs"; \
 	done
+
+# The worker's per-packet path, as shipped (release), on synthetic queue messages with
+# Linux, Windows and macOS SYNs, with and without --learn-pmtu: fails unless it makes no
+# heap allocation (counted by an interposed malloc, per thread; bench/hotpath).
+allocs: deps
+	$(SWIFT) build -c release --product hotpath
+	.build/release/hotpath allocs
 
 # Line and branch coverage of the packet core reached by the core fuzzer's corpus (after
 # `make fuzz`): the replay build of fuzz-core with coverage mapping, run over the corpus.

@@ -100,6 +100,15 @@ let package = Package(
         .executableTarget(name: "fuzz-capture", dependencies: ["MSSClampFuzzChecks"], path: "Fuzz/Targets/capture"),
         .executableTarget(name: "fuzz-policy", dependencies: ["MSSClampFuzzChecks"], path: "Fuzz/Targets/policy"),
 
+        // make bench / make test: the worker's per-packet path on synthetic queue messages
+        // (hotpath allocs: zero heap allocations; callgrind: instructions per SYN).
+        .target(name: "CAllocCounter", path: "bench/alloc-counter"),
+        .executableTarget(
+            name: "hotpath",
+            dependencies: ["CAllocCounter", "CNetfilterQueue", "MSSClampCore", "MSSClampLearning", "MSSClampWorker"],
+            path: "bench/hotpath"
+        ),
+
         .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),

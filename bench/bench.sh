@@ -4,7 +4,9 @@
 #   none       no rule (the forwarding path alone)
 #   kernel     iptables TCPMSS, range 1361:1536 -> 1360
 #   c          bench/c-consumer.c: a plain libnetfilter_queue consumer, one verdict per packet
+#   cpin       the same, its process pinned to CPU 1 (taskset)
 #   mssclamp   mssclamp run -o eth0 (one queue)
+#   mpin       the same, its queue thread pinned to CPU 1 (--cpus 1)
 #   mssclamp2  mssclamp run -o eth0 --queues 0-1
 #
 # For each: an offered-load sweep with trafgen (pinned to CPU 0) at RATES SYN/s plus "max"
@@ -47,13 +49,16 @@ start() {  # contender
     case $1 in
     none) ;;
     kernel) in_r iptables -t mangle -A FORWARD -o eth0 -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -j TCPMSS --set-mss 1360 ;;
-    c)
+    c|cpin)
         in_r iptables -t mangle -A FORWARD -o eth0 -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -j NFQUEUE --queue-num 0 --queue-bypass
-        ip netns exec "$id-r" "$C_BIN" 0 >"$work/c.out" 2>"$work/c.log" &  # not via a function: $! must be the consumer
+        local pin=(); [ "$1" = cpin ] && pin=(taskset -c 1)
+        ip netns exec "$id-r" "${pin[@]}" "$C_BIN" 0 >"$work/c.out" 2>"$work/c.log" &  # not via a function: $! must be the consumer
         consumer_pid=$!
         lab_wait_for "$work/c.log" ready 50 ;;
     mssclamp)
         lab_worker_start "$id" "$work/w.log" -o eth0 --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
+    mpin)
+        lab_worker_start "$id" "$work/w.log" -o eth0 --cpus 1 --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
     mssclamp2)
         lab_worker_start "$id" "$work/w.log" -o eth0 --queues 0-1 --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
     esac
@@ -61,8 +66,8 @@ start() {  # contender
 stop() {  # contender
     case $1 in
     kernel) in_r iptables -t mangle -F FORWARD ;;
-    c) kill -TERM "$consumer_pid"; wait "$consumer_pid" 2>/dev/null; in_r iptables -t mangle -F FORWARD ;;
-    mssclamp|mssclamp2) lab_worker_stop >/dev/null ;;
+    c|cpin) kill -TERM "$consumer_pid"; wait "$consumer_pid" 2>/dev/null; in_r iptables -t mangle -F FORWARD ;;
+    mssclamp|mpin|mssclamp2) lab_worker_stop >/dev/null ;;
     esac
     consumer_pid=""
 }

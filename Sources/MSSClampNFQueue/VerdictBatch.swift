@@ -49,6 +49,12 @@ public struct VerdictBatch: ~Copyable {
         used += Int(cnfq_nlmsg_align(message.pointee.nlmsg_len))
     }
 
+    /// Bytes of verdict messages waiting to be sent.
+    public var byteCount: Int { used }
+
+    /// Empties the batch without sending (benchmarks of the packet path).
+    public mutating func discard() { used = 0 }
+
     /// Sends every verdict in one sendto and empties the batch.
     public mutating func flush(to socket: QueueSocket) throws(NetlinkError) {
         defer { used = 0 }

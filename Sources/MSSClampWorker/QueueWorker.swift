@@ -10,7 +10,9 @@ import MSSClampNFQueue
 /// bytes when the core changed it, plain ACCEPT otherwise, DROP where the kernel rule would
 /// drop. The hot path allocates nothing: buffers are made once, here.
 final class QueueWorker: @unchecked Sendable {
-    let socket: QueueSocket
+    /// nil only for `PacketPath` (benchmarks): verdicts are then built and discarded.
+    let socket: QueueSocket?
+    let queue: UInt16
     let state: WorkerState
     let names = InterfaceNames()
     let routes = RouteMTU()
@@ -26,8 +28,9 @@ final class QueueWorker: @unchecked Sendable {
     /// Messages taken per batch before the verdicts go out.
     static let batchLimit = 64
 
-    init(socket: QueueSocket, state: WorkerState) {
+    init(socket: QueueSocket?, queue: UInt16, state: WorkerState) {
         self.socket = socket
+        self.queue = queue
         self.state = state
     }
 
@@ -38,20 +41,18 @@ final class QueueWorker: @unchecked Sendable {
 
     /// Runs until asked to stop and the queue has gone quiet (nothing left unanswered).
     func run() {
+        guard let socket else { return }
         state.running.add(1, ordering: .relaxed)
         defer { state.running.subtract(1, ordering: .relaxed) }
         var failures = 0
         while true {
-            let policy = state.policy
-            if outcomes.byRule.count != policy.rules.count { outcomes = OutcomeCounters(ruleCount: policy.rules.count) }
-            let needsNames = policy.rules.contains { $0.inInterface != nil || $0.outInterface != nil }
-            if needsNames { names.refreshIfLinksChanged() }
+            let (policy, needsNames) = beginBatch()
 
             var received = 0
             do {
                 switch try socket.receive(into: receiveBuffer) {
                 case .messages(let count):
-                    handle(count, policy: policy, needsNames: needsNames)
+                    handle(UnsafeRawBufferPointer(receiveBuffer), count: count, policy: policy, needsNames: needsNames)
                     received += 1
                     // Take what else is already waiting, without blocking, then answer all.
                     while received < QueueWorker.batchLimit {
@@ -60,7 +61,7 @@ final class QueueWorker: @unchecked Sendable {
                             if more < 0 && errno == ENOBUFS { transport.overruns &+= 1; continue }
                             break
                         }
-                        handle(more, policy: policy, needsNames: needsNames)
+                        handle(UnsafeRawBufferPointer(receiveBuffer), count: more, policy: policy, needsNames: needsNames)
                         received += 1
                     }
                 case .overrun:
@@ -76,16 +77,31 @@ final class QueueWorker: @unchecked Sendable {
                 failures += 1
                 if failures > 100 { break }
             }
-            flush()
-            state.publish(outcomes, transport)
-            outcomes.reset()
-            transport = TransportCounters()
+            endBatch()
             if received == 0 && state.isStopping { break }
         }
     }
 
-    private func handle(_ count: Int, policy: Policy, needsNames: Bool) {
-        decoder.decode(UnsafeRawBufferPointer(receiveBuffer), count: count, packet: { packet in
+    /// The policy for one batch (taken once, under the lock) and whether it needs names.
+    func beginBatch() -> (Policy, needsNames: Bool) {
+        let policy = state.policy
+        if outcomes.byRule.count != policy.rules.count { outcomes = OutcomeCounters(ruleCount: policy.rules.count) }
+        let needsNames = policy.rules.contains { $0.inInterface != nil || $0.outInterface != nil }
+        if needsNames { names.refreshIfLinksChanged() }
+        return (policy, needsNames)
+    }
+
+    /// Sends the batch's verdicts, publishes its counts.
+    func endBatch() {
+        flush()
+        state.publish(outcomes, transport)
+        outcomes.reset()
+        transport = TransportCounters()
+    }
+
+    /// Every packet in `count` bytes of netlink messages: decided, its verdict batched.
+    func handle(_ messages: UnsafeRawBufferPointer, count: Int, policy: Policy, needsNames: Bool) {
+        decoder.decode(messages, count: count, packet: { packet in
             handle(packet, policy: policy, needsNames: needsNames)
         }, error: { _ in
             transport.verdictErrors &+= 1
@@ -94,7 +110,6 @@ final class QueueWorker: @unchecked Sendable {
 
     private func handle(_ packet: QueuedPacket, policy: Policy, needsNames: Bool) {
         if !verdicts.hasRoom(payloadLength: 0x10000) { flush() }
-        let queue = socket.configuration.number
         guard !packet.isTruncated, packet.payload.count > 0, packet.payload.count <= scratch.count - 4 else {
             transport.truncated &+= 1
             outcomes.record(Decision(outcome: .unchanged(.truncated), length: packet.payload.count))
@@ -167,8 +182,9 @@ final class QueueWorker: @unchecked Sendable {
         state.addSample(flow, decision)
     }
 
-    private func flush() {
+    func flush() {
         guard !verdicts.isEmpty else { return }
+        guard let socket else { return verdicts.discard() }
         do {
             try verdicts.flush(to: socket)
         } catch {

@@ -31,7 +31,7 @@ public final class Worker: @unchecked Sendable {
     /// a queue's thread could not be pinned to its CPU; it runs unpinned then.
     public func start(pinFailed: @escaping @Sendable (UInt16, Int) -> Void = { _, _ in }) {
         for socket in sockets {
-            let worker = QueueWorker(socket: socket, state: state)
+            let worker = QueueWorker(socket: socket, queue: socket.configuration.number, state: state)
             let configuration = socket.configuration
             unfinished.add(1, ordering: .sequentiallyConsistent)
             QueueThread.start(name: "mssclamp-q\(configuration.number)", cpu: configuration.cpu) { [self] pinned in
