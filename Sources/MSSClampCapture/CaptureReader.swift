@@ -40,15 +40,22 @@ public final class CaptureReader {
     /// The next frame, or nil at the end. A truncated or corrupt file throws with libpcap's
     /// explanation; frames returned before stay valid.
     public func next() throws(CaptureError) -> CapturedFrame? {
+        guard let frame = try nextInPlace() else { return nil }
+        return CapturedFrame(seconds: frame.seconds, microseconds: frame.microseconds,
+                             bytes: Array(frame.bytes), originalLength: frame.originalLength)
+    }
+
+    /// The next frame without a copy: `bytes` is libpcap's buffer, valid until the next
+    /// call. For replaying big captures (dry-run) without an allocation per frame.
+    public func nextInPlace() throws(CaptureError) -> FrameInPlace? {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         switch pcap_next_ex(handle, &header, &data) {
         case 1:
             guard let header, let data else { return nil }
-            let length = Int(header.pointee.caplen)
-            return CapturedFrame(
+            return FrameInPlace(
                 seconds: Int(header.pointee.ts.tv_sec), microseconds: Int(header.pointee.ts.tv_usec),
-                bytes: Array(UnsafeBufferPointer(start: data, count: length)),
+                bytes: UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)),
                 originalLength: Int(header.pointee.len))
         case PCAP_ERROR_BREAK:
             return nil
@@ -56,6 +63,14 @@ public final class CaptureReader {
             throw CaptureError(path: path, message: String(cString: pcap_geterr(handle)))
         }
     }
+}
+
+/// A frame still in libpcap's buffer (see `CaptureReader.nextInPlace`).
+public struct FrameInPlace {
+    public var seconds: Int
+    public var microseconds: Int
+    public var bytes: UnsafeRawBufferPointer
+    public var originalLength: Int
 }
 
 /// Compiles and installs a tcpdump/BPF expression; on failure closes the handle and throws.

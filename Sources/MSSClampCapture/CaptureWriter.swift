@@ -27,16 +27,19 @@ public final class CaptureWriter {
     }
 
     public func write(_ frame: CapturedFrame) {
+        frame.bytes.withUnsafeBytes { write(seconds: frame.seconds, microseconds: frame.microseconds, bytes: $0, originalLength: frame.originalLength) }
+    }
+
+    public func write(seconds: Int, microseconds: Int, bytes: UnsafeRawBufferPointer, originalLength: Int) {
         var header = pcap_pkthdr()
-        header.ts.tv_sec = frame.seconds
-        header.ts.tv_usec = frame.microseconds
-        header.caplen = UInt32(frame.bytes.count)
+        header.ts.tv_sec = seconds
+        header.ts.tv_usec = microseconds
+        header.caplen = UInt32(bytes.count)
         // A capture may claim any wire length, up to 2^32-1; +4 for an inserted option must
         // not trap on it (found by fuzzing).
-        header.len = UInt32(clamping: max(frame.originalLength, frame.bytes.count))
-        frame.bytes.withUnsafeBufferPointer { bytes in
-            pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header, bytes.baseAddress)
-        }
+        header.len = UInt32(clamping: max(originalLength, bytes.count))
+        pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header,
+                  bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Flushes to disk and reports a write error (disk full) that pcap_dump cannot.

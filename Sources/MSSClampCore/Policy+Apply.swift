@@ -39,14 +39,15 @@ extension Policy {
         var headerChecked = false
         var mssOption: Int?
         var mss: UInt16?
+        // Rules are read in place (rules[index].field), never copied: a copy of a Rule
+        // retains and releases each of its arrays and strings, per rule, per packet.
         for index in rules.indices {
-            let rule = rules[index]
-            guard rule.family.includes(location.family), rule.direction.matches(flags: flags),
-                  Policy.matches(rule.sources, location.source),
-                  Policy.matches(rule.destinations, location.destination)
+            guard rules[index].family.includes(location.family), rules[index].direction.matches(flags: flags),
+                  Policy.matches(rules[index].sources, location.source),
+                  Policy.matches(rules[index].destinations, location.destination)
             else { continue }
-            switch (Policy.matches(rule.inInterface, metadata.inInterface),
-                    Policy.matches(rule.outInterface, metadata.outInterface)) {
+            switch (Policy.matches(rules[index].inInterface, metadata.inInterface),
+                    Policy.matches(rules[index].outInterface, metadata.outInterface)) {
             case (.yes, .yes): break
             case (.no, _), (_, .no): continue
             default:
@@ -67,7 +68,7 @@ extension Policy {
                 mss = mssOption.map(segment.mssValue(at:))
                 headerChecked = true
             }
-            if let range = rule.mssRange {
+            if let range = rules[index].mssRange {
                 guard let value = mss else {
                     miss = max(miss, .noMSSOption)
                     continue
@@ -77,7 +78,7 @@ extension Policy {
                     continue
                 }
             }
-            return execute(rule, index: index, segment: segment, option: mssOption, mss: mss,
+            return execute(rules[index].action, insertMissing: rules[index].insertMissing, index: index, segment: segment, option: mssOption, mss: mss,
                            length: length, pathMTU: pathMTU, checksum: checksum)
         }
         return Decision(outcome: .unchanged(miss.reason), originalMSS: headerChecked ? mss : nil, length: length)
@@ -95,13 +96,13 @@ extension Policy {
 
     /// The TCPMSS target, once a rule has matched.
     private func execute<P: PathMTUSource>(
-        _ rule: Rule, index: Int, segment: TCPSegment, option: Int?, mss: UInt16?,
+        _ action: Action, insertMissing: Bool, index: Int, segment: TCPSegment, option: Int?, mss: UInt16?,
         length: Int, pathMTU: P, checksum: ChecksumMode
     ) -> Decision {
         let family = segment.location.family
         var decision = Decision(outcome: .unchanged(.atOrBelowTarget), rule: index, originalMSS: mss, length: length)
         let target: UInt16
-        switch Policy.target(of: rule.action, family: family, location: segment.location, pathMTU: pathMTU) {
+        switch Policy.target(of: action, family: family, location: segment.location, pathMTU: pathMTU) {
         case .success(let value): target = value
         case .failure(let early):
             decision.outcome = early.outcome
@@ -115,7 +116,7 @@ extension Policy {
             segment.setMSS(target, at: option)
             decision.outcome = .clamped(from: mss, to: target)
         } else {
-            guard rule.insertMissing else {
+            guard insertMissing else {
                 decision.outcome = .unchanged(.noMSSOption)
                 return decision
             }

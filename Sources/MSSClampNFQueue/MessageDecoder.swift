@@ -1,10 +1,7 @@
 import CNetfilterQueue
 
 /// Turns a receive buffer into packets and error codes, so callers never see netlink types.
-/// Its attribute table is allocated once.
 public struct MessageDecoder {
-    private var attributes = [UnsafePointer<nlattr>?](repeating: nil, count: Int(cnfq_attr_max()) + 1)
-
     public init() {}
 
     /// Calls `packet` for each queued packet and `error` for each non-zero netlink error
@@ -17,7 +14,7 @@ public struct MessageDecoder {
             if message.pointee.nlmsg_type == UInt16(NLMSG_ERROR) {
                 let header = mnl_nlmsg_get_payload(message).assumingMemoryBound(to: nlmsgerr.self)
                 if header.pointee.error != 0 { error(header.pointee.error) }
-            } else if let decoded = QueuedPacket.decode(message, attributes: &attributes) {
+            } else if let decoded = QueuedPacket.decode(message) {
                 packet(decoded)
             }
         }

@@ -116,7 +116,6 @@ public final class QueueSocket {
         guard sent >= 0 else { throw NetlinkError(what) }
 
         var buffer = [UInt8](repeating: 0, count: 0x10000 + 4096)
-        var attributes = [UnsafePointer<nlattr>?](repeating: nil, count: Int(cnfq_attr_max()) + 1)
         for _ in 0..<64 {
             let count = buffer.withUnsafeMutableBytes { mnl_socket_recvfrom(socket, $0.baseAddress, $0.count) }
             if count < 0 {
@@ -130,7 +129,7 @@ public final class QueueSocket {
                     if message.pointee.nlmsg_type == UInt16(NLMSG_ERROR) {
                         let error = mnl_nlmsg_get_payload(message).assumingMemoryBound(to: nlmsgerr.self)
                         if error.pointee.msg.nlmsg_seq == expected { result = -error.pointee.error }
-                    } else if let packet = QueuedPacket.decode(message, attributes: &attributes) {
+                    } else if let packet = QueuedPacket.decode(message) {
                         verdicts.accept(packet.id, queue: configuration.number)
                     }
                 }

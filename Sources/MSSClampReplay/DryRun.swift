@@ -77,6 +77,9 @@ public enum DryRunError: Error, CustomStringConvertible {
 
 /// Replays a capture through the packet core, as the worker would see those packets.
 public enum DryRun {
+    /// The most a frame can carry that libpcap reads (its largest snapshot length).
+    static let largestFrame = 262_144
+
     /// Outcomes not worth a line: the packet is no handshake packet at all. They are counted.
     public static func isReported(_ outcome: Outcome) -> Bool {
         switch outcome {
@@ -106,28 +109,33 @@ public enum DryRun {
         onOpen()
         var summary = DryRunSummary(linkLayer: reader.linkLayer, ruleCount: options.policy.rules.count)
         let pathMTU = AssumedPathMTU(mtu: options.pathMTU)
+        // One buffer for every frame, rewritten in place: 4 spare bytes for an inserted
+        // option; nothing is allocated per frame but what is reported.
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: DryRun.largestFrame + 4, alignment: 8)
+        defer { scratch.deallocate() }
         while true {
-            let next: CapturedFrame?
+            let next: FrameInPlace?
             do {
-                next = try reader.next()
+                next = try reader.nextInPlace()
             } catch {
                 throw .read(error, summary)
             }
-            guard var frame = next else { break }
+            guard let frame = next else { break }
             summary.frames += 1
-            if let offset = frame.bytes.withUnsafeBytes({ reader.linkLayer.networkOffset($0) }) {
-                let length = frame.bytes.count - offset
-                var buffer = frame.bytes + [0, 0, 0, 0]
-                let (decision, flow) = buffer.withUnsafeMutableBytes { raw in
-                    let packet = UnsafeMutableRawBufferPointer(rebasing: raw[offset...])
-                    let flow = FlowInfo.inspect(packet, length: length)
-                    let decision = options.policy.apply(to: packet, length: length, metadata: options.metadata, pathMTU: pathMTU)
-                    return (decision, flow)
-                }
+            // libpcap caps captured lengths well below this; a longer one is cut, not trusted.
+            var captured = min(frame.bytes.count, DryRun.largestFrame)
+            scratch.copyMemory(from: UnsafeRawBufferPointer(rebasing: frame.bytes[0..<captured]))
+            scratch.storeBytes(of: 0, toByteOffset: captured, as: UInt32.self)
+            var originalLength = frame.originalLength
+            if let offset = reader.linkLayer.networkOffset(UnsafeRawBufferPointer(rebasing: scratch[0..<captured])) {
+                let length = captured - offset
+                let packet = UnsafeMutableRawBufferPointer(rebasing: scratch[offset..<(captured + 4)])
+                let flow = FlowInfo.inspect(packet, length: length)
+                let decision = options.policy.apply(to: packet, length: length, metadata: options.metadata, pathMTU: pathMTU)
                 summary.counters.record(decision)
                 if decision.outcome.isModified {
-                    frame.originalLength += decision.length - length
-                    frame.bytes = Array(buffer[0..<(offset + decision.length)])
+                    originalLength += decision.length - length
+                    captured = offset + decision.length
                     summary.rewritten += 1
                 }
                 if let flow, isReported(decision.outcome) {
@@ -137,8 +145,11 @@ public enum DryRun {
             } else {
                 summary.nonIP += 1
             }
-            writer?.write(frame)
-            if writer != nil { summary.written += 1 }
+            if let writer {
+                writer.write(seconds: frame.seconds, microseconds: frame.microseconds,
+                             bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<captured]), originalLength: originalLength)
+                summary.written += 1
+            }
         }
         do {
             try writer?.finish()

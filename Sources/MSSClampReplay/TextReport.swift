@@ -6,48 +6,126 @@ import MSSClampCore
 public enum TextReport {
     /// `08:26:37.123456 IP 192.0.2.1.40000 > 198.51.100.7.443: Flags [S], mss 1460 -> 1360, clamped (rule 1)`
     public static func line(_ record: DryRunRecord, showTime: Bool = true) -> String {
+        var bytes: [UInt8] = []
+        append(record, showTime: showTime, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The same line, appended as UTF-8 to `out` (no newline): a million-SYN replay spends
+    /// its time here, so it writes bytes instead of building Strings.
+    public static func append(_ record: DryRunRecord, showTime: Bool, to out: inout [UInt8]) {
         let flow = record.flow
         let decision = record.decision
-        var text = showTime ? timestamp(seconds: record.seconds, microseconds: record.microseconds) + " " : ""
-        text += flow.family == .ipv4 ? "IP " : "IP6 "
-        text += "\(flow.source.text).\(flow.sourcePort) > \(flow.destination.text).\(flow.destinationPort): "
-        text += "Flags [\(flagLetters(flow.flags))], "
-        let before = (decision.originalMSS ?? flow.mss).map { "mss \($0)" } ?? "no mss"
-        let rule = decision.rule.map { " (rule \($0 + 1))" } ?? ""
+        if showTime {
+            appendTimestamp(seconds: record.seconds, microseconds: record.microseconds, to: &out)
+            out.append(0x20)
+        }
+        out += flow.family == .ipv4 ? "IP ".utf8 : "IP6 ".utf8
+        appendAddress(flow.source, to: &out)
+        out.append(0x2e)
+        appendDecimal(Int(flow.sourcePort), to: &out)
+        out += " > ".utf8
+        appendAddress(flow.destination, to: &out)
+        out.append(0x2e)
+        appendDecimal(Int(flow.destinationPort), to: &out)
+        out += ": Flags [".utf8
+        appendFlagLetters(flow.flags, to: &out)
+        out += "], ".utf8
+        func before() {
+            if let mss = decision.originalMSS ?? flow.mss {
+                out += "mss ".utf8
+                appendDecimal(Int(mss), to: &out)
+            } else {
+                out += "no mss".utf8
+            }
+        }
         switch decision.outcome {
         case .clamped(_, let to):
-            text += "\(before) -> \(to), clamped\(rule)"
+            before()
+            out += " -> ".utf8
+            appendDecimal(Int(to), to: &out)
+            out += ", clamped".utf8
         case .inserted(let value):
-            text += "no mss -> \(value), inserted\(rule)"
+            out += "no mss -> ".utf8
+            appendDecimal(Int(value), to: &out)
+            out += ", inserted".utf8
         case .unchanged(let reason):
-            let target = decision.target.map { ", target \($0)" } ?? ""
-            text += "\(before), unchanged: \(reason.label)\(target)\(rule)"
+            before()
+            out += ", unchanged: ".utf8
+            out += reason.label.utf8
+            if let target = decision.target {
+                out += ", target ".utf8
+                appendDecimal(Int(target), to: &out)
+            }
         case .dropped(let reason):
-            text += "dropped: \(reason.label)\(rule)"
+            out += "dropped: ".utf8
+            out += reason.label.utf8
         }
-        return text
+        if let rule = decision.rule {
+            out += " (rule ".utf8
+            appendDecimal(rule + 1, to: &out)
+            out.append(0x29)
+        }
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        guard value >= 10 else { return out.append(0x30 + UInt8(truncatingIfNeeded: max(0, value))) }
+        appendDecimal(value / 10, to: &out)
+        out.append(0x30 + UInt8(truncatingIfNeeded: value % 10))
+    }
+
+    static func appendAddress(_ address: IPAddress, to out: inout [UInt8]) {
+        guard case .v4(let value) = address else { return out += address.text.utf8 }
+        for shift in stride(from: 24, through: 0, by: -8) {
+            appendDecimal(Int((value >> UInt32(shift)) & 0xff), to: &out)
+            if shift > 0 { out.append(0x2e) }
+        }
+    }
+
+    static func appendFlagLetters(_ flags: UInt8, to out: inout [UInt8]) {
+        let letters: [(UInt8, UInt8)] = [
+            (TCPFlags.fin, 0x46), (TCPFlags.syn, 0x53), (TCPFlags.rst, 0x52), (TCPFlags.psh, 0x50),
+            (TCPFlags.ack, 0x2e), (TCPFlags.urg, 0x55), (TCPFlags.ece, 0x45), (TCPFlags.cwr, 0x57),
+        ]
+        var any = false
+        for (flag, letter) in letters where flags & flag != 0 {
+            out.append(letter)
+            any = true
+        }
+        if !any { out += "none".utf8 }
+    }
+
+    static func appendTimestamp(seconds: Int, microseconds: Int, to out: inout [UInt8]) {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        for (index, field) in [parts.tm_hour, parts.tm_min, parts.tm_sec].enumerated() {
+            if index > 0 { out.append(0x3a) }
+            out.append(0x30 + UInt8(truncatingIfNeeded: field / 10))
+            out.append(0x30 + UInt8(truncatingIfNeeded: field % 10))
+        }
+        out.append(0x2e)
+        var divisor = 100_000
+        let micro = max(0, min(microseconds, 999_999))
+        while divisor > 0 {
+            out.append(0x30 + UInt8(truncatingIfNeeded: micro / divisor % 10))
+            divisor /= 10
+        }
     }
 
     /// tcpdump's flag letters, in tcpdump's order (FIN SYN RST PSH ACK URG ECE CWR).
     public static func flagLetters(_ flags: UInt8) -> String {
-        let letters: [(UInt8, Character)] = [
-            (TCPFlags.fin, "F"), (TCPFlags.syn, "S"), (TCPFlags.rst, "R"), (TCPFlags.psh, "P"),
-            (TCPFlags.ack, "."), (TCPFlags.urg, "U"), (TCPFlags.ece, "E"), (TCPFlags.cwr, "W"),
-        ]
-        let text = String(letters.filter { flags & $0.0 != 0 }.map(\.1))
-        return text.isEmpty ? "none" : text
+        var bytes: [UInt8] = []
+        appendFlagLetters(flags, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// HH:MM:SS.uuuuuu in UTC (tcpdump prints local time; UTC keeps reports comparable
     /// between the router and the analyst's desk).
     public static func timestamp(seconds: Int, microseconds: Int) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let micro = String(microseconds)
-        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
-            + String(repeating: "0", count: max(0, 6 - micro.count)) + micro
+        var bytes: [UInt8] = []
+        appendTimestamp(seconds: seconds, microseconds: microseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Lines that say what the policy is and what the capture cannot tell it.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import MSSClampCore
 import MSSClampReplay
 
@@ -41,6 +42,9 @@ struct DryRunCommand: ParsableCommand {
     @Flag(name: .customShort("t"), help: "Do not print timestamps (as tcpdump -t).")
     var noTime = false
 
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Only the policy and the counts, no line per packet (big captures with -w).")
+    var quiet = false
+
     mutating func run() throws {
         let policy = try self.policy.policy()
         if let assumePMTU, !(68...65535).contains(assumePMTU) {
@@ -51,14 +55,37 @@ struct DryRunCommand: ParsableCommand {
             pathMTU: assumePMTU, filter: filter, writePath: write)
         let json = self.json
         let noTime = self.noTime
+        let quiet = self.quiet
+        // Lines are gathered as bytes and written in 64 KiB chunks: a million-SYN replay
+        // must not spend its time in print.
+        var pending: [UInt8] = []
+        pending.reserveCapacity(1 << 16)
+        func flush() {
+            fflush(nil)  // whatever print() holds goes first
+            pending.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { break }  // stdout closed: nothing more to say there
+                    offset += written
+                }
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
         do {
             let summary = try DryRun.run(capture: capture, options: options, onOpen: {
                 if !json { TextReport.header(policy: policy, options: options).forEach { print($0) } }
             }) { record in
-                print(json ? JSONReport.line(record) : TextReport.line(record, showTime: !noTime))
+                guard !quiet else { return }
+                if json { pending += JSONReport.line(record).utf8 } else { TextReport.append(record, showTime: !noTime, to: &pending) }
+                pending.append(0x0a)
+                if pending.count >= 60_000 { flush() }
             }
+            flush()
             printSummary(summary, policy: policy)
         } catch {
+            flush()
             if case .read(_, let partial) = error {
                 printSummary(partial, policy: policy)
             }

@@ -71,3 +71,28 @@ import TestSupport
         return result
     }
 }
+
+@Suite struct QuietDryRunTests {
+    /// `-q` for big captures: the same capture written and the same counts, no packet lines.
+    @Test func quietWritesTheSameAndPrintsOnlyCounts() throws {
+        let directory = Support.temporaryDirectory("quiet")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let input = Support.fixtures + "/edge-ethernet.pcap"
+        let loud = Support.mssclamp(["dry-run", "-t", input, "--set-mss", "1360", "-w", directory + "/loud.pcap"])
+        let quiet = Support.mssclamp(["dry-run", "-q", input, "--set-mss", "1360", "-w", directory + "/quiet.pcap"])
+        #expect(loud.status == 0 && quiet.status == 0)
+        let packetLines = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("IP") } }
+        #expect(!packetLines(loud.stdout).isEmpty)
+        #expect(packetLines(quiet.stdout).isEmpty)
+        let counts = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("  ") } }
+        #expect(!counts(quiet.stdout).isEmpty && counts(quiet.stdout) == counts(loud.stdout))
+        #expect(try CaptureReader(path: directory + "/quiet.pcap").next() != nil)
+        let read = { (path: String) throws -> [[UInt8]] in
+            let reader = try CaptureReader(path: path)
+            var frames: [[UInt8]] = []
+            while let frame = try reader.next() { frames.append(frame.bytes) }
+            return frames
+        }
+        #expect(try read(directory + "/quiet.pcap") == read(directory + "/loud.pcap"))
+    }
+}
