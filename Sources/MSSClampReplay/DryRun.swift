@@ -89,7 +89,7 @@ public enum DryRun {
     }
 
     public static func run(
-        capture path: String, options: DryRunOptions, onOpen: () -> Void = {}, onRecord: (DryRunRecord) -> Void
+        capture path: String, options: DryRunOptions, onOpen: () -> Void = {}, onRecord: ((DryRunRecord) -> Void)?
     ) throws(DryRunError) -> DryRunSummary {
         let reader: CaptureReader
         do {
@@ -109,6 +109,8 @@ public enum DryRun {
         onOpen()
         var summary = DryRunSummary(linkLayer: reader.linkLayer, ruleCount: options.policy.rules.count)
         let pathMTU = AssumedPathMTU(mtu: options.pathMTU)
+        let policy = options.policy
+        let metadata = options.metadata
         // One buffer for every frame, rewritten in place: 4 spare bytes for an inserted
         // option; nothing is allocated per frame but what is reported.
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: DryRun.largestFrame + 4, alignment: 8)
@@ -130,15 +132,15 @@ public enum DryRun {
             if let offset = reader.linkLayer.networkOffset(UnsafeRawBufferPointer(rebasing: scratch[0..<captured])) {
                 let length = captured - offset
                 let packet = UnsafeMutableRawBufferPointer(rebasing: scratch[offset..<(captured + 4)])
-                let flow = FlowInfo.inspect(packet, length: length)
-                let decision = options.policy.apply(to: packet, length: length, metadata: options.metadata, pathMTU: pathMTU)
+                let flow = onRecord == nil ? nil : FlowInfo.inspect(packet, length: length)
+                let decision = policy.apply(to: packet, length: length, metadata: metadata, pathMTU: pathMTU)
                 summary.counters.record(decision)
                 if decision.outcome.isModified {
                     originalLength += decision.length - length
                     captured = offset + decision.length
                     summary.rewritten += 1
                 }
-                if let flow, isReported(decision.outcome) {
+                if let flow, let onRecord, isReported(decision.outcome) {
                     onRecord(DryRunRecord(frame: summary.frames, seconds: frame.seconds, microseconds: frame.microseconds,
                                           flow: flow, decision: decision))
                 }

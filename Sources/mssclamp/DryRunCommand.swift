@@ -76,12 +76,11 @@ struct DryRunCommand: ParsableCommand {
         do {
             let summary = try DryRun.run(capture: capture, options: options, onOpen: {
                 if !json { TextReport.header(policy: policy, options: options).forEach { print($0) } }
-            }) { record in
-                guard !quiet else { return }
+            }, onRecord: quiet ? nil : { record in
                 if json { pending += JSONReport.line(record).utf8 } else { TextReport.append(record, showTime: !noTime, to: &pending) }
                 pending.append(0x0a)
                 if pending.count >= 60_000 { flush() }
-            }
+            })
             flush()
             printSummary(summary, policy: policy)
         } catch {
