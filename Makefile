@@ -113,15 +113,26 @@ demo: build
 # consumer (bench/c-consumer.c), mssclamp with one and two queues; a trafgen offered-load
 # sweep, connect latency, CPU per SYN, peak RSS; then BENCHMARKS.md and bench/*.png.
 # Knobs: RATES, SECONDS_PER_POINT, REPEATS, CONNECTS, CONTENDERS (see bench/bench.sh).
-BENCH_PACKAGES = netsniff-ng gnuplot-nox bc
+BENCH_PACKAGES = netsniff-ng gnuplot-nox bc valgrind tcpdump curl
 bench: deps
 	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
 	$(SWIFT) build -c release --product mssclamp
+	$(SWIFT) build -c release --product hotpath
 	mkdir -p .build/bench
 	cc -O2 -Wall -o .build/bench/c-consumer bench/c-consumer.c $$(pkg-config --cflags --libs libnetfilter_queue) -lmnl
 	MSSCLAMP_BIN=$(CURDIR)/.build/release/mssclamp C_BIN=$(CURDIR)/.build/bench/c-consumer bash bench/bench.sh
+	bash bench/callgrind.sh
+	MSSCLAMP_BIN=$(CURDIR)/.build/release/mssclamp bash bench/dryrun.sh
 	/usr/bin/python3 bench/report.py
+
+# The worker under a steady flood for SOAK_SECONDS (600): resident memory must stay flat.
+# Writes bench/results/soak.tsv, which make bench's report includes.
+soak: deps
+	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
+	$(SWIFT) build -c release --product mssclamp
+	MSSCLAMP_BIN=$(CURDIR)/.build/release/mssclamp bash bench/soak.sh
 
 # The binary, the systemd unit (paths rewritten for PREFIX/SYSCONFDIR), the sysusers.d file,
 # the iptables-legacy drop-in as an example, and the example policy (never over an existing one).

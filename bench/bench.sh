@@ -26,8 +26,10 @@ RATES=${RATES:-"25000 50000 100000 150000 200000 max"}
 SECONDS_PER_POINT=${SECONDS_PER_POINT:-2}
 REPEATS=${REPEATS:-3}
 CONNECTS=${CONNECTS:-2000}
-CONTENDERS=${CONTENDERS:-"none kernel c mssclamp mssclamp2"}
+CONTENDERS=${CONTENDERS:-"none kernel c cpin mssclamp mpin mssclamp2"}
 MAX_PACKETS=${MAX_PACKETS:-600000}
+# Extra arguments for every mssclamp contender (to try a lever: --queue-maxlen 16384 ...).
+read -r -a WORKER_ARGS <<<"${BENCH_WORKER_ARGS:-}"
 C_BIN=${C_BIN:-$root/.build/bench/c-consumer}
 out=${BENCH_OUT:-$root/bench/results}
 mkdir -p "$out"
@@ -56,11 +58,11 @@ start() {  # contender
         consumer_pid=$!
         lab_wait_for "$work/c.log" ready 50 ;;
     mssclamp)
-        lab_worker_start "$id" "$work/w.log" -o eth0 --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
+        lab_worker_start "$id" "$work/w.log" -o eth0 "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
     mpin)
-        lab_worker_start "$id" "$work/w.log" -o eth0 --cpus 1 --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
+        lab_worker_start "$id" "$work/w.log" -o eth0 --cpus 1 "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
     mssclamp2)
-        lab_worker_start "$id" "$work/w.log" -o eth0 --queues 0-1 --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
+        lab_worker_start "$id" "$work/w.log" -o eth0 --queues 0-1 "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
     esac
 }
 stop() {  # contender

@@ -12,9 +12,10 @@ import sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 results = os.environ.get("BENCH_OUT", os.path.join(root, "bench", "results"))
-order = ["none", "kernel", "c", "mssclamp", "mssclamp2"]
-names = {"none": "no rule", "kernel": "kernel TCPMSS", "c": "C consumer", "mssclamp": "mssclamp (1 queue)",
-         "mssclamp2": "mssclamp (2 queues)"}
+order = ["none", "kernel", "c", "cpin", "mssclamp", "mpin", "mssclamp2"]
+names = {"none": "no rule", "kernel": "kernel TCPMSS", "c": "C consumer", "cpin": "C consumer, CPU 1",
+         "mssclamp": "mssclamp (1 queue)", "mpin": "mssclamp --cpus 1", "mssclamp2": "mssclamp (2 queues)"}
+consumers = ("c", "cpin", "mssclamp", "mpin", "mssclamp2")
 
 
 def read(name):
@@ -72,15 +73,23 @@ lines.append("")
 
 # Saturation: the "max" point, as ratios in the same run.
 if "max" in rates:
-    lines += ["## Saturation (trafgen as fast as it goes)", "", "| contender | clamped SYN/s | × kernel | × C consumer |", "|---|---|---|---|"]
+    lines += ["## Saturation (trafgen as fast as it goes)", "",
+              "Clamped SYN/s at the server over the time from the first SYN sent to the last one counted; the share of "
+              "the SYNs sent that arrived clamped (the rest passed unclamped: fail-open); the consumer's CPU time per SYN. "
+              "Medians of the repeats; ratios against the same run's kernel rule and C consumer.", "",
+              "| contender | clamped SYN/s | × kernel | × C consumer | clamped share | CPU µs/SYN |", "|---|---|---|---|---|---|"]
     sat = {who: statistics.median([rate_of(p) for p in of(who, "max")]) for who in contenders if of(who, "max")}
     for who in contenders:
         if who not in sat:
             continue
         k = sat.get("kernel")
         c = sat.get("c")
-        lines.append("| {} | {:.0f} | {} | {} |".format(names[who], sat[who], "{:.2f}".format(sat[who] / k) if k else "-",
-                                                         "{:.2f}".format(sat[who] / c) if c else "-"))
+        ps = of(who, "max")
+        share = statistics.median([int(p["clamped"]) / max(1, int(p["sent"])) for p in ps])
+        cpu = [float(p["cpu_us_per_syn"]) for p in ps if who in consumers]
+        lines.append("| {} | {:.0f} | {} | {} | {} | {} |".format(
+            names[who], sat[who], "{:.2f}".format(sat[who] / k) if k else "-", "{:.2f}".format(sat[who] / c) if c else "-",
+            "-" if who == "none" else "{:.1%}".format(share), spread(cpu, "{:.2f}") if cpu else "-"))
     lines.append("")
 
 lines += ["## Connect latency", "", "Sequential connects client → server through the router (Python `connect()` timed with "
@@ -99,6 +108,58 @@ for who in contenders:
         "{:.0f}".format(statistics.median(p50) - base50) if base50 is not None else "-",
         "{:.0f}".format(statistics.median(p99) - base99) if base99 is not None else "-"))
 lines.append("")
+
+def optional(name):
+    path = os.path.join(results, name)
+    return read(name) if os.path.exists(path) else []
+
+
+calls = optional("callgrind.tsv")
+if calls:
+    lines += ["## Instructions per SYN (callgrind)", "",
+              "The worker's per-packet path as shipped (release build; `bench/hotpath`, which runs `MSSClampWorker.PacketPath`: "
+              "decode the queue message, copy, apply the policy, build the verdict with the new bytes, count) on SYNs of each "
+              "system's option layout, MSS 1460 → 1360 (IPv6 1440 → 1340). Two runs (640 and 64 640 SYNs), difference divided by "
+              "64 000: start-up and message building cancel out (`bash bench/callgrind.sh`).", "",
+              "| SYN layout | instructions per SYN |", "|---|---|"]
+    label = {"linux": "Linux (MSS, SACK-perm, TS, NOP, WS)", "windows": "Windows (MSS, NOP, WS, NOP, NOP, SACK-perm)",
+             "macos": "macOS (MSS, NOP, WS, NOP, NOP, TS, SACK-perm, EOL)", "linux6": "Linux, IPv6"}
+    for row in calls:
+        lines.append("| {} | {} |".format(label.get(row["layout"], row["layout"]), row["instructions_per_syn"]))
+    lines.append("")
+
+dry = optional("dryrun.tsv")
+if dry:
+    lines += ["## Dry-run of a million SYNs", "",
+              "`bench/syn-pcap.py` writes 1 000 000 Ethernet SYNs (Linux, Windows, macOS layouts; one in eight IPv6); wall-clock "
+              "seconds and peak RSS (`/usr/bin/time`), median of the runs (min–max). tcpdump filters and writes (its `tcp[13]` "
+              "reads IPv4 only, so it writes 7/8 of the frames and rewrites nothing); dry-run decides every SYN, rewrites "
+              "937 500 and writes every frame; `-q` prints only the counts, without it a line per SYN goes to /dev/null.", "",
+              "| tool | seconds | × tcpdump | peak RSS MB |", "|---|---|---|---|"]
+    tools = []
+    for row in dry:
+        if row["tool"] not in tools:
+            tools.append(row["tool"])
+    base = statistics.median([float(r["seconds"]) for r in dry if r["tool"] == "tcpdump"])
+    for tool in tools:
+        secs = [float(r["seconds"]) for r in dry if r["tool"] == tool]
+        rss = [int(r["peak_rss_kb"]) / 1024 for r in dry if r["tool"] == tool]
+        command = {"tcpdump": "`tcpdump -r F -w G 'tcp[13] & 2 != 0'`", "dry-run -q": "`mssclamp dry-run -q F -w G`",
+                   "dry-run": "`mssclamp dry-run F -w G`"}.get(tool, tool)
+        lines.append("| {} | {} | {:.2f} | {} |".format(command, spread(secs, "{:.2f}"), statistics.median(secs) / base, spread(rss, "{:.1f}")))
+    lines.append("")
+
+soak = optional("soak.tsv")
+if soak:
+    rss = [(int(r["seconds"]), int(r["rss_kb"])) for r in soak]
+    last = rss[-1][0]
+    first_max = max(v for t, v in rss if t < 60)
+    late_max = max(v for t, v in rss if t >= last - 60)
+    lines += ["## Soak (`make soak`)", "",
+              "The worker (one queue) under a steady {:.0f} SYN/s for {} s, VmRSS every {} s: first minute's largest {:.1f} MB, last "
+              "minute's {:.1f} MB (growth {} kB); {} SYNs arrived at the server, {} of them clamped. Plot: bench/soak.png.".format(
+                  int(soak[-1]["arrived"]) / max(1, last), last, rss[1][0] - rss[0][0] if len(rss) > 1 else 0,
+                  first_max / 1024, late_max / 1024, late_max - first_max, soak[-1]["arrived"], soak[-1]["clamped"]), ""]
 
 # Plots.
 numeric = [r for r in rates if r != "max"]
@@ -123,14 +184,21 @@ plots = ["set terminal png size 900,560", "set key left top", "set grid",
          "set output '{}/bench/latency.png'".format(root), "set style data histograms", "set style fill solid 0.6", "set boxwidth 0.8",
          "set xlabel ''", "set ylabel 'connect latency (µs)'", "set title 'Connect latency through the router (median of runs)'",
          "plot '{0}/latency.dat' using 3:xtic(2) title 'p50', '' using 4 title 'p99'".format(results)]
+if soak:
+    plots += ["unset style", "set style data lines", "set output '{}/bench/soak.png'".format(root), "set xlabel 'seconds'",
+              "set ylabel 'VmRSS (MB)'", "set yrange [0:*]", "set title 'mssclamp resident memory under a steady SYN flood'",
+              "plot '{}/soak.tsv' using 1:($2/1024) skip 1 with lines title 'VmRSS'".format(results)]
 if subprocess.run(["gnuplot"], input="\n".join(plots), text=True).returncode == 0:
     lines += ["## Plots", "", "![clamped against offered](bench/sweep.png)", "", "![latency](bench/latency.png)", ""]
+    if soak:
+        lines += ["![soak](bench/soak.png)", ""]
 else:
     print("report: gnuplot failed; tables only", file=sys.stderr)
 
-extra = os.path.join(root, "bench", "NOTES.md")
-if os.path.exists(extra):
-    lines += [open(extra).read().rstrip(), ""]
+for extra in ("LEVERS.md", "NOTES.md"):
+    path = os.path.join(root, "bench", extra)
+    if os.path.exists(path):
+        lines += [open(path).read().rstrip(), ""]
 with open(os.path.join(root, "BENCHMARKS.md"), "w") as f:
     f.write("\n".join(lines))
 print("report: wrote BENCHMARKS.md, bench/sweep.png, bench/latency.png")
