@@ -49,9 +49,6 @@ public struct VerdictBatch: ~Copyable {
         used += Int(cnfq_nlmsg_align(message.pointee.nlmsg_len))
     }
 
-    /// Bytes of verdict messages waiting to be sent.
-    public var byteCount: Int { used }
-
     /// Empties the batch without sending (benchmarks of the packet path).
     public mutating func discard() { used = 0 }
 

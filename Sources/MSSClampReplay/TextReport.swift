@@ -82,13 +82,15 @@ public enum TextReport {
         }
     }
 
+    /// (flag, letter) in tcpdump's order: FIN SYN RST PSH ACK URG ECE CWR.
+    static let flagLetterTable: [(flag: UInt8, letter: UInt8)] = [
+        (TCPFlags.fin, 0x46), (TCPFlags.syn, 0x53), (TCPFlags.rst, 0x52), (TCPFlags.psh, 0x50),
+        (TCPFlags.ack, 0x2e), (TCPFlags.urg, 0x55), (TCPFlags.ece, 0x45), (TCPFlags.cwr, 0x57),
+    ]
+
     static func appendFlagLetters(_ flags: UInt8, to out: inout [UInt8]) {
-        let letters: [(UInt8, UInt8)] = [
-            (TCPFlags.fin, 0x46), (TCPFlags.syn, 0x53), (TCPFlags.rst, 0x52), (TCPFlags.psh, 0x50),
-            (TCPFlags.ack, 0x2e), (TCPFlags.urg, 0x55), (TCPFlags.ece, 0x45), (TCPFlags.cwr, 0x57),
-        ]
         var any = false
-        for (flag, letter) in letters where flags & flag != 0 {
+        for (flag, letter) in flagLetterTable where flags & flag != 0 {
             out.append(letter)
             any = true
         }

@@ -10,7 +10,8 @@ import Glibc
 enum QueueThread {
     /// Starts `body` on a new detached thread named `name` (Linux keeps 15 characters),
     /// pinned to `cpu` if given; `body` learns whether pinning worked (nil: not asked).
-    static func start(name: String, cpu: Int?, _ body: @escaping @Sendable (_ pinned: Bool?) -> Void) {
+    /// False if no thread could be made (resource limits): `body` then never runs.
+    static func start(name: String, cpu: Int?, _ body: @escaping @Sendable (_ pinned: Bool?) -> Void) -> Bool {
         let context = Unmanaged.passRetained(Context(cpu: cpu, body: body)).toOpaque()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
@@ -23,12 +24,11 @@ enum QueueThread {
             return nil
         }, context)
         guard created == 0 else {
-            // Only under resource exhaustion; run here rather than leave the queue unread.
-            let context = Unmanaged<Context>.fromOpaque(context).takeRetainedValue()
-            context.body(nil)
-            return
+            Unmanaged<Context>.fromOpaque(context).release()
+            return false
         }
         _ = pthread_setname_np(thread, String(decoding: name.utf8.prefix(15), as: UTF8.self))
+        return true
     }
 
     /// Restricts the calling thread to one CPU; false if the CPU does not exist or is not

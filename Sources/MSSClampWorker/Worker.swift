@@ -28,18 +28,27 @@ public final class Worker: @unchecked Sendable {
     public var queues: [UInt16] { sockets.map(\.configuration.number) }
 
     /// Starts one thread per queue. `pinFailed(queue, cpu)` is called (on that thread) when
-    /// a queue's thread could not be pinned to its CPU; it runs unpinned then.
-    public func start(pinFailed: @escaping @Sendable (UInt16, Int) -> Void = { _, _ in }) {
+    /// a queue's thread could not be pinned to its CPU; it runs unpinned then. Returns the
+    /// queues whose thread could not be made at all (bound, so the kernel holds their SYNs
+    /// until they are unbound: the caller must stop).
+    @discardableResult
+    public func start(pinFailed: @escaping @Sendable (UInt16, Int) -> Void = { _, _ in }) -> [UInt16] {
+        var unread: [UInt16] = []
         for socket in sockets {
             let worker = QueueWorker(socket: socket, queue: socket.configuration.number, state: state)
             let configuration = socket.configuration
             unfinished.add(1, ordering: .sequentiallyConsistent)
-            QueueThread.start(name: "mssclamp-q\(configuration.number)", cpu: configuration.cpu) { [self] pinned in
+            let started = QueueThread.start(name: "mssclamp-q\(configuration.number)", cpu: configuration.cpu) { [self] pinned in
                 if pinned == false, let cpu = configuration.cpu { pinFailed(configuration.number, cpu) }
                 worker.run()
                 unfinished.subtract(1, ordering: .sequentiallyConsistent)
             }
+            if !started {
+                unfinished.subtract(1, ordering: .sequentiallyConsistent)
+                unread.append(configuration.number)
+            }
         }
+        return unread
     }
 
     /// Asks the threads to finish once their queues are quiet, waits (bounded), unbinds.

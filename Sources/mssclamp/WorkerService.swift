@@ -31,8 +31,12 @@ struct WorkerService: Service {
     func run() async throws {
         // Read the queues before the rules are (re)installed: over a crash's leftovers SYNs
         // are queued already, and each one waits for as long as nobody reads.
-        worker.start { [logger] queue, cpu in
+        let unread = worker.start { [logger] queue, cpu in
             logger.warning("queue \(queue): could not pin its thread to CPU \(cpu) (cpuset or seccomp filter?); it runs on any CPU")
+        }
+        guard unread.isEmpty else {
+            _ = worker.stop(timeout: 1)
+            throw CommandFailure.runtime("could not start a thread for queue \(unread.map(String.init).joined(separator: ", ")) (thread limit?); no rules installed")
         }
         await monitor.beforeInstall()
         var notes: [String] = []
