@@ -13,8 +13,9 @@
 # (as fast as trafgen goes), each point SECONDS long, REPEATS times; at the server, iptables
 # counters with -m tcpmss say how many SYNs arrived and how many carry 1360. Lost = sent -
 # arrived; unclamped = arrived - clamped; seconds run from the first SYN sent to the last
-# one counted. The consumer's CPU time per SYN (utime + stime of its process over the
-# point) and its peak RSS (VmHWM). Then connect latency: CONNECTS
+# one counted. The consumer's CPU time per SYN it handled (utime + stime of its process
+# over the point, divided by the SYNs it clamped), the user-space part of it, and its peak
+# RSS (VmHWM). Then connect latency: CONNECTS
 # sequential connects client -> server (python, time of connect()), median and p99.
 # Writes bench/results/*.tsv; bench/report.py turns them into BENCHMARKS.md and plots.
 # Bounded: fixed counts, every step under a timeout. Documentation addresses only.
@@ -27,7 +28,7 @@ SECONDS_PER_POINT=${SECONDS_PER_POINT:-2}
 REPEATS=${REPEATS:-3}
 CONNECTS=${CONNECTS:-2000}
 CONTENDERS=${CONTENDERS:-"none kernel c cpin mssclamp mpin mssclamp2"}
-MAX_PACKETS=${MAX_PACKETS:-600000}
+MAX_PACKETS=${MAX_PACKETS:-2000000}
 # Extra arguments for every mssclamp contender (to try a lever: --queue-maxlen 16384 ...).
 read -r -a WORKER_ARGS <<<"${BENCH_WORKER_ARGS:-}"
 C_BIN=${C_BIN:-$root/.build/bench/c-consumer}
@@ -73,14 +74,14 @@ stop() {  # contender
     esac
     consumer_pid=""
 }
-cpu_ticks() { [ -n "$consumer_pid" ] && awk '{ print $14 + $15 }' "/proc/$consumer_pid/stat" 2>/dev/null || echo 0; }
+cpu_ticks() { [ -n "$consumer_pid" ] && awk '{ print $14, $15 }' "/proc/$consumer_pid/stat" 2>/dev/null || echo 0 0; }  # "utime stime"
 peak_rss() { [ -n "$consumer_pid" ] && awk '/VmHWM/ { print $2 }' "/proc/$consumer_pid/status" 2>/dev/null || echo 0; }
 
 point() {  # contender rate repeat: one sweep point -> a line of points.tsv
     local who=$1 rate=$2 rep=$3 n args
     if [ "$rate" = max ]; then n=$MAX_PACKETS; args=(); else n=$((rate * SECONDS_PER_POINT)); args=(-b "${rate}pps"); fi
     in_s iptables -Z INPUT
-    local ticks0; ticks0=$(cpu_ticks)
+    local user0 sys0; read -r user0 sys0 < <(cpu_ticks)
     local t0; t0=$(date +%s.%N)
     ip netns exec "$id-c" timeout 120 taskset -c 0 trafgen -i "$work/syn.cfg" -o c0 --cpp -n "$n" -P 1 -Q -C "${args[@]}" >/dev/null 2>&1
     local t1; t1=$(date +%s.%N)
@@ -92,12 +93,15 @@ point() {  # contender rate repeat: one sweep point -> a line of points.tsv
     done
     # From the first SYN sent to the last one counted (within 50 ms plus a read).
     [ "$(echo "$tlast > $t1" | bc)" = 1 ] && t1=$tlast
-    local ticks1; ticks1=$(cpu_ticks)
+    local user1 sys1; read -r user1 sys1 < <(cpu_ticks)
     read -r clamped total < <(counts)
     local hz; hz=$(getconf CLK_TCK)
     local seconds; seconds=$(echo "$t1 - $t0" | bc -l)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%s\t%s\n' "$who" "$rate" "$rep" "$n" "$total" "$clamped" "$seconds" \
-        "$(echo "($ticks1 - $ticks0) * 1000000 / $hz / ($total + 1)" | bc -l | xargs printf '%.2f')" "$(peak_rss)"
+    # Per SYN the consumer handled: every SYN it saw is clamped here (all carry MSS 1460), and
+    # the unclamped rest passed by it (fail-open), so dividing by "arrived" would flatter it.
+    per_syn() { echo "$1 * 1000000 / $hz / ($clamped + 1)" | bc -l | xargs printf '%.2f'; }
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%s\t%s\t%s\n' "$who" "$rate" "$rep" "$n" "$total" "$clamped" "$seconds" \
+        "$(per_syn "($user1 + $sys1 - $user0 - $sys0)")" "$(peak_rss)" "$(per_syn "($user1 - $user0)")"
 }
 
 latency() {  # CONNECTS sequential connects; prints "median p99" in microseconds
@@ -122,7 +126,7 @@ print(int(times[len(times) // 2] * 1e6), int(times[int(len(times) * 0.99)] * 1e6
     wait "$server"
 }
 
-printf 'contender\trate\trepeat\tsent\tarrived\tclamped\tseconds\tcpu_us_per_syn\tpeak_rss_kb\n' >"$out/points.tsv"
+printf 'contender\trate\trepeat\tsent\tarrived\tclamped\tseconds\tcpu_us_per_syn\tpeak_rss_kb\tuser_us_per_syn\n' >"$out/points.tsv"
 printf 'contender\trepeat\tp50_us\tp99_us\n' >"$out/latency.tsv"
 for rep in $(seq "$REPEATS"); do
     for who in $CONTENDERS; do

@@ -75,10 +75,18 @@ lines.append("")
 if "max" in rates:
     lines += ["## Saturation (trafgen as fast as it goes)", "",
               "Clamped SYN/s at the server over the time from the first SYN sent to the last one counted; the share of "
-              "the SYNs sent that arrived clamped (the rest passed unclamped: fail-open); the consumer's CPU time per SYN. "
-              "Medians of the repeats; ratios against the same run's kernel rule and C consumer.", "",
-              "| contender | clamped SYN/s | × kernel | × C consumer | clamped share | CPU µs/SYN |", "|---|---|---|---|---|---|"]
+              "the SYNs sent that arrived clamped (the rest passed unclamped: fail-open); the consumer's CPU time per SYN it "
+              "handled (it clamps every SYN it sees), split into user space (its own code and libraries) and kernel (the "
+              "netlink copy, the verdict, and the reinjected SYN's forwarding, which runs on the thread that sends the "
+              "verdict); and the capacity that cost implies, SYNs per second of one CPU. Here the sender's CPU is the limit "
+              "of the clamped rate (the consumer's CPU has idle time left when it keeps up), so the capacity column is the "
+              "fairer comparison of consumers. Medians of the repeats; ratios against the same run's kernel rule and C "
+              "consumer.", "",
+              "| contender | clamped SYN/s | × kernel | × C consumer | clamped share | CPU µs/SYN | user µs | kernel µs "
+              "| SYN/s per CPU | × C |", "|---|---|---|---|---|---|---|---|---|---|"]
     sat = {who: statistics.median([rate_of(p) for p in of(who, "max")]) for who in contenders if of(who, "max")}
+    capacity = {who: 1e6 / statistics.median([float(p["cpu_us_per_syn"]) for p in of(who, "max")])
+                for who in consumers if of(who, "max") and all(float(p["cpu_us_per_syn"]) > 0 for p in of(who, "max"))}
     for who in contenders:
         if who not in sat:
             continue
@@ -87,9 +95,14 @@ if "max" in rates:
         ps = of(who, "max")
         share = statistics.median([int(p["clamped"]) / max(1, int(p["sent"])) for p in ps])
         cpu = [float(p["cpu_us_per_syn"]) for p in ps if who in consumers]
-        lines.append("| {} | {:.0f} | {} | {} | {} | {} |".format(
+        user = [float(p["user_us_per_syn"]) for p in ps if who in consumers and p.get("user_us_per_syn")]
+        kernel = [float(p["cpu_us_per_syn"]) - float(p["user_us_per_syn"]) for p in ps if who in consumers and p.get("user_us_per_syn")]
+        lines.append("| {} | {:.0f} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             names[who], sat[who], "{:.2f}".format(sat[who] / k) if k else "-", "{:.2f}".format(sat[who] / c) if c else "-",
-            "-" if who == "none" else "{:.1%}".format(share), spread(cpu, "{:.2f}") if cpu else "-"))
+            "-" if who == "none" else "{:.1%}".format(share), spread(cpu, "{:.2f}") if cpu else "-",
+            spread(user, "{:.2f}") if user else "-", spread(kernel, "{:.2f}") if kernel else "-",
+            "{:.0f}".format(capacity[who]) if who in capacity else "-",
+            "{:.2f}".format(capacity[who] / capacity["c"]) if who in capacity and "c" in capacity else "-"))
     lines.append("")
 
 lines += ["## Connect latency", "", "Sequential connects client → server through the router (Python `connect()` timed with "

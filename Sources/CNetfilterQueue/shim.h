@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/netfilter.h>
@@ -42,5 +43,17 @@ static inline int cnfq_drop(void) { return NF_DROP; }
 /// struct rtmsg and struct ifinfomsg sizes, for mnl_nlmsg_put_extra_header.
 static inline size_t cnfq_rtmsg_size(void) { return sizeof(struct rtmsg); }
 static inline size_t cnfq_ifinfomsg_size(void) { return sizeof(struct ifinfomsg); }
+
+/// recvmmsg(2) without _GNU_SOURCE (which the Glibc module is built without): the kernel's
+/// struct mmsghdr, and the system call itself. One call takes a whole batch of queued packets.
+struct cnfq_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+static inline int cnfq_recvmmsg(int fd, struct cnfq_mmsghdr *vector, unsigned int length, int flags) {
+    return (int)syscall(SYS_recvmmsg, fd, vector, length, flags, (void *)0);
+}
+/// MSG_WAITFORONE (a GNU extension): block for the first datagram only.
+static inline int cnfq_msg_waitforone(void) { return 0x10000; }
 
 #endif

@@ -83,9 +83,16 @@ public final class QueueSocket {
         case overrun
     }
 
-    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(NetlinkError) -> Received {
-        let count = mnl_socket_recvfrom(socket, buffer.baseAddress, buffer.count)
-        if count >= 0 { return .messages(count) }
+    /// Everything waiting, up to a batch, in one system call. `wait`: block (up to the
+    /// receive timeout) for the first datagram; otherwise return `.idle` at once if none.
+    /// `.messages(n)`: datagrams in `batch[0..<n]`.
+    public func receive(into batch: ReceiveBatch, wait: Bool) throws(NetlinkError) -> Received {
+        let flags = wait ? cnfq_msg_waitforone() : Int32(MSG_DONTWAIT)
+        // The kernel writes msg_flags and msg_len; the rest of each header stays as set up.
+        let count = cnfq_recvmmsg(fileDescriptor, batch.headers, UInt32(batch.capacity), flags)
+        batch.count = max(0, Int(count))
+        if count > 0 { return .messages(Int(count)) }
+        if count == 0 { return .idle }
         switch errno {
         case EAGAIN, EINTR: return .idle
         case ENOBUFS: return .overrun

@@ -16,7 +16,6 @@ final class QueueWorker: @unchecked Sendable {
     let state: WorkerState
     let names = InterfaceNames()
     let routes = RouteMTU()
-    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0x10000 + 16384, alignment: 8)
     /// A packet's bytes with 4 spare bytes for an inserted MSS option.
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0x10000 + 64, alignment: 8)
     private var decoder = MessageDecoder()
@@ -35,7 +34,6 @@ final class QueueWorker: @unchecked Sendable {
     }
 
     deinit {
-        receiveBuffer.deallocate()
         scratch.deallocate()
     }
 
@@ -44,26 +42,20 @@ final class QueueWorker: @unchecked Sendable {
         guard let socket else { return }
         state.running.add(1, ordering: .relaxed)
         defer { state.running.subtract(1, ordering: .relaxed) }
+        let batch = ReceiveBatch(capacity: QueueWorker.batchLimit)
         var failures = 0
         while true {
             let (policy, needsNames) = beginBatch()
-
             var received = 0
             do {
-                switch try socket.receive(into: receiveBuffer) {
+                // One system call for everything waiting, up to a batch (recvmmsg).
+                switch try socket.receive(into: batch, wait: true) {
                 case .messages(let count):
-                    handle(UnsafeRawBufferPointer(receiveBuffer), count: count, policy: policy, needsNames: needsNames)
-                    received += 1
-                    // Take what else is already waiting, without blocking, then answer all.
-                    while received < QueueWorker.batchLimit {
-                        let more = recv(socket.fileDescriptor, receiveBuffer.baseAddress, receiveBuffer.count, Int32(MSG_DONTWAIT))
-                        if more <= 0 {
-                            if more < 0 && errno == ENOBUFS { transport.overruns &+= 1; continue }
-                            break
-                        }
-                        handle(UnsafeRawBufferPointer(receiveBuffer), count: more, policy: policy, needsNames: needsNames)
-                        received += 1
+                    for index in 0..<count {
+                        let messages = batch[index]
+                        handle(messages, count: messages.count, policy: policy, needsNames: needsNames)
                     }
+                    received = count
                 case .overrun:
                     transport.overruns &+= 1
                 case .idle:
