@@ -5,7 +5,7 @@
 SWIFT       ?= swift
 CONFIG      ?= debug
 BIN         := .build/$(CONFIG)/mssclamp
-APT_PACKAGES := libnetfilter-queue-dev libmnl-dev libpcap-dev libcap-dev pkg-config \
+APT_PACKAGES := libnetfilter-queue-dev libmnl-dev libpcap-dev libcap-dev libyaml-dev pkg-config \
                 iptables nftables iproute2 ethtool iputils-ping procps kmod bc \
                 tcpdump tshark python3 python3-scapy python3-seccomp systemd
 

@@ -9,7 +9,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
@@ -26,11 +25,11 @@ let package = Package(
         // Path MTUs learned from ICMP, with the limits that keep hostile ICMP harmless (pure).
         .target(name: "MSSClampLearning", dependencies: ["MSSClampCore"]),
 
-        // Policy from YAML files and iptables-style flags (Foundation lives here, not in the core).
-        .target(
-            name: "MSSClampConfig",
-            dependencies: ["MSSClampCore", "MSSClampTunnels", .product(name: "Yams", package: "Yams")]
-        ),
+        // libyaml, behind one thin module: the policy file's parser (Yams would bring Foundation).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        // Policy from YAML files and iptables-style flags (no Foundation: the worker loads it).
+        .target(name: "MSSClampConfig", dependencies: ["MSSClampCore", "MSSClampTunnels", "CYAML"]),
 
         // libpcap, behind one thin module.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),

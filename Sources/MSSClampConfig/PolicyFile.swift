@@ -1,6 +1,5 @@
-import Foundation
+import Glibc
 import MSSClampCore
-import Yams
 
 /// The policy file: YAML, a list of rules under `rules:`, first match wins.
 ///
@@ -49,27 +48,25 @@ public enum PolicyFile {
     }
 
     public static func parse(_ text: String, source: String) throws(ConfigError) -> Policy {
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw ConfigError(source: source, line: line(of: error), message: "not valid YAML: \(summary(of: error))")
+            root = try YAMLNode.compose(text)
         } catch {
-            throw ConfigError(source: source, message: "not valid YAML: \(error)")
+            throw ConfigError(source: source, line: error.line, message: "not valid YAML: \(error.problem)")
         }
-        guard let root, case .mapping(let top) = root else {
-            throw ConfigError(source: source, line: root?.mark?.line, message: "expected a mapping with a 'rules' list")
+        guard let root, case .mapping(let top, _) = root else {
+            throw ConfigError(source: source, line: root?.line, message: "expected a mapping with a 'rules' list")
         }
-        var rulesNode: Node?
-        for (key, value) in top {
+        var rulesNode: YAMLNode?
+        for (key, value) in top.map({ ($0.key, $0.value) }) {
             let name = key.string ?? ""
             guard name == "rules" else {
-                throw ConfigError(source: source, line: key.mark?.line, key: name, message: "unknown key (known: rules)")
+                throw ConfigError(source: source, line: key.line, key: name, message: "unknown key (known: rules)")
             }
             rulesNode = value
         }
-        guard let rulesNode, case .sequence(let list) = rulesNode, !list.isEmpty else {
-            throw ConfigError(source: source, line: rulesNode?.mark?.line, key: "rules", message: "must be a non-empty list of rules")
+        guard let rulesNode, case .sequence(let list, _) = rulesNode, !list.isEmpty else {
+            throw ConfigError(source: source, line: rulesNode?.line, key: "rules", message: "must be a non-empty list of rules")
         }
         var rules: [Rule] = []
         for (index, node) in list.enumerated() {
@@ -78,7 +75,7 @@ public enum PolicyFile {
             // On the command line no action means the classic rule; in a file it is almost
             // always a forgotten line, and silently clamping to 1360 would hide it.
             if spec.setMSS == nil && spec.clampToPMTU == nil && spec.clampToMTU == nil && spec.setMSSForTunnel == nil {
-                throw ConfigError(source: source, line: node.mark?.line, key: "rules[\(index)]",
+                throw ConfigError(source: source, line: node.line, key: "rules[\(index)]",
                                   message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel")
             }
             rules.append(rule)
@@ -86,12 +83,12 @@ public enum PolicyFile {
         return Policy(rules: rules)
     }
 
-    static func ruleSpec(_ node: Node, path: String, source: String) throws(ConfigError) -> RuleSpec {
-        guard case .mapping(let mapping) = node else {
-            throw ConfigError(source: source, line: node.mark?.line, key: path, message: "a rule must be a mapping of keys")
+    static func ruleSpec(_ node: YAMLNode, path: String, source: String) throws(ConfigError) -> RuleSpec {
+        guard case .mapping(let mapping, _) = node else {
+            throw ConfigError(source: source, line: node.line, key: path, message: "a rule must be a mapping of keys")
         }
         var spec = RuleSpec()
-        for (keyNode, value) in mapping {
+        for (keyNode, value) in mapping.map({ ($0.key, $0.value) }) {
             let key = keyNode.string ?? ""
             let keyPath = "\(path).\(key)"
             if key == "set-mss" {
@@ -100,7 +97,7 @@ public enum PolicyFile {
             }
             guard let field = ruleKeys[key] else {
                 let known = (Array(ruleKeys.keys) + ["set-mss"]).sorted().joined(separator: ", ")
-                throw ConfigError(source: source, line: keyNode.mark?.line, key: keyPath, message: "unknown key (known: \(known))")
+                throw ConfigError(source: source, line: keyNode.line, key: keyPath, message: "unknown key (known: \(known))")
             }
             spec[keyPath: field] = try scalarOrList(value, keyPath: keyPath, source: source)
         }
@@ -108,15 +105,15 @@ public enum PolicyFile {
     }
 
     /// `set-mss: 1360` or `set-mss: { ipv4: 1360, ipv6: 1340 }`.
-    static func setMSS(_ node: Node, into spec: inout RuleSpec, keyPath: String, source: String) throws(ConfigError) {
-        if case .mapping(let perFamily) = node {
-            for (keyNode, value) in perFamily {
+    static func setMSS(_ node: YAMLNode, into spec: inout RuleSpec, keyPath: String, source: String) throws(ConfigError) {
+        if case .mapping(let perFamily, _) = node {
+            for (keyNode, value) in perFamily.map({ ($0.key, $0.value) }) {
                 let key = keyNode.string ?? ""
                 let path = "\(keyPath).\(key)"
                 switch key {
                 case "ipv4": spec.setMSS = try scalarOrList(value, keyPath: path, source: source)
                 case "ipv6": spec.setMSSIPv6 = try scalarOrList(value, keyPath: path, source: source)
-                default: throw ConfigError(source: source, line: keyNode.mark?.line, key: path, message: "unknown key (known: ipv4, ipv6)")
+                default: throw ConfigError(source: source, line: keyNode.line, key: path, message: "unknown key (known: ipv4, ipv6)")
                 }
             }
             return
@@ -125,35 +122,21 @@ public enum PolicyFile {
     }
 
     /// A scalar as written, or a list of scalars joined with commas (addresses).
-    static func scalarOrList(_ node: Node, keyPath: String, source: String) throws(ConfigError) -> RuleSpec.Value {
+    static func scalarOrList(_ node: YAMLNode, keyPath: String, source: String) throws(ConfigError) -> RuleSpec.Value {
         switch node {
-        case .scalar(let scalar):
-            return RuleSpec.Value(scalar.string, key: keyPath, line: node.mark?.line)
-        case .sequence(let items):
+        case .scalar(let text, let line):
+            return RuleSpec.Value(text, key: keyPath, line: line)
+        case .sequence(let items, let line):
             var texts: [String] = []
             for item in items {
-                guard case .scalar(let scalar) = item else {
-                    throw ConfigError(source: source, line: item.mark?.line, key: keyPath, message: "list items must be plain values")
+                guard case .scalar(let text, _) = item else {
+                    throw ConfigError(source: source, line: item.line, key: keyPath, message: "list items must be plain values")
                 }
-                texts.append(scalar.string)
+                texts.append(text)
             }
-            return RuleSpec.Value(texts.joined(separator: ","), key: keyPath, line: node.mark?.line)
+            return RuleSpec.Value(texts.joined(separator: ","), key: keyPath, line: line)
         default:
-            throw ConfigError(source: source, line: node.mark?.line, key: keyPath, message: "expected a value")
-        }
-    }
-
-    static func line(of error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): return mark.line
-        default: return nil
-        }
-    }
-
-    static func summary(of error: YamlError) -> String {
-        switch error {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _): return problem
-        default: return "\(error)"
+            throw ConfigError(source: source, line: node.line, key: keyPath, message: "expected a value")
         }
     }
 }

@@ -367,7 +367,7 @@ public struct Firewall: Sendable {
 extension NFTablesRenderer {
     /// The comment of a rule line, if it has one of ours.
     static func commentOf(_ line: Substring) -> String? {
-        guard let range = line.range(of: "comment \"\(SteeringOptions.comment)") else { return nil }
+        guard let range = line.firstRange(of: "comment \"\(SteeringOptions.comment)") else { return nil }
         let rest = line[range.lowerBound...].dropFirst("comment \"".count)
         return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
     }

@@ -51,7 +51,7 @@ public struct RulesObservation: Sendable, Equatable, Codable {
 
     /// The `policy:XXXXXXXX` digest in a rule line's comment, if any.
     public static func digest(inRule line: String) -> String? {
-        guard let range = line.range(of: "policy:") else { return nil }
+        guard let range = line.firstRange(of: "policy:") else { return nil }
         let digest = line[range.upperBound...].prefix { $0.isHexDigit }
         return digest.count == 8 ? String(digest) : nil
     }
@@ -101,7 +101,7 @@ public struct RulesObservation: Sendable, Equatable, Codable {
             guard line.contains("comment \"\(SteeringOptions.comment)") else { continue }
             let family: IPFamily = line.contains("nfproto ipv6") ? .ipv6 : .ipv4
             var packets: UInt64 = 0
-            if let range = line.range(of: "counter packets ") {
+            if let range = line.firstRange(of: "counter packets ") {
                 packets = UInt64(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
             }
             if let digest = RulesObservation.digest(inRule: String(line)) { digests.insert(digest) }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where workers publish their state: one JSON file per worker in a run directory
 /// (`/run/mssclamp`, systemd's RuntimeDirectory), named after the network namespace and the
@@ -44,12 +45,12 @@ public struct StatusStore: Sendable {
         let temporary = target + ".tmp\(status.pid)"
         let data = try StatusStore.encoder.encode(status)
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o644]) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary])
+            throw StatusStoreError(path: temporary, reason: "cannot create the file")
         }
         guard rename(temporary, target) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target, NSLocalizedDescriptionKey: reason])
+            throw StatusStoreError(path: target, reason: reason)
         }
     }
 
@@ -67,4 +68,11 @@ public struct StatusStore: Sendable {
     public static func json<T: Encodable>(_ value: T) -> String {
         String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
+}
+
+/// A status file that could not be written: where, and why in the system's words.
+public struct StatusStoreError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
 }

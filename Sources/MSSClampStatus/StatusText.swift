@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MSSClampNFQueue
 import MSSClampRules
 
@@ -89,7 +89,7 @@ public enum StatusText {
     }
 
     static func row(_ label: String, _ text: String) -> String {
-        label.padding(toLength: 11, withPad: " ", startingAt: 0) + text
+        label + String(repeating: " ", count: max(0, 11 - label.count)) + text
     }
 
     /// One JSON object with the verdict, the reasons and everything read.

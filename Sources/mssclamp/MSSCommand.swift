@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MSSClampCore
 import MSSClampTunnels
 
@@ -49,10 +49,10 @@ struct MSSCommand: ParsableCommand {
     }
 
     static func text(_ budget: TunnelBudget, outer: String) -> String {
-        var lines = ["\(budget.stack), link MTU \(budget.linkMTU)", String(format: "  %6d  link MTU", budget.linkMTU)]
-        lines += budget.steps.map { String(format: "  - %4d  %@", $0.bytes, $0.what) }
+        var lines = ["\(budget.stack), link MTU \(budget.linkMTU)", "  \(pad(budget.linkMTU, 6))  link MTU"]
+        lines += budget.steps.map { "  - \(pad($0.bytes, 4))  \($0.what)" }
         lines.append("  ------")
-        lines.append(String(format: "  %6d  MTU inside the tunnel", budget.innerMTU))
+        lines.append("  \(pad(budget.innerMTU, 6))  MTU inside the tunnel")
         lines.append("")
         lines.append("MSS for IPv4 traffic: \(budget.innerMTU) - 20 (IPv4) - 20 (TCP) = \(budget.mssIPv4)")
         lines.append("MSS for IPv6 traffic: \(budget.innerMTU) - 40 (IPv6) - 20 (TCP) = \(budget.mssIPv6)")
@@ -61,6 +61,12 @@ struct MSSCommand: ParsableCommand {
         lines.append("mssclamp run -o IFACE --set-mss \(budget.mssIPv4) --set-mss-ipv6 \(budget.mssIPv6)")
         lines.append("  (or: --set-mss-for-tunnel \(spec); in YAML: set-mss-for-tunnel: \(spec))")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A number right-aligned in `width` columns (printf's %6d).
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: " ", count: max(0, width - text.count)) + text
     }
 
     struct Report: Encodable {
