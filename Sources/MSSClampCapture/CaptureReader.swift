@@ -26,6 +26,7 @@ public final class CaptureReader {
             throw CaptureError(path: path, message: cString(errorBuffer))
         }
         if let filter { try installFilter(filter, on: opened, name: path) }
+        cpcap_read_unlocked(opened)  // a reader is used from one thread at a time
         handle = opened
         self.path = path
         dlt = pcap_datalink(opened)
