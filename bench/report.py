@@ -145,7 +145,7 @@ dry = optional("dryrun.tsv")
 if dry:
     lines += ["## Dry-run of a million SYNs", "",
               "`bench/syn-pcap.py` writes 1 000 000 Ethernet SYNs (Linux, Windows, macOS layouts; one in eight IPv6); wall-clock "
-              "seconds and peak RSS (`/usr/bin/time`), median of the runs (min–max). tcpdump filters and writes (its `tcp[13]` "
+              "seconds (to the millisecond) and peak RSS (`/usr/bin/time`), the tools interleaved, median of the runs (min–max). tcpdump filters and writes (its `tcp[13]` "
               "reads IPv4 only, so it writes 7/8 of the frames and rewrites nothing); dry-run decides every SYN, rewrites "
               "937 500 and writes every frame; `-q` prints only the counts, without it a line per SYN goes to /dev/null.", "",
               "| tool | seconds | × tcpdump | peak RSS MB |", "|---|---|---|---|"]
@@ -159,7 +159,7 @@ if dry:
         rss = [int(r["peak_rss_kb"]) / 1024 for r in dry if r["tool"] == tool]
         command = {"tcpdump": "`tcpdump -r F -w G 'tcp[13] & 2 != 0'`", "dry-run -q": "`mssclamp dry-run -q F -w G`",
                    "dry-run": "`mssclamp dry-run F -w G`"}.get(tool, tool)
-        lines.append("| {} | {} | {:.2f} | {} |".format(command, spread(secs, "{:.2f}"), statistics.median(secs) / base, spread(rss, "{:.1f}")))
+        lines.append("| {} | {} | {:.2f} | {} |".format(command, spread(secs, "{:.3f}"), statistics.median(secs) / base, spread(rss, "{:.1f}")))
     lines.append("")
 
 soak = optional("soak.tsv")
