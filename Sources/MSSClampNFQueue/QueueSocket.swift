@@ -83,14 +83,11 @@ public final class QueueSocket {
         case overrun
     }
 
-    /// Everything waiting, up to a batch, in one system call. `wait`: block (up to the
-    /// receive timeout) for the first datagram; otherwise return `.idle` at once if none.
-    /// `.messages(n)`: datagrams in `batch[0..<n]`.
-    public func receive(into batch: ReceiveBatch, wait: Bool) throws(NetlinkError) -> Received {
-        let flags = wait ? cnfq_msg_waitforone() : Int32(MSG_DONTWAIT)
+    /// Everything waiting, up to a batch, in one system call: blocks (up to the receive
+    /// timeout) for the first datagram only. `.messages(n)`: datagrams in `batch[0..<n]`.
+    public func receive(into batch: ReceiveBatch) throws(NetlinkError) -> Received {
         // The kernel writes msg_flags and msg_len; the rest of each header stays as set up.
-        let count = cnfq_recvmmsg(fileDescriptor, batch.headers, UInt32(batch.capacity), flags)
-        batch.count = max(0, Int(count))
+        let count = cnfq_recvmmsg(fileDescriptor, batch.headers, UInt32(batch.capacity), cnfq_msg_waitforone())
         if count > 0 { return .messages(Int(count)) }
         if count == 0 { return .idle }
         switch errno {

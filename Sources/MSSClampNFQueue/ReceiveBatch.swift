@@ -16,8 +16,6 @@ public final class ReceiveBatch {
     private let storage: UnsafeMutableRawBufferPointer
     private let vectors: UnsafeMutablePointer<iovec>
     let headers: UnsafeMutablePointer<cnfq_mmsghdr>
-    /// Datagrams the last receive brought.
-    public internal(set) var count = 0
 
     public init(capacity: Int = 64) {
         precondition(capacity > 0)
@@ -39,7 +37,7 @@ public final class ReceiveBatch {
         headers.deallocate()
     }
 
-    /// The bytes of datagram `index` (of `count`) as received.
+    /// The bytes of datagram `index` (of the count a receive returned) as received.
     public subscript(index: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: vectors[index].iov_base, count: Int(headers[index].msg_len))
     }

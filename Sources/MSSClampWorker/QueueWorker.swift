@@ -49,7 +49,7 @@ final class QueueWorker: @unchecked Sendable {
             var received = 0
             do {
                 // One system call for everything waiting, up to a batch (recvmmsg).
-                switch try socket.receive(into: batch, wait: true) {
+                switch try socket.receive(into: batch) {
                 case .messages(let count):
                     for index in 0..<count {
                         let messages = batch[index]
