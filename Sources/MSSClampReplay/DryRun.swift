@@ -164,7 +164,7 @@ public enum DryRun {
             } else {
                 summary.nonIP += 1
             }
-            if writer != nil {
+            if writer != nil {  // not `if let`: the binding copy costs a retain/release per frame
                 writer.unsafelyUnwrapped.write(seconds: frame.seconds, microseconds: frame.microseconds,
                                                bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<captured]), originalLength: originalLength)
                 summary.written += 1
