@@ -83,10 +83,14 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]
         ),
 
+        // The running service's life beside systemd (readiness, status), growing into the
+        // daemon's home: start order, control loop, publishing.
+        .target(name: "MSSClampDaemon"),
+
         .executableTarget(
             name: "mssclamp",
             dependencies: [
-                "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics", "MSSClampStatus",
+                "MSSClampDaemon", "MSSClampCapture", "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics", "MSSClampStatus",
                 "MSSClampPrivileges", "MSSClampTunnels", "MSSClampWatch", "MSSClampLearning", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -116,6 +120,7 @@ let package = Package(
         ),
 
         .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
+        .testTarget(name: "MSSClampDaemonTests", dependencies: ["MSSClampDaemon"]),
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),
         .testTarget(name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampLearning", "MSSClampCore", "TestSupport"]),

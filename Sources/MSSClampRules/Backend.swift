@@ -1,3 +1,4 @@
+import Glibc
 import MSSClampCore
 
 /// Which firewall tooling carries the rules.
@@ -19,25 +20,83 @@ public enum Backend: String, Sendable, CaseIterable {
         }
     }
 
+    /// The backend `auto` chose, and why, in words for the log: a fallback is never silent.
+    public struct Detection: Sendable, Equatable {
+        public var backend: Backend
+        public var reason: String
+        /// A fallback from the default (nf_tables unusable): worth a warning.
+        public var isFallback: Bool
+    }
+
     /// Picks the iptables backend the way Kubernetes' iptables-wrapper and Docker do: the one
     /// that already holds rules wins (legacy only when it has more), so ours land beside the
     /// rules that are really in force; with none anywhere, nf_tables.
-    public static func detect() async -> Backend {
+    public static func detect() async -> Detection {
         async let legacy = ruleCount(.iptablesLegacy)
         async let nft = ruleCount(.iptablesNFT)
-        let (legacyCount, nftCount) = await (legacy, nft)
-        if nftCount == nil && legacyCount != nil { return .iptablesLegacy }
-        return (legacyCount ?? 0) > (nftCount ?? 0) ? .iptablesLegacy : .iptablesNFT
+        return choose(legacy: await legacy, nft: await nft)
     }
 
-    /// `-A` lines in both families' save output, or nil when the tools are missing.
-    static func ruleCount(_ backend: Backend) async -> Int? {
-        var total: Int?
-        for family in IPFamily.allCases {
-            guard let result = try? await Firewall.execute(backend.tools(family).save, [], input: nil), result.status == 0 else { continue }
-            total = (total ?? 0) + result.output.split(separator: "\n").filter { $0.hasPrefix("-A ") }.count
+    /// The choice, from what each backend's save tool said (pure, so every branch is tested).
+    static func choose(legacy: Result<Int, FirewallError>, nft: Result<Int, FirewallError>) -> Detection {
+        switch (legacy, nft) {
+        case (.success(let legacyCount), .failure(let error)):
+            return Detection(backend: .iptablesLegacy, reason: "iptables-nft cannot use the kernel's nf_tables (\(error.message)); falling back to iptables-legacy (\(legacyCount) rule(s) there). On a kernel with nf_tables (modules installed), --backend iptables-nft or nftables avoids the legacy lock and CAP_NET_RAW", isFallback: true)
+        case (.success(let legacyCount), .success(let nftCount)) where legacyCount > nftCount:
+            return Detection(backend: .iptablesLegacy, reason: "iptables-legacy holds \(legacyCount) rule(s), iptables-nft \(nftCount): ours go beside the rules in force", isFallback: false)
+        case (.success(let legacyCount), .success(let nftCount)):
+            return Detection(backend: .iptablesNFT, reason: nftCount == 0 && legacyCount == 0
+                ? "no rules in either iptables backend; nf_tables is the default"
+                : "iptables-nft holds \(nftCount) rule(s), iptables-legacy \(legacyCount)", isFallback: false)
+        case (.failure, .success(let nftCount)):
+            return Detection(backend: .iptablesNFT, reason: "iptables-legacy is not usable here; iptables-nft holds \(nftCount) rule(s)", isFallback: false)
+        case (.failure(let legacyError), .failure(let nftError)):
+            return Detection(backend: .iptablesNFT, reason: "neither backend could be read (iptables-nft: \(nftError.message); iptables-legacy: \(legacyError.message)); trying iptables-nft", isFallback: true)
         }
-        return total
+    }
+
+    /// The backends where mssclamp's rules (or its safety net) stand now, read without side
+    /// effects: iptables-legacy only when the kernel has its mangle table already, since
+    /// reading it otherwise would load x_tables and create the table.
+    public static func holdingRules(options: SteeringOptions) async -> [Backend] {
+        var found: [Backend] = []
+        for backend in Backend.allCases {
+            if backend == .iptablesLegacy {
+                let loaded = ["/proc/net/ip_tables_names", "/proc/net/ip6_tables_names"].contains { path in
+                    guard let file = fopen(path, "r") else { return false }
+                    defer { fclose(file) }
+                    var line = [CChar](repeating: 0, count: 64)
+                    while fgets(&line, Int32(line.count), file) != nil {
+                        if String(cString: line).hasPrefix("mangle") { return true }
+                    }
+                    return false
+                }
+                guard loaded else { continue }
+            }
+            if let seen = try? await Firewall(backend: backend, options: options).observe(), !seen.isEmpty { found.append(backend) }
+        }
+        return found
+    }
+
+    /// `-A` lines in both families' save output, or why the tool could not read them.
+    static func ruleCount(_ backend: Backend) async -> Result<Int, FirewallError> {
+        var total: Int?
+        var failure: FirewallError?
+        for family in IPFamily.allCases {
+            let tool = backend.tools(family).save
+            do {
+                let result = try await Firewall.execute(tool, [], input: nil)
+                guard result.status == 0 else {
+                    failure = FirewallError("\(tool) exit \(result.status): \(result.error.trimmingCharacters().split(separator: "\n").first ?? "")")
+                    continue
+                }
+                total = (total ?? 0) + result.output.split(separator: "\n").filter { $0.hasPrefix("-A ") }.count
+            } catch {
+                failure = error
+            }
+        }
+        if let total { return .success(total) }
+        return .failure(failure ?? FirewallError("\(backend.rawValue): no output"))
     }
 }
 

@@ -22,6 +22,22 @@ public struct Firewall: Sendable {
         self.options = options
     }
 
+    /// Where the rules live, in the words of the backend's own listing.
+    public var location: String {
+        backend == .nftables ? "table inet \(SteeringOptions.nftTable)" : "mangle/\(options.chain)"
+    }
+
+    /// Queueing rules per family as `observe()` counts them once `policy` is installed: the
+    /// one expectation `status`, the worker's repair and `rules check` compare against.
+    /// nftables is read back from the very script `install` applies, since one inet table
+    /// carries both families and a line without a family serves both.
+    public func expectedQueueRules(_ policy: Policy, family: IPFamily) -> Int {
+        guard backend == .nftables else { return IPTablesRenderer.chainRules(policy, family: family, options: options).count }
+        var expected = RulesObservation(backend: backend.rawValue)
+        expected.read(nftTable: NFTablesRenderer.script(policy, options: options))
+        return expected[family].queueRules
+    }
+
     /// Jump labels that also record what iptables-nft had to create for the jump: the whole
     /// mangle table, or the builtin chain (iptables-nft creates both on demand). Removal
     /// deletes them again when they are empty, so `nft list ruleset` is as it was.

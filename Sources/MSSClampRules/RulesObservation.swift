@@ -90,8 +90,10 @@ public struct RulesObservation: Sendable, Equatable, Codable {
         return seen
     }
 
-    /// Reads `nft list table inet mssclamp` output: both families share the table, so the
-    /// counts go to IPv4 unless a rule names `nfproto ipv6`.
+    /// Reads `nft list table inet mssclamp` output. Both families share the table: a line
+    /// that names a family (or matches what only one family has: `ip saddr`, `icmpv6`...;
+    /// nft may print those without the `meta nfproto` it makes implicit) counts for that
+    /// family, any other line for both, since the kernel applies it to both.
     public mutating func read(nftTable text: String) {
         var digests: Set<String> = []
         var chain = ""
@@ -99,29 +101,44 @@ public struct RulesObservation: Sendable, Equatable, Codable {
             let line = raw.drop { $0 == " " || $0 == "\t" }
             if line.hasPrefix("chain ") { chain = String(line.dropFirst(6).prefix { $0 != " " }); continue }
             guard line.contains("comment \"\(SteeringOptions.comment)") else { continue }
-            let family: IPFamily = line.contains("nfproto ipv6") ? .ipv6 : .ipv4
+            let families = RulesObservation.nftFamilies(of: line)
             var packets: UInt64 = 0
             if let range = line.firstRange(of: "counter packets ") {
                 packets = UInt64(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
             }
             if let digest = RulesObservation.digest(inRule: String(line)) { digests.insert(digest) }
-            var seen = self[family]
-            switch chain {
-            case "bypass": seen.bypassRules += 1; seen.bypassPackets += packets; seen.bypassCounting = true
-            case "safety_net": seen.safetyNetRules += 1; seen.safetyNetPackets += packets
-            default:
-                seen.queueRules += 1
-                if line.contains(SteeringOptions.learnComment) {
-                    // Learning's lines stand for no hook of their own (`output` may hold only them).
-                    seen.steersSignals = true
-                } else if !seen.hooks.contains(chain.uppercased()) {
-                    seen.hooks.append(chain.uppercased())
-                }
-            }
-            self[family] = seen
+            // A line serving both families counts its packets once (the totals add families up).
+            for (index, family) in families.enumerated() { count(line, chain: chain, packets: index == 0 ? packets : 0, in: family) }
         }
         ipv4.digests = digests.sorted()
         ipv6.digests = digests.sorted()
+    }
+
+    /// The families an nft rule line applies to.
+    static func nftFamilies(of line: Substring) -> [IPFamily] {
+        let ipv6 = ["nfproto ipv6", "ip6 ", "icmpv6 "].contains { line.contains($0) }
+        let ipv4 = ["nfproto ipv4", "ip saddr", "ip daddr", "icmp type", "icmp code"].contains { line.contains($0) }
+        if ipv6 && !ipv4 { return [.ipv6] }
+        if ipv4 && !ipv6 { return [.ipv4] }
+        return IPFamily.allCases
+    }
+
+    /// One rule line in one family's figures.
+    private mutating func count(_ line: Substring, chain: String, packets: UInt64, in family: IPFamily) {
+        var seen = self[family]
+        switch chain {
+        case "bypass": seen.bypassRules += 1; seen.bypassPackets += packets; seen.bypassCounting = true
+        case "safety_net": seen.safetyNetRules += 1; seen.safetyNetPackets += packets
+        default:
+            seen.queueRules += 1
+            if line.contains(SteeringOptions.learnComment) {
+                // Learning's lines stand for no hook of their own (`output` may hold only them).
+                seen.steersSignals = true
+            } else if !seen.hooks.contains(chain.uppercased()) {
+                seen.hooks.append(chain.uppercased())
+            }
+        }
+        self[family] = seen
     }
 }
 

@@ -189,7 +189,7 @@ public final class WorkerMonitor: @unchecked Sendable {
     func problems(_ seen: RulesObservation) -> [String] {
         var problems: [String] = []
         for family in IPFamily.allCases {
-            let expected = IPTablesRenderer.chainRules(policy, family: family, options: firewall.options).count
+            let expected = firewall.expectedQueueRules(policy, family: family)
             guard expected > 0 else { continue }
             let found = seen[family]
             let hooks = firewall.options.hooks.map(\.chain).filter { !found.hooks.contains($0) }
@@ -240,7 +240,7 @@ public final class WorkerMonitor: @unchecked Sendable {
         let options = firewall.options
         var expected: [String: Int] = [:]
         for family in IPFamily.allCases {
-            expected[family.description] = managesRules ? IPTablesRenderer.chainRules(policy, family: family, options: options).count : 0
+            expected[family.description] = managesRules ? firewall.expectedQueueRules(policy, family: family) : 0
         }
         let named = policy.rules.flatMap { [$0.inInterface?.name, $0.outInterface?.name].compactMap { $0 } }
         return WorkerStatus(

@@ -59,8 +59,10 @@ struct RulesCommand: AsyncParsableCommand {
                 Takes every flag `install` takes, so an install line becomes a remove line by \
                 changing one word. None of them narrows what goes: every chain, jump and safety \
                 net carrying the mssclamp comment is removed, whatever policy put it there. \
-                --backend chooses the firewall to clean; the policy flags only name rules of \
-                another policy in the notes printed.
+                --backend chooses the firewall to clean; with auto (the default) every backend \
+                that holds mssclamp rules is cleaned (iptables-nft, nftables, and \
+                iptables-legacy where its mangle table exists). The policy flags only name \
+                rules of another policy in the notes printed.
                 """)
 
         @OptionGroup(title: "Policy") var policy: PolicyOptions
@@ -68,15 +70,26 @@ struct RulesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let policy = try self.policy.policy()
-            let firewall = try await steering.firewall()
-            do {
-                for note in try await firewall.remove(policy: self.policy.spec.isEmpty && self.policy.config == nil ? nil : policy) {
-                    print("note: \(note)")
+            let named = self.policy.spec.isEmpty && self.policy.config == nil ? nil : policy
+            var firewalls: [Firewall] = []
+            if steering.backend == "auto" {
+                let options = try steering.options()
+                firewalls = await Backend.holdingRules(options: options).map { Firewall(backend: $0, options: options) }
+                if firewalls.isEmpty {
+                    print("nothing to remove: no mssclamp rules in iptables-nft, nftables or iptables-legacy")
+                    return
                 }
-            } catch {
-                throw CommandFailure.runtime(error.description)
+            } else {
+                firewalls = [try await steering.firewall()]
             }
-            print("removed (\(firewall.backend.rawValue))")
+            for firewall in firewalls {
+                do {
+                    for note in try await firewall.remove(policy: named) { print("note: \(note)") }
+                } catch {
+                    throw CommandFailure.runtime(error.description)
+                }
+                print("removed (\(firewall.backend.rawValue))")
+            }
         }
     }
 

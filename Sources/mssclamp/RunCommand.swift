@@ -154,7 +154,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "mssclamp")
         let policy = try self.policy.policy()
-        let firewall = try await steering.firewall()
+        let firewall = try await steering.firewall { detection in
+            if detection.isFallback {
+                logger.warning("backend: \(detection.backend.rawValue) (auto): \(detection.reason)")
+            } else {
+                logger.info("backend: \(detection.backend.rawValue) (auto): \(detection.reason)")
+            }
+        }
         try confine(firewall: firewall, logger: logger)
         do { try firewall.validate(policy) } catch { throw CommandFailure.config(error.description) }
         let range = firewall.options.queues

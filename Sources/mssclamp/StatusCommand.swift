@@ -40,7 +40,7 @@ struct StatusCommand: AsyncParsableCommand {
         } else if let backend {
             throw CommandFailure.config("--backend: '\(backend)' must be iptables-nft, iptables-legacy or nftables")
         } else {
-            chosen = await Backend.detect()
+            chosen = await Backend.detect().backend
         }
         var rules: RulesObservation?
         var rulesError: String?

@@ -43,9 +43,15 @@ struct SteeringArguments: ParsableArguments {
         return SteeringOptions(queues: try queueRange(), hooks: hookList, safetyNet: safetyNet, learnPathMTU: learnPathMTU)
     }
 
-    func firewall() async throws(CommandFailure) -> Firewall {
+    /// The firewall these flags name. With `auto` the backend is detected, and `detected`
+    /// hears which and why (a fallback is logged, never silent).
+    func firewall(detected: (Backend.Detection) -> Void = { _ in }) async throws(CommandFailure) -> Firewall {
         let options = try options()
-        if backend == "auto" { return Firewall(backend: await Backend.detect(), options: options) }
+        if backend == "auto" {
+            let detection = await Backend.detect()
+            detected(detection)
+            return Firewall(backend: detection.backend, options: options)
+        }
         guard let chosen = Backend(rawValue: backend) else {
             throw CommandFailure.config("--backend: '\(backend)' must be iptables-nft, iptables-legacy, nftables or auto")
         }

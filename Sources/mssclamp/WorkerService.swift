@@ -1,6 +1,7 @@
 import Logging
 import MSSClampConfig
 import MSSClampCore
+import MSSClampDaemon
 import MSSClampReplay
 import MSSClampRules
 import MSSClampStatus
@@ -23,6 +24,8 @@ struct WorkerService: Service {
     let statsInterval: Int
     let monitor: WorkerMonitor
     let logger: Logger
+    /// systemd (`Type=notify`): ready only once clamping is in force.
+    let serviceManager = ServiceManager()
 
     /// What the one control loop handles, one at a time: firewall changes from a reload and
     /// from the monitor's repairs must never interleave.
@@ -51,7 +54,9 @@ struct WorkerService: Service {
         }
         await monitor.installed(worker.state.policy, notes: notes)
         let queues = firewall.options.queues
-        logger.info("ready: queue\(queues.count > 1 ? "s \(queues.lowerBound)-\(queues.upperBound)" : " \(queues.lowerBound)"), \(worker.state.policy.rules.count) rule(s), policy:\(worker.state.policy.digest), rules \(installRules ? "installed in mangle/\(firewall.options.chain) (\(firewall.backend.rawValue))" : "not installed (--no-install-rules)")")
+        let queueText = "queue\(queues.count > 1 ? "s \(queues.lowerBound)-\(queues.upperBound)" : " \(queues.lowerBound)")"
+        logger.info("ready: \(queueText), \(worker.state.policy.rules.count) rule(s), policy:\(worker.state.policy.digest), rules \(installRules ? "installed in \(firewall.location) (\(firewall.backend.rawValue))" : "not installed (--no-install-rules)")")
+        serviceManager.notify(.ready(status: "clamping: \(queueText), policy:\(worker.state.policy.digest), \(firewall.backend.rawValue)"))
 
         let (events, input) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(16))
         await withTaskGroup(of: Void.self) { group in
@@ -73,13 +78,18 @@ struct WorkerService: Service {
                     case .tick:
                         ticks += 1
                         await monitor.tick()
-                        if statsInterval > 0 && ticks % statsInterval == 0 { logger.info("\(Summary.line(worker.state))") }
+                        if statsInterval > 0 && ticks % statsInterval == 0 {
+                            let line = Summary.line(worker.state)
+                            logger.info("\(line)")
+                            serviceManager.notify(.status(line))
+                        }
                         if worker.state.sampling { logSamples() }
                     }
                 }
             }
             try? await gracefulShutdown()
             logger.info("stopping")
+            serviceManager.notify(.stopping(status: "stopping: removing the queueing rules, draining the queue"))
             input.finish()
             group.cancelAll()
         }
@@ -115,6 +125,7 @@ struct WorkerService: Service {
             let notes = installRules ? try await firewall.install(fresh) : []
             worker.state.replace(policy: fresh)
             logger.info("SIGHUP: reloaded \(fresh.rules.count) rule(s), policy:\(fresh.digest)")
+            serviceManager.notify(.status("clamping: reloaded policy:\(fresh.digest)"))
             await monitor.installed(fresh, notes: notes.filter { !$0.hasPrefix("replacing rules installed for another policy") })
         } catch let failure as CommandFailure {
             logger.error("SIGHUP: keeping the running policy: \(failure.message)")
