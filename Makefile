@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test demo bench soak allocs clean install fuzz fuzz-coverage sanitize
+.PHONY: all deps build test demo bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest
 
 all: build
 
@@ -142,7 +142,7 @@ install:
 	$(if $(filter command line,$(origin BIN)),@test -x $(BIN),$(MAKE) build CONFIG=$(CONFIG))
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/mssclamp
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/share/doc/mssclamp
-	sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' -e 's|/etc/mssclamp.yaml|$(SYSCONFDIR)/mssclamp.yaml|g' \
+	sed -e 's|/usr/sbin/mssclamp|$(PREFIX)/sbin/mssclamp|g' -e 's|/etc/mssclamp.yaml|$(SYSCONFDIR)/mssclamp.yaml|g' \
 	    deploy/mssclamp.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/mssclamp.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/mssclamp.service
 	install -m 0644 deploy/mssclamp.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/mssclamp.conf
@@ -152,3 +152,19 @@ install:
 
 clean:
 	rm -rf .build
+
+# The Debian package, built with Debian's own tools (debhelper through dpkg-buildpackage):
+# dist/mssclamp_<version>_<arch>.deb, then lintian on it (an error fails the build).
+DEB_PACKAGES := debhelper dpkg-dev lintian fakeroot
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB := dist/mssclamp_$(DEB_VERSION)_$(DEB_ARCH).deb
+deb: deps
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
+	@# dpkg-buildpackage writes beside the source tree; the results move to dist/.
+	dpkg-buildpackage -b --no-sign >.build-deb.log 2>&1 || { tail -40 .build-deb.log; exit 1; }
+	mkdir -p dist
+	mv ../mssclamp_$(DEB_VERSION)_$(DEB_ARCH).* ../mssclamp-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).* dist/
+	lintian --fail-on error,warning --info dist/mssclamp_$(DEB_VERSION)_$(DEB_ARCH).changes
+	@echo "$(DEB): $$(du -k $(DEB) | cut -f1) kB, binary $$(dpkg-deb --fsys-tarfile $(DEB) | tar -tvf - ./usr/sbin/mssclamp | awk '{print $$3}') bytes"

@@ -34,11 +34,17 @@ public enum Backend: String, Sendable, CaseIterable {
     public static func detect() async -> Detection {
         async let legacy = ruleCount(.iptablesLegacy)
         async let nft = ruleCount(.iptablesNFT)
-        return choose(legacy: await legacy, nft: await nft)
+        return choose(legacy: await legacy, nft: await nft, legacyTables: legacyTables())
     }
 
     /// The choice, from what each backend's save tool said (pure, so every branch is tested).
-    static func choose(legacy: Result<Int, FirewallError>, nft: Result<Int, FirewallError>) -> Detection {
+    static func choose(legacy: Result<Int, FirewallError>, nft: Result<Int, FirewallError>, legacyTables: Set<String>) -> Detection {
+        // x_tables holds tables this process may not read (iptables-legacy needs CAP_NET_RAW
+        // for that): the host's firewall is there, so ours goes there too, and the start
+        // says what it lacks rather than landing in another firewall unnoticed.
+        if case .failure(let error) = legacy, !legacyTables.isEmpty {
+            return Detection(backend: .iptablesLegacy, reason: "the kernel has iptables-legacy tables (\(legacyTables.sorted().joined(separator: ", "))) that this process cannot read (\(error.message)); the host's firewall is there, so ours goes there too", isFallback: true)
+        }
         switch (legacy, nft) {
         case (.success(let legacyCount), .failure(let error)):
             return Detection(backend: .iptablesLegacy, reason: "iptables-nft cannot use the kernel's nf_tables (\(error.message)); falling back to iptables-legacy (\(legacyCount) rule(s) there). On a kernel with nf_tables (modules installed), --backend iptables-nft or nftables avoids the legacy lock and CAP_NET_RAW", isFallback: true)
@@ -61,21 +67,27 @@ public enum Backend: String, Sendable, CaseIterable {
     public static func holdingRules(options: SteeringOptions) async -> [Backend] {
         var found: [Backend] = []
         for backend in Backend.allCases {
-            if backend == .iptablesLegacy {
-                let loaded = ["/proc/net/ip_tables_names", "/proc/net/ip6_tables_names"].contains { path in
-                    guard let file = fopen(path, "r") else { return false }
-                    defer { fclose(file) }
-                    var line = [CChar](repeating: 0, count: 64)
-                    while fgets(&line, Int32(line.count), file) != nil {
-                        if String(cString: line).hasPrefix("mangle") { return true }
-                    }
-                    return false
-                }
-                guard loaded else { continue }
-            }
+            if backend == .iptablesLegacy && !legacyTables().contains("mangle") { continue }
             if let seen = try? await Firewall(backend: backend, options: options).observe(), !seen.isEmpty { found.append(backend) }
         }
         return found
+    }
+
+    /// The tables x_tables (iptables-legacy) has in this network namespace, IPv4 and IPv6,
+    /// as the kernel lists them: readable without privileges, and without creating any.
+    /// (`/proc/self/net`: a unit's ProcSubset=pid hides `/proc/net`, not the process's own.)
+    public static func legacyTables() -> Set<String> {
+        var names: Set<String> = []
+        for path in ["/proc/self/net/ip_tables_names", "/proc/self/net/ip6_tables_names"] {
+            guard let file = fopen(path, "r") else { continue }
+            defer { fclose(file) }
+            var line = [CChar](repeating: 0, count: 64)
+            while fgets(&line, Int32(line.count), file) != nil {
+                let name = String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                if !name.isEmpty { names.insert(name) }
+            }
+        }
+        return names
     }
 
     /// `-A` lines in both families' save output, or why the tool could not read them.

@@ -310,7 +310,7 @@ public struct Firewall: Sendable {
         iptables-legacy serializes every change on this host-wide lock (created by root, mode 0600). \
         Either let mssclamp stay uid 0 (omit --user: it still keeps only CAP_NET_ADMIN and CAP_NET_RAW), \
         or let the service's group open the lock: chgrp GROUP /run/xtables.lock && chmod 0640 /run/xtables.lock \
-        (deploy/mssclamp-iptables-legacy.conf does this at every start), or use --backend iptables-nft
+        (the drop-in shipped as /usr/share/doc/mssclamp/examples/iptables-legacy.conf, deploy/mssclamp-iptables-legacy.conf in the source, does this at every start), or use --backend iptables-nft
         """
 
     /// What can be found out before touching anything: for iptables-legacy, whether this

@@ -115,7 +115,7 @@ public struct RulesObservation: Sendable, Equatable, Codable {
     }
 
     /// The families an nft rule line applies to.
-    static func nftFamilies(of line: Substring) -> [IPFamily] {
+    public static func nftFamilies(of line: Substring) -> [IPFamily] {
         let ipv6 = ["nfproto ipv6", "ip6 ", "icmpv6 "].contains { line.contains($0) }
         let ipv4 = ["nfproto ipv4", "ip saddr", "ip daddr", "icmp type", "icmp code"].contains { line.contains($0) }
         if ipv6 && !ipv4 { return [.ipv6] }

@@ -3,9 +3,10 @@
 #   1-3  started as root: confined to CAP_NET_ADMIN (+CAP_NET_RAW for iptables-legacy),
 #        no_new_privs, optionally --user nobody; still clamps.
 #   4-7  the real obstacles named: iptables-legacy's lock and raw socket, nft_queue.
-#   8-9  the installed unit's ExecStart / ExecStopPost under its user, capabilities,
+#   8-9  the installed unit's ExecStart (and `rules remove`) under its user, capabilities,
 #        no_new_privs, seccomp filter, /proc subset, private /run and umask (unit_exec.py),
-#        with the iptables-legacy drop-in too; a SIGKILL, then ExecStopPost cleans up.
+#        with the iptables-legacy drop-in too; a SIGKILL leaves the rules (the safety net
+#        clamps), then `mssclamp rules remove` as the unit's user cleans up.
 # Prints RESULT lines.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -114,9 +115,10 @@ state=$(stat -c %a "/proc/$LAB_WORKER_PID/root/run/mssclamp/"*.json 2>/dev/null 
 echo "RESULT unit_ready=$r $(procinfo "$LAB_WORKER_PID" | sed 's/\([a-z]*\)=/unit_\1=/g') unit_mss=$(clamp 8 8108) unit_metrics=$scrape unit_state_mode=$state unit_errors=$(grep -ci 'error\|not permitted' "$work/8.log")"
 kill -KILL "$LAB_WORKER_PID"; wait 2>/dev/null
 crashed=$(rules)
-unit_run ExecStopPost >"$work/8p.out" 2>&1; post=$?
-unit_run ExecStopPost >"$work/8q.out" 2>&1; again=$?
-echo "RESULT unit_crash_left=$crashed unit_stoppost=$post unit_stoppost_left=$(rules) unit_stoppost_again=$again"
+crash_mss=$(clamp 8k 8118)
+unit_run --command "$work/prefix/sbin/mssclamp rules remove" ExecStart >"$work/8p.out" 2>&1; post=$?
+unit_run --command "$work/prefix/sbin/mssclamp rules remove" ExecStart >"$work/8q.out" 2>&1; again=$?
+echo "RESULT unit_crash_left=$crashed unit_crash_mss=$crash_mss unit_remove=$post unit_remove_left=$(rules) unit_remove_again=$again"
 
 # The filter is in force: raising niceness (@resources) is refused under it.
 unit_run --command "nice -n 5 true" ExecStart >"$work/probe.out" 2>&1
@@ -130,5 +132,5 @@ LAB_WORKER_PID=$(unit_worker)
 echo "RESULT unit_legacy_ready=$r unit_legacy_mss=$(clamp 9 8109) unit_legacy_rules=$(rules iptables-legacy)"
 echo "RESULT $(procinfo "$LAB_WORKER_PID" | sed 's/\([a-z]*\)=/unit_legacy_\1=/g')"
 kill -KILL "$LAB_WORKER_PID"; wait 2>/dev/null
-unit_run --dropin "$work/prefix/share/doc/mssclamp/iptables-legacy.conf" --append "--backend iptables-legacy" ExecStopPost >"$work/9p.out" 2>&1
-echo "RESULT unit_legacy_stoppost=$? unit_legacy_left=$(rules iptables-legacy)"
+unit_run --dropin "$work/prefix/share/doc/mssclamp/iptables-legacy.conf" --command "$work/prefix/sbin/mssclamp rules remove --backend iptables-legacy" ExecStart >"$work/9p.out" 2>&1
+echo "RESULT unit_legacy_remove=$? unit_legacy_left=$(rules iptables-legacy)"

@@ -1,7 +1,7 @@
 """Runs a command line of a systemd unit the way systemd would, without systemd.
 
 Usage (as root, inside the lab's router namespace, under `unshare --mount`):
-  unit_exec.py UNIT [--dropin FILE] [--user NAME] [--append ARGS] [--command LINE] {ExecStart|ExecStopPost}
+  unit_exec.py UNIT [--dropin FILE] [--user NAME] [--append ARGS] [--command LINE] {ExecStart}
 
 From the unit (and drop-in) it applies what the worker would live under: ExecStartPre=+
 lines run first as root (with the service user's name mapped to NAME's group); a private
@@ -128,7 +128,8 @@ def main():
                 subprocess.run(shlex.split(command), check=True)
 
     line = last(settings, which)
-    command = shlex.split(replace or line.lstrip("-+!")) + append
+    # $VARIABLES come from EnvironmentFile= (/etc/default/mssclamp), absent here: empty.
+    command = [w for w in shlex.split(replace or line.lstrip("-+!")) if not w.startswith("$")] + append
     ambient = " ".join(settings.get("AmbientCapabilities", [])).split()
     bounding = " ".join(settings.get("CapabilityBoundingSet", [])).split()
     caps = lambda names: ",".join("+" + n.lower().removeprefix("cap_") for n in names)

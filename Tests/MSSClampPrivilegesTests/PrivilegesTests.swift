@@ -58,11 +58,14 @@ import TestSupport
         #expect(r["unit_filter_probe"] == "1", "the filter refuses what the unit denies")
         #expect(r["unit_mss"] == "1360" && (Int(r["unit_metrics"] ?? "") ?? 0) > 0 && r["unit_errors"] == "0")
         #expect(r["unit_state_mode"] == "644", "status readable by others despite UMask=0077")
-        #expect(r["unit_crash_left"] == "4" && r["unit_stoppost"] == "0" && r["unit_stoppost_left"] == "0")
-        #expect(r["unit_stoppost_again"] == "0", "ExecStopPost with nothing to remove")
+        // A SIGKILL leaves queue rules, bypass counters and the safety net; the net clamps
+        // meanwhile; `rules remove` as the unit's user takes all of it out, twice harmlessly.
+        #expect(r["unit_crash_left"] == "6" && r["unit_crash_mss"] == "1360")
+        #expect(r["unit_remove"] == "0" && r["unit_remove_left"] == "0")
+        #expect(r["unit_remove_again"] == "0", "rules remove with nothing to remove")
         // 9: with the iptables-legacy drop-in.
-        #expect(r["unit_legacy_ready"] == "1" && r["unit_legacy_mss"] == "1360" && r["unit_legacy_rules"] == "4")
+        #expect(r["unit_legacy_ready"] == "1" && r["unit_legacy_mss"] == "1360" && r["unit_legacy_rules"] == "6")
         #expect(r["unit_legacy_eff"] == netAdminRaw && r["unit_legacy_seccomp"] == "2")
-        #expect(r["unit_legacy_stoppost"] == "0" && r["unit_legacy_left"] == "0")
+        #expect(r["unit_legacy_remove"] == "0" && r["unit_legacy_left"] == "0")
     }
 }

@@ -130,3 +130,68 @@ import Testing
         #expect(json.contains("\"policy_digest\":\"0badcafe\""))
     }
 }
+
+/// `status` on native nftables: one `table inet mssclamp` serves both families, and a rule
+/// with one value for both is one line without a family. Reading nft's own listing of such
+/// a table (as nft 1.0.6 prints it, dependencies elided) against what the worker expects
+/// for that backend must judge it healthy, and still see what is really missing.
+@Suite struct NFTablesHealthTests {
+    static let classic = Policy(rules: [Rule(outInterface: InterfacePattern("eth0"), mssRange: 1361...1536, action: .setMSS(1360))])
+
+    static func listing(digest: String, forward: Bool = true) -> String {
+        """
+        table inet mssclamp {
+        \tcomment "managed by mssclamp"
+        \tchain forward {
+        \t\ttype filter hook forward priority mangle; policy accept;
+        \(forward ? "\t\ttcp flags syn / syn,rst oifname \"eth0\" tcp option maxseg size 1361-1536 queue flags bypass to 0 comment \"mssclamp rule 1 policy:\(digest)\"" : "")
+        \t}
+        \tchain bypass {
+        \t\ttype filter hook postrouting priority mangle - 1; policy accept;
+        \t\ttcp flags syn / syn,rst oifname "eth0" tcp option maxseg size 1361-1536 counter packets 3 bytes 180 comment "mssclamp bypass rule 1 policy:\(digest)"
+        \t}
+        }
+        """
+    }
+
+    static func health(_ listing: String) -> Health {
+        let firewall = Firewall(backend: .nftables, options: SteeringOptions())
+        var rules = RulesObservation(backend: "nftables")
+        rules.read(nftTable: listing)
+        let worker = HealthTests.worker {
+            $0.backend = "nftables"
+            $0.policyDigest = classic.digest
+            $0.expectedRules = ["ipv4": firewall.expectedQueueRules(classic, family: .ipv4),
+                                "ipv6": firewall.expectedQueueRules(classic, family: .ipv6)]
+        }
+        return HealthTests.health(workers: [worker], rules: rules)
+    }
+
+    @Test func oneLineForBothFamiliesIsHealthy() {
+        let health = Self.health(Self.listing(digest: Self.classic.digest))
+        #expect(health.isHealthy, "\(health.reasons)")
+        #expect(health.rules?.ipv6.hooks == ["FORWARD"] && health.rules?.ipv6.queueRules == 1)
+        // The bypass counter's packets are counted once, not once per family.
+        #expect(health.rules?.bypassPackets == 3)
+    }
+
+    @Test func aMissingLineIsStillSeenInBothFamilies() {
+        let health = Self.health(Self.listing(digest: Self.classic.digest, forward: false))
+        #expect(!health.isHealthy)
+        #expect(health.reasons.contains { $0.contains("rules (ipv4): the jump from FORWARD") })
+        #expect(health.reasons.contains { $0.contains("rules (ipv6): the jump from FORWARD") })
+    }
+
+    @Test func perFamilyValuesAreQualifiedLines() {
+        let split = Policy(rules: [Rule(outInterface: InterfacePattern("eth0"), mssRange: 1341...1536, action: .setMSS(ipv4: 1360, ipv6: 1340))])
+        let firewall = Firewall(backend: .nftables, options: SteeringOptions())
+        #expect(firewall.expectedQueueRules(split, family: .ipv4) == 1 && firewall.expectedQueueRules(split, family: .ipv6) == 1)
+        var seen = RulesObservation(backend: "nftables")
+        seen.read(nftTable: "chain forward {\n meta nfproto ipv6 tcp flags syn / syn,rst oifname \"eth0\" queue to 0 comment \"mssclamp rule 1 policy:0badcafe\"\n}")
+        #expect(seen.ipv6.queueRules == 1 && seen.ipv4.queueRules == 0)
+        // nft drops `meta nfproto` where an address match implies it.
+        #expect(RulesObservation.nftFamilies(of: "ip saddr { 198.51.100.0/24 } queue to 0") == [.ipv4])
+        #expect(RulesObservation.nftFamilies(of: "ip6 saddr { 2001:db8::/32 } queue to 0") == [.ipv6])
+        #expect(RulesObservation.nftFamilies(of: "icmpv6 type packet-too-big queue to 0") == [.ipv6])
+    }
+}

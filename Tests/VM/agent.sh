@@ -1,0 +1,139 @@
+#!/bin/bash
+# Runs inside the Debian VM (systemd as PID 1, Debian's kernel), started at every boot by
+# vm-agent.service from the lab disk mounted at /mnt/lab. The VM's root namespace is the
+# router; the client and server are namespaces around it:
+#
+#   client 198.51.100.2 / 2001:db8:100::2 --c0--r-cli-- [router] --eth0--s0-- server 203.0.113.2 / 2001:db8:2::2
+#
+# The router's server-side link is named eth0 so that the package's own example policy
+# (/etc/mssclamp.yaml: 198.51.100.0/24 and 2001:db8:100::/56 out eth0 -> 1360 / 1340)
+# clamps as shipped. What the server receives is counted by MSS in its own firewall
+# (iptables in its namespace), so "clamped" is read on the far side.
+#
+# Reports `RESULT key=value` lines on the second serial port; the host judges them.
+# scenario (file on the lab disk): iptables-nft | nftables | iptables-legacy
+set -u
+exec 3>/dev/ttyS1
+lab=/mnt/lab
+state=/var/lib/vmlab
+mkdir -p "$state"
+scenario=$(cat "$lab/scenario")
+phase=$(cat "$state/phase" 2>/dev/null || echo 1)
+say() { echo "$*" >&3; }
+result() { say "RESULT $*"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+finish() { say "END phase=$phase"; sync; systemctl poweroff; exit 0; }
+trap 'say "AGENT-ERROR line $LINENO"; finish' ERR
+
+net_up() {
+    ip netns add cli; ip netns add srv
+    ip link add r-cli type veth peer name c0 netns cli
+    ip link add eth0 type veth peer name s0 netns srv
+    ip addr add 198.51.100.1/24 dev r-cli; ip -6 addr add 2001:db8:100::1/64 dev r-cli nodad
+    ip addr add 203.0.113.1/24 dev eth0; ip -6 addr add 2001:db8:2::1/64 dev eth0 nodad
+    ip link set r-cli up; ip link set eth0 up
+    ip -n cli addr add 198.51.100.2/24 dev c0; ip -n cli -6 addr add 2001:db8:100::2/64 dev c0 nodad
+    ip -n srv addr add 203.0.113.2/24 dev s0; ip -n srv -6 addr add 2001:db8:2::2/64 dev s0 nodad
+    for ns in cli srv; do ip -n $ns link set lo up; done
+    ip -n cli link set c0 up; ip -n srv link set s0 up
+    ip -n cli route add default via 198.51.100.1; ip -n cli -6 route add default via 2001:db8:100::1
+    ip -n srv route add default via 203.0.113.1; ip -n srv -6 route add default via 2001:db8:2::1
+    sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    # The server counts every SYN it receives, and those at each MSS of interest.
+    for t in iptables-nft ip6tables-nft; do
+        ip netns exec srv $t -A INPUT -p tcp --syn -m comment --comment total
+        for m in 1460 1440 1360 1350 1340 1330; do
+            ip netns exec srv $t -A INPUT -p tcp --syn -m tcpmss --mss $m -m comment --comment mss$m
+        done
+    done
+}
+
+# counts: "v4_total=.. v4_1460=.. ... v6_total=.." from the server's counters.
+counts() {
+    local t f
+    for f in 4 6; do
+        t=iptables-nft; [ $f = 6 ] && t=ip6tables-nft
+        ip netns exec srv $t -nvxL INPUT | awk -v f=$f '/\/\* (total|mss[0-9]+) \*\// {
+            for (i = 1; i <= NF; i++) if ($i == "/*") name = $(i + 1); sub(/^mss/, "", name); printf "v%s_%s=%s ", f, name, $1 }'
+    done
+}
+counter() { counts | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+zero() { ip netns exec srv iptables-nft -Z INPUT; ip netns exec srv ip6tables-nft -Z INPUT; }
+
+# flow SECONDS: SYNs from the client over both families in the background (20/s each);
+# flow_wait prints the client's "sent=.. answered=.. lost=.." summed.
+flow() {
+    ip netns exec cli python3 "$lab/syns.py" 203.0.113.2 80 --seconds "$1" --rate 20 >"$state/flow4" &
+    flow4=$!
+    ip netns exec cli python3 "$lab/syns.py" 2001:db8:2::2 80 --seconds "$1" --rate 20 >"$state/flow6" &
+    flow6=$!
+}
+flow_wait() {
+    wait $flow4 $flow6
+    cat "$state/flow4" "$state/flow6" | tr ' ' '\n' | awk -F= '{s[$1] += $2} END {printf "sent=%d answered=%d lost=%d", s["sent"], s["answered"], s["lost"]}'
+}
+# tally NAME CLAMPED4 CLAMPED6: after a flow, what the server saw: unclamped (the client's
+# own MSS: 1460 / 1440), lost (sent, never arrived), and the total.
+tally() {
+    local name=$1 sent total unclamped
+    sent=$(flow_wait)
+    total=$(( $(counter v4_total) + $(counter v6_total) ))
+    unclamped=$(( $(counter v4_1460) + $(counter v6_1440) ))
+    result "${name}_client=\"$sent\" ${name}_server_total=$total ${name}_unclamped=$unclamped ${name}_lost=$(( ${sent#sent=} - total )) ${name}_counts=\"$(counts)\""
+}
+# a few SYNs, sent and counted now
+probe() {
+    zero
+    ip netns exec cli python3 "$lab/syns.py" 203.0.113.2 80 --count "$2" --rate 50 >"$state/flow4" & flow4=$!
+    ip netns exec cli python3 "$lab/syns.py" 2001:db8:2::2 80 --count "$2" --rate 50 >"$state/flow6" & flow6=$!
+    tally "$1"
+}
+
+rulesets() {  # the whole firewall as the kernel holds it (no counters, no timestamps)
+    nft list ruleset 2>&1 | grep -v "^#"
+    if [ -e /proc/net/ip_tables_names ]; then iptables-legacy-save 2>&1 | grep -v "^#"; ip6tables-legacy-save 2>&1 | grep -v "^#"; fi
+}
+
+wait_active() {  # seconds
+    local i
+    for i in $(seq $(( $1 * 5 ))); do systemctl is-active -q mssclamp && return 0; sleep 0.2; done
+    return 1
+}
+
+install_deb() {  # path: as an operator does, apt with a local file; returns apt's status
+    local start=$(now_ms) rc
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download "$1" >"$state/apt.log" 2>&1; rc=$?
+    result "$2_apt=$rc $2_ms=$(( $(now_ms) - start ))"
+    [ $rc = 0 ] || tail -20 "$state/apt.log" | sed 's/^/apt: /' >&3
+    return 0
+}
+
+status_check() {  # name
+    mssclamp status >"$state/status.out" 2>&1; local rc=$?
+    result "$1_status=$rc"
+    [ $rc = 0 ] || sed "s/^/status: /" "$state/status.out" >&3
+}
+
+service_facts() {  # name: readiness timing, journal checks, memory
+    local pid exec_us ready_us
+    pid=$(systemctl show -p MainPID --value mssclamp)
+    exec_us=$(systemctl show -p ExecMainStartTimestampMonotonic --value mssclamp)
+    ready_us=$(systemctl show -p ActiveEnterTimestampMonotonic --value mssclamp)
+    result "$1_type=$(systemctl show -p Type --value mssclamp) $1_exec_to_ready_ms=$(( (ready_us - exec_us) / 1000 )) $1_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status) $1_hwm_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status) $1_user=$(ps -o user= -p $pid)"
+    result "$1_priority_noise=$(journalctl -b -u mssclamp -o cat | grep -c 'Failed to set thread priority') $1_errors=$(journalctl -b -u mssclamp -o cat -p err | grep -vc '^$')"
+}
+
+start_flow_then() {  # name seconds command...: SYNs flowing across a change
+    local name=$1 seconds=$2; shift 2
+    zero
+    flow "$seconds"
+    sleep 2
+    local start=$(now_ms)
+    "$@" >"$state/change.log" 2>&1
+    result "${name}_change_rc=$? ${name}_change_ms=$(( $(now_ms) - start ))"
+    tally "$name"
+}
+
+say "AGENT scenario=$scenario phase=$phase kernel=$(uname -r) pid1=$(cat /proc/1/comm) uptime=$(cut -d' ' -f1 /proc/uptime)"
+source "$lab/scenario-$scenario.sh"
+finish

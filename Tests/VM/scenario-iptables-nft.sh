@@ -1,0 +1,56 @@
+# The default gateway: iptables-nft detected with no flag, nftables.service enabled with
+# Debian's stock /etc/nftables.conf (which begins with `flush ruleset`). Two boots.
+# Sourced by agent.sh.
+net_up
+if [ "$phase" = 1 ]; then
+    systemctl enable --now nftables >/dev/null 2>&1
+    rulesets >"$state/before.rules"
+    install_deb "$lab/mssclamp.deb" install
+    # The start-up window: whatever is sent once apt (and with it `systemctl start`) returns.
+    result "install_active=$(systemctl is-active mssclamp) install_enabled=$(systemctl is-enabled mssclamp)"
+    probe after_install 5
+    status_check install
+    service_facts install
+    result "install_backend_said=$(journalctl -b -u mssclamp -o cat | grep -c 'backend: iptables-nft (auto)') install_ready_said=$(journalctl -b -u mssclamp -o cat | grep -c 'ready: queue 0, 2 rule(s), .* installed in mangle/MSSCLAMP (iptables-nft)')"
+
+    # A changed policy applied by `systemctl reload` while SYNs flow: none lost or unclamped.
+    sed -i 's/set-mss: { ipv4: 1360, ipv6: 1340 }/set-mss: { ipv4: 1350, ipv6: 1330 }/' /etc/mssclamp.yaml
+    start_flow_then reload 8 systemctl reload mssclamp
+    result "reload_said=$(journalctl -b -u mssclamp -o cat | grep -c 'SIGHUP: reloaded 2 rule(s)') reload_pid_kept=$([ "$(systemctl show -p NMainPID --value mssclamp 2>/dev/null)" != 0 ] && echo 1)"
+    status_check reload
+
+    # `systemctl restart` while SYNs flow: the safety net covers the gap.
+    start_flow_then restart 10 systemctl restart mssclamp
+    status_check restart
+
+    # An upgrade to a newer build while SYNs flow (dpkg restarts the service after unpacking).
+    start_flow_then upgrade 14 apt-get install -y --no-download "$lab/upgrade.deb"
+    result "upgrade_version=$(dpkg-query -W -f '${Version}' mssclamp) upgrade_active=$(systemctl is-active mssclamp)"
+    status_check upgrade
+    service_facts upgrade
+
+    # The firewall's own reload flushes every table, ours included.
+    start_flow_then nftreload 12 systemctl reload nftables
+    result "nftreload_repaired=$(journalctl -b -u mssclamp -o cat | grep -c 'putting them back') nftreload_rules=$(iptables-nft-save -t mangle | grep -c mssclamp)"
+    status_check nftreload
+
+    echo 2 >"$state/phase"
+    say "REBOOT"
+    sync
+    systemctl reboot
+    exit 0
+fi
+
+# Phase 2, after a reboot: enabled, started before the network, clamping again.
+wait_active 60
+result "reboot_active=$(systemctl is-active mssclamp) reboot_enabled=$(systemctl is-enabled mssclamp) reboot_order=$(systemctl show -p Before --value mssclamp | grep -c network-pre.target)"
+probe after_reboot 5
+status_check reboot
+
+# Remove: the firewall exactly as before the install. Purge: config and user gone too.
+DEBIAN_FRONTEND=noninteractive apt-get remove -y mssclamp >"$state/remove.log" 2>&1
+result "remove_apt=$? remove_ruleset_diff=$(rulesets | diff "$state/before.rules" - | grep -c '^[<>]') remove_config_kept=$(ls /etc/mssclamp.yaml 2>/dev/null | wc -l)"
+rulesets | diff "$state/before.rules" - | head -20 | sed 's/^/ruleset: /' >&3
+probe after_remove 3
+DEBIAN_FRONTEND=noninteractive apt-get purge -y mssclamp >"$state/purge.log" 2>&1
+result "purge_apt=$? purge_config=$(ls /etc/mssclamp.yaml /etc/default/mssclamp 2>/dev/null | wc -l) purge_user=$(getent passwd mssclamp | wc -l) purge_group=$(getent group mssclamp | wc -l)"

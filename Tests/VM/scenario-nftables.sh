@@ -1,0 +1,28 @@
+# Native nftables (table inet mssclamp; needs nft_queue, which Debian's kernel has), chosen
+# after install as an operator would: /etc/default/mssclamp, then a restart. The classic
+# policy (one value for both families) is the one `status` once misjudged. Sourced by agent.sh.
+net_up
+systemctl enable --now nftables >/dev/null 2>&1
+rulesets >"$state/before.rules"
+install_deb "$lab/mssclamp.deb" install
+result "install_active=$(systemctl is-active mssclamp)"
+cat >/etc/mssclamp.yaml <<'YAML'
+rules:
+  - name: classic
+    out-interface: eth0
+    mss: 1361:1536
+    set-mss: 1360
+YAML
+sed -i 's/^MSSCLAMP_OPTIONS=.*/MSSCLAMP_OPTIONS="--backend nftables"/' /etc/default/mssclamp
+systemctl restart mssclamp
+result "switch_active=$(systemctl is-active mssclamp) switch_iptables_left=$(iptables-nft-save | grep -c mssclamp) switch_table=$(nft list table inet mssclamp >/dev/null 2>&1 && echo 1 || echo 0)"
+result "switch_ready_said=$(journalctl -b -u mssclamp -o cat | grep -c 'installed in table inet mssclamp (nftables)')"
+probe nft 5
+status_check nft
+service_facts nft
+start_flow_then nftreload 12 systemctl reload nftables
+result "nftreload_repaired=$(journalctl -b -u mssclamp -o cat | grep -c 'putting them back') nftreload_table=$(nft list table inet mssclamp >/dev/null 2>&1 && echo 1 || echo 0)"
+status_check nftreload
+DEBIAN_FRONTEND=noninteractive apt-get remove -y mssclamp >"$state/remove.log" 2>&1
+result "remove_apt=$? remove_ruleset_diff=$(rulesets | diff "$state/before.rules" - | grep -c '^[<>]')"
+rulesets | diff "$state/before.rules" - | head -20 | sed 's/^/ruleset: /' >&3
