@@ -32,12 +32,13 @@ build: deps
 
 # Unit tests, then the tests that replay real captures and run real tools in namespaces
 # (those need root and skip themselves without it).
-# Then each fuzz target briefly, and the unit tests under ASan and TSan.
+# Then each fuzz target briefly, the unit tests under ASan and TSan, and the Debian VM lab.
 test: build
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
 	$(MAKE) allocs
 	$(MAKE) fuzz SECONDS=10
 	$(MAKE) sanitize
+	$(MAKE) vmtest
 
 # libFuzzer targets (Fuzz/): the packet core, capture reading, the YAML policy loader,
 # built with -sanitize=fuzzer,address, SECONDS each (short by default). The corpus grows in
@@ -168,3 +169,14 @@ deb: deps
 	mv ../mssclamp_$(DEB_VERSION)_$(DEB_ARCH).* ../mssclamp-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).* dist/
 	lintian --fail-on error,warning --info dist/mssclamp_$(DEB_VERSION)_$(DEB_ARCH).changes
 	@echo "$(DEB): $$(du -k $(DEB) | cut -f1) kB, binary $$(dpkg-deb --fsys-tarfile $(DEB) | tar -tvf - ./usr/sbin/mssclamp | awk '{print $$3}') bytes"
+
+# The Debian VM lab: the package installed with apt on a fresh Debian 12 (mmdebstrap, cached
+# in $(VM_DIR)) booted with Debian's own kernel under qemu, systemd as PID 1, one scenario per
+# backend: start-up, reload, restart, upgrade, the firewall's own reload, reboot, remove and
+# purge (Tests/VM). KVM when it boots, else TCG (VM_ACCEL=kvm|tcg forces one).
+VM_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs
+VM_DIR ?= .build-vm
+vmtest: deb
+	@missing=$$(for p in $(VM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
+	VM_DIR=$(VM_DIR) bash Tests/VM/vmlab.sh $(DEB)

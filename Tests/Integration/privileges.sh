@@ -120,9 +120,9 @@ unit_run --command "$work/prefix/sbin/mssclamp rules remove" ExecStart >"$work/8
 unit_run --command "$work/prefix/sbin/mssclamp rules remove" ExecStart >"$work/8q.out" 2>&1; again=$?
 echo "RESULT unit_crash_left=$crashed unit_crash_mss=$crash_mss unit_remove=$post unit_remove_left=$(rules) unit_remove_again=$again"
 
-# The filter is in force: raising niceness (@resources) is refused under it.
-unit_run --command "nice -n 5 true" ExecStart >"$work/probe.out" 2>&1
-echo "RESULT unit_filter_probe=$(grep -c 'cannot set niceness: Operation not permitted' "$work/probe.out")"
+# The filter is in force: pinning to a CPU (@resources) is refused under it.
+unit_run --command "taskset -c 0 true" ExecStart >"$work/probe.out" 2>&1
+echo "RESULT unit_filter_probe=$(grep -c 'affinity: Operation not permitted' "$work/probe.out")"
 
 # 9. The unit with the iptables-legacy drop-in, the lock as root leaves it.
 lock=600

@@ -58,14 +58,19 @@ def expand(group, seen=None):
 def seccomp_then_exec(unit_files, command):
     import seccomp
     settings = parse(unit_files)
-    allowed, denied = set(), set()
-    for value in settings.get("SystemCallFilter", []):
-        target = denied if value.startswith("~") else allowed
-        for item in value.lstrip("~").split():
-            target |= expand(item)
+    # systemd.exec(5): the first line sets the kind of list; each later line adds to it or
+    # takes from it, in order (so a call denied by a group can be allowed again after it).
+    lines = settings.get("SystemCallFilter", [])
+    allowed = bool(lines) and not lines[0].startswith("~")
+    rules = set()
+    for value in lines:
+        names = set().union(*(expand(item) for item in value.lstrip("~").split()))
+        if value.startswith("~") == (not allowed):
+            rules |= names
+        else:
+            rules -= names
     number = last(settings, "SystemCallErrorNumber", "EPERM")
     action = seccomp.ERRNO(getattr(errno, number)) if allowed else seccomp.ALLOW
-    rules = (allowed - denied) if allowed else denied
     f = seccomp.SyscallFilter(action)
     loaded = 0
     for name in sorted(rules):

@@ -121,12 +121,24 @@ import Testing
     }
 }
 
-/// The example shipped in deploy/ must stay valid.
+/// The policy the package installs, and the example beside it, must stay valid.
 @Suite struct DeployExampleTests {
-    @Test func examplePolicyLoads() throws {
+    static func load(_ name: String) throws -> Policy {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
-        let policy = try PolicyFile.load(path: url.path + "/deploy/mssclamp.yaml")
+        return try PolicyFile.load(path: url.path + "/deploy/" + name)
+    }
+
+    @Test func installedPolicyClampsEveryForwardedSYNPerFamily() throws {
+        let policy = try Self.load("mssclamp.yaml")
+        #expect(policy.rules.count == 1)
+        #expect(policy.rules[0].action == .setMSS(ipv4: 1360, ipv6: 1340) && policy.rules[0].mssRange == 1341...1536)
+        #expect(policy.rules[0].outInterface == nil && policy.rules[0].sources.isEmpty, "matches on any host as installed")
+        #expect(policy.warnings(interfaces: ["lo"]).isEmpty, "status is healthy right after install")
+    }
+
+    @Test func vpnGatewayExampleLoads() throws {
+        let policy = try Self.load("examples/vpn-gateway.yaml")
         #expect(policy.rules.count == 2)
         #expect(policy.rules[0].action == .setMSS(ipv4: 1360, ipv6: 1340))
         #expect(policy.rules[1].action == .clampToPathMTU && policy.rules[1].inInterface?.name == "wg+")

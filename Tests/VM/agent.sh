@@ -5,15 +5,19 @@
 #
 #   client 198.51.100.2 / 2001:db8:100::2 --c0--r-cli-- [router] --eth0--s0-- server 203.0.113.2 / 2001:db8:2::2
 #
-# The router's server-side link is named eth0 so that the package's own example policy
-# (/etc/mssclamp.yaml: 198.51.100.0/24 and 2001:db8:100::/56 out eth0 -> 1360 / 1340)
-# clamps as shipped. What the server receives is counted by MSS in its own firewall
+# The package's own policy (/etc/mssclamp.yaml: forwarded SYNs above 1340 -> 1360 / 1340)
+# clamps as shipped; the router's server-side link is named eth0 as on a real gateway. What the server receives is counted by MSS in its own firewall
 # (iptables in its namespace), so "clamped" is read on the far side.
 #
 # Reports `RESULT key=value` lines on the second serial port; the host judges them.
 # scenario (file on the lab disk): iptables-nft | nftables | iptables-legacy
 set -u
 exec 3>/dev/ttyS1
+# Every command on the console (the first serial port): what the host shows when a
+# scenario does not finish.
+exec 2>/dev/ttyS0
+PS4='+ $(cut -d" " -f1 /proc/uptime) '
+set -x
 lab=/mnt/lab
 state=/var/lib/vmlab
 mkdir -p "$state"
@@ -23,7 +27,6 @@ say() { echo "$*" >&3; }
 result() { say "RESULT $*"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 finish() { say "END phase=$phase"; sync; systemctl poweroff; exit 0; }
-trap 'say "AGENT-ERROR line $LINENO"; finish' ERR
 
 net_up() {
     ip netns add cli; ip netns add srv
@@ -60,28 +63,26 @@ counts() {
 counter() { counts | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 zero() { ip netns exec srv iptables-nft -Z INPUT; ip netns exec srv ip6tables-nft -Z INPUT; }
 
-# flow SECONDS: SYNs from the client over both families in the background (20/s each);
-# flow_wait prints the client's "sent=.. answered=.. lost=.." summed.
+# flow SECONDS: SYNs from the client over both families in the background (20/s each).
 flow() {
     ip netns exec cli python3 "$lab/syns.py" 203.0.113.2 80 --seconds "$1" --rate 20 >"$state/flow4" &
     flow4=$!
     ip netns exec cli python3 "$lab/syns.py" 2001:db8:2::2 80 --seconds "$1" --rate 20 >"$state/flow6" &
     flow6=$!
 }
-flow_wait() {
-    wait $flow4 $flow6
-    cat "$state/flow4" "$state/flow6" | tr ' ' '\n' | awk -F= '{s[$1] += $2} END {printf "sent=%d answered=%d lost=%d", s["sent"], s["answered"], s["lost"]}'
-}
-# tally NAME CLAMPED4 CLAMPED6: after a flow, what the server saw: unclamped (the client's
-# own MSS: 1460 / 1440), lost (sent, never arrived), and the total.
+# tally NAME: once the flow ends, what the server saw: unclamped (the client's own MSS,
+# 1460 / 1440), lost (sent, never arrived) and the total, beside the client's own summary.
 tally() {
-    local name=$1 sent total unclamped
-    sent=$(flow_wait)
+    local name=$1 sent client total unclamped
+    wait $flow4 $flow6
+    client=$(cat "$state/flow4" "$state/flow6" | tr ' ' '\n' | awk -F= '{s[$1] += $2} END {printf "sent=%d,answered=%d,lost=%d", s["sent"], s["answered"], s["lost"]}')
+    sent=$(cat "$state/flow4" "$state/flow6" | tr ' ' '\n' | awk -F= '$1 == "sent" {s += $2} END {print s + 0}')
     total=$(( $(counter v4_total) + $(counter v6_total) ))
     unclamped=$(( $(counter v4_1460) + $(counter v6_1440) ))
-    result "${name}_client=\"$sent\" ${name}_server_total=$total ${name}_unclamped=$unclamped ${name}_lost=$(( ${sent#sent=} - total )) ${name}_counts=\"$(counts)\""
+    result "${name}_client=$client ${name}_server_total=$total ${name}_unclamped=$unclamped ${name}_lost=$(( sent - total ))"
+    result "${name}_counts: $(counts)"
 }
-# a few SYNs, sent and counted now
+# probe NAME N: N SYNs per family, sent and counted now.
 probe() {
     zero
     ip netns exec cli python3 "$lab/syns.py" 203.0.113.2 80 --count "$2" --rate 50 >"$state/flow4" & flow4=$!
@@ -102,10 +103,9 @@ wait_active() {  # seconds
 
 install_deb() {  # path: as an operator does, apt with a local file; returns apt's status
     local start=$(now_ms) rc
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download "$1" >"$state/apt.log" 2>&1; rc=$?
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$1" >"$state/apt.log" 2>&1; rc=$?
     result "$2_apt=$rc $2_ms=$(( $(now_ms) - start ))"
-    [ $rc = 0 ] || tail -20 "$state/apt.log" | sed 's/^/apt: /' >&3
-    return 0
+    [ $rc = 0 ] || { tail -20 "$state/apt.log" | sed 's/^/apt: /' >&3; finish; }
 }
 
 status_check() {  # name
@@ -121,6 +121,13 @@ service_facts() {  # name: readiness timing, journal checks, memory
     ready_us=$(systemctl show -p ActiveEnterTimestampMonotonic --value mssclamp)
     result "$1_type=$(systemctl show -p Type --value mssclamp) $1_exec_to_ready_ms=$(( (ready_us - exec_us) / 1000 )) $1_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status) $1_hwm_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status) $1_user=$(ps -o user= -p $pid)"
     result "$1_priority_noise=$(journalctl -b -u mssclamp -o cat | grep -c 'Failed to set thread priority') $1_errors=$(journalctl -b -u mssclamp -o cat -p err | grep -vc '^$')"
+    journalctl -b -u mssclamp -o cat | grep 'Failed to set thread priority\|error' | head -3 | sed 's/^/journal: /' >&3
+}
+
+wait_journal() {  # text seconds: until the service's journal (this boot) says it
+    local i
+    for i in $(seq $(( $2 * 5 ))); do journalctl -b -u mssclamp -o cat | grep -q "$1" && return 0; sleep 0.2; done
+    return 1
 }
 
 start_flow_then() {  # name seconds command...: SYNs flowing across a change

@@ -36,7 +36,7 @@ boot() {
         -nic none -serial "file:$work/$name.console" -serial "file:$work/$name.results")
     if [ "$how" = kvm ]; then args=(-accel kvm -cpu host,-arch-capabilities "${args[@]}"); else args=(-accel tcg "${args[@]}"); fi
     timeout 1200 qemu-system-x86_64 "${args[@]}" >>"$work/$name.qemu" 2>&1
-    cat "$work/$name.results" >>"$work/$name.all"
+    tr -d '\r' <"$work/$name.results" >>"$work/$name.all"
     echo "  boot $name ($how): $(( $(date +%s) - start )) s"
 }
 
@@ -87,10 +87,10 @@ for s in "${scenarios[@]}"; do
         check $s install_status 0; check $s install_type notify; check $s install_user mssclamp
         check $s install_priority_noise 0; check $s install_errors 0
         check $s install_backend_said '[1-9][0-9]*'; check $s install_ready_said '[1-9][0-9]*'
-        check $s reload_change_rc 0; check $s reload_unclamped 0; check $s reload_lost 0; check $s reload_said 1; check $s reload_status 0
+        check $s reload_change_rc 0; check $s reload_unclamped 0; check $s reload_lost 0; check $s reload_said 0; check $s reload_new_value '[1-9][0-9]*'; check $s reload_pid_kept 1; check $s reload_status 0
         check $s restart_change_rc 0; check $s restart_unclamped 0; check $s restart_lost 0; check $s restart_status 0
         check $s upgrade_change_rc 0; check $s upgrade_unclamped 0; check $s upgrade_lost 0
-        check $s upgrade_version "$version+vmlab1"; check $s upgrade_active active; check $s upgrade_status 0
+        check $s upgrade_version "${version//./\\.}\\+vmlab1"; check $s upgrade_active active; check $s upgrade_status 0
         check $s nftreload_change_rc 0; check $s nftreload_lost 0; check $s nftreload_repaired '[1-9][0-9]*'
         check $s nftreload_rules '[1-9][0-9]*'; check $s nftreload_status 0
         check $s reboot_active active; check $s reboot_enabled enabled; check $s reboot_order 1
