@@ -57,6 +57,7 @@ struct WorkerService: Service {
         let queueText = "queue\(queues.count > 1 ? "s \(queues.lowerBound)-\(queues.upperBound)" : " \(queues.lowerBound)")"
         logger.info("ready: \(queueText), \(worker.state.policy.rules.count) rule(s), policy:\(worker.state.policy.digest), rules \(installRules ? "installed in \(firewall.location) (\(firewall.backend.rawValue))" : "not installed (--no-install-rules)")")
         serviceManager.notify(.ready(status: "clamping: \(queueText), policy:\(worker.state.policy.digest), \(firewall.backend.rawValue)"))
+        if installRules { await removeFromOtherBackends() }
 
         let (events, input) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(16))
         await withTaskGroup(of: Void.self) { group in
@@ -110,6 +111,21 @@ struct WorkerService: Service {
         monitor.stopped()
         logger.info("stopped: \(Summary.line(worker.state))")
         if let failure { throw CommandFailure.runtime(failure) }
+    }
+
+    /// Rules of ours in another backend (the backend was switched, or a host moved between
+    /// iptables-nft and iptables-legacy) would go on acting beside the new ones: the old
+    /// safety net clamping, the old queue rules queueing. They go once ours are in, so
+    /// there is no moment without either.
+    func removeFromOtherBackends() async {
+        for other in await Backend.holdingRules(options: firewall.options) where other != firewall.backend {
+            do {
+                try await Firewall(backend: other, options: firewall.options).remove()
+                logger.notice("rules: removed mssclamp rules left in \(other.rawValue); they are in \(firewall.backend.rawValue) now")
+            } catch {
+                logger.warning("rules: mssclamp rules are left in \(other.rawValue) and could not be removed (\(error)); `mssclamp rules remove --backend \(other.rawValue)` takes them out")
+            }
+        }
     }
 
     /// SIGHUP: a good file replaces the policy and the rules follow; a bad one changes

@@ -18,6 +18,9 @@ systemctl restart mssclamp
 result "switch_active=$(systemctl is-active mssclamp) switch_iptables_left=$(iptables-nft-save | grep -c mssclamp) switch_table=$(nft list table inet mssclamp >/dev/null 2>&1 && echo 1 || echo 0)"
 result "switch_ready_said=$(journalctl -b -u mssclamp -o cat | grep -c 'installed in table inet mssclamp (nftables)')"
 probe nft 5
+# One value for both families: IPv6 gets 1360 too (nothing else, e.g. a leftover iptables-nft
+# safety net with 1340, may act on it).
+result "nft_v6_at_1360=$(counter v6_1360)"
 status_check nft
 service_facts nft
 start_flow_then nftreload 12 systemctl reload nftables
