@@ -94,6 +94,14 @@ public final class WorkerMonitor: @unchecked Sendable {
         publish()
     }
 
+    /// nf_tables announced a change to the ruleset (ours included): look now whether our
+    /// rules are still whole, and put back what is missing.
+    public func rulesetChanged() async {
+        guard managesRules else { return }
+        await watchRules(Date().timeIntervalSince1970)
+        publish()
+    }
+
     /// The worker is stopping: the state file says so, so `status` never mistakes it.
     public func stopped() {
         state = "stopped"

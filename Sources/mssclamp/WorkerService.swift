@@ -2,6 +2,7 @@ import Logging
 import MSSClampConfig
 import MSSClampCore
 import MSSClampDaemon
+import MSSClampNFQueue
 import MSSClampReplay
 import MSSClampRules
 import MSSClampStatus
@@ -29,7 +30,7 @@ struct WorkerService: Service {
 
     /// What the one control loop handles, one at a time: firewall changes from a reload and
     /// from the monitor's repairs must never interleave.
-    enum Event { case tick, reload }
+    enum Event { case tick, reload, rulesetChanged }
 
     func run() async throws {
         // Read the queues before the rules are (re)installed: over a crash's leftovers SYNs
@@ -70,12 +71,28 @@ struct WorkerService: Service {
                     input.yield(.tick)
                 }
             }
+            // nf_tables announces every ruleset change: a flush of ours is checked within
+            // 100 ms instead of at the next 5-second poll (iptables-legacy announces nothing).
+            if installRules && firewall.backend != .iptablesLegacy {
+                do {
+                    let watch = try RulesetWatch()
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .milliseconds(100))
+                            if watch.changed() { input.yield(.rulesetChanged) }
+                        }
+                    }
+                } catch {
+                    logger.warning("rules: cannot hear nf_tables changes (\(error)); a flush is found by the 5-second check")
+                }
+            }
             group.addTask {
                 var ticks = 0
                 for await event in events {
                     if Task.isCancelled { return }
                     switch event {
                     case .reload: await reload()
+                    case .rulesetChanged: await monitor.rulesetChanged()
                     case .tick:
                         ticks += 1
                         await monitor.tick()

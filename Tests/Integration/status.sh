@@ -34,11 +34,14 @@ R setpriv --reuid=65534 --regid=65534 --clear-groups "$work/mssclamp" status --s
 echo "RESULT ok_status=$s2 ok_line=$(count "$work/s2.out" '^mssclamp: OK') ok_clamped=$(grep -o 'since start: [0-9]* queued, [0-9]* clamped' "$work/s2.out" | grep -o '[0-9]* clamped' | tr -d ' a-z') ok_json=$(count "$work/s2.json" '"healthy":true') nobody_status=$s2n nobody_rules=$(count "$work/s2n.out" 'as the worker saw them')"
 [ "$s2" = 0 ] || cat "$work/s2.out" >&2
 
-# 4. Someone flushes our chain: the worker notices, says so and puts it back.
+# 4. Someone flushes our chain: nf_tables announces it, the worker looks at once (not at its
+#    5-second poll), says so and puts it back. Timed from the flush to the log line.
+flushed_at=$(date +%s%N)
 R iptables -w -t mangle -F MSSCLAMP
 lab_wait_for "$work/ok.log" "reinstalled" 80 && repaired=1 || repaired=0
+repair_ms=$(( ($(date +%s%N) - flushed_at) / 1000000 ))
 status >/dev/null 2>&1; s3=$?
-echo "RESULT flush_logged=$(count "$work/ok.log" 'putting them back') repaired=$repaired after_repair_status=$s3"
+echo "RESULT flush_logged=$(count "$work/ok.log" 'putting them back') repaired=$repaired repair_ms=$repair_ms after_repair_status=$s3"
 lab_worker_stop
 
 # 5. Fail-open: a queue of one packet under a burst lets SYNs through unclamped; counted by
