@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test demo bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest
+.PHONY: all deps build test demo bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest alerts
 
 all: build
 
@@ -36,6 +36,7 @@ build: deps
 test: build
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
 	$(MAKE) allocs
+	$(MAKE) alerts
 	$(MAKE) fuzz SECONDS=10
 	$(MAKE) sanitize
 	$(MAKE) vmtest
@@ -180,3 +181,10 @@ vmtest: deb
 	@missing=$$(for p in $(VM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
 	VM_DIR=$(VM_DIR) bash Tests/VM/vmlab.sh $(DEB)
+
+# The Prometheus alerting rules in deploy/ are valid and fire as meant (promtool, from
+# Debian's prometheus package); that they name only exported metrics is a unit test.
+alerts:
+	@dpkg -s prometheus >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; }
+	promtool check rules deploy/prometheus/mssclamp-alerts.yaml
+	cd deploy/prometheus && promtool test rules mssclamp-alerts.test.yaml

@@ -131,7 +131,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport", "MSSClampWorker", "MSSClampCore", "MSSClampLearning"]),
         .testTarget(name: "MSSClampNFQueueTests", dependencies: ["MSSClampNFQueue", "CNetfilterQueue"]),
-        .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics"]),
+        .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics", "MSSClampCore"]),
         .testTarget(name: "MSSClampPrivilegesTests", dependencies: ["MSSClampPrivileges", "TestSupport"]),
         .testTarget(name: "mssclampTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),

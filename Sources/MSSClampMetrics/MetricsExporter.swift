@@ -21,6 +21,7 @@ public final class MetricsExporter: Sendable {
         var kernelQueues: [UInt16: (waiting: Gauge, queueDropped: Counter, userDropped: Counter, last: (UInt64, UInt64))] = [:]
         var rules: [Counter] = []
         var queueUp: [UInt16: Gauge] = [:]
+        var firewall: (inForce: Gauge, repairs: Counter, last: UInt64)?
         var learning: (entries: Gauge, clamped: Counter, signals: [String: (counter: Counter, last: UInt64)], lastClamped: UInt64)?
         var ruleLabels: [String] = []
         var last = Snapshot()
@@ -167,6 +168,26 @@ public final class MetricsExporter: Sendable {
                         labels: [("queue", "\(queue)")])
                 }
                 state.queueUp[queue]?.set(Int64(up ? 1 : 0))
+            }
+        }
+    }
+
+    /// `mssclamp_rules_in_force` (1 while the worker's last reading found its rules whole)
+    /// and `mssclamp_rules_repairs_total` (times it put them back). Absent when the worker
+    /// does not manage rules (`--no-install-rules`) or has not read them yet.
+    public func update(rulesInForce: Bool?, repairs: UInt64) {
+        guard let rulesInForce else { return }
+        state.withLockedValue { state in
+            if state.firewall == nil {
+                state.firewall = (
+                    registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "mssclamp", metricName: "rules_in_force",
+                                                                        helpText: "1 while the worker's last reading found all its rules in the firewall."), labels: []),
+                    MetricsExporter.counter(registry, "rules_repairs", "Times the worker put back rules someone removed (a firewall reload, a flush)."), 0)
+            }
+            state.firewall?.inForce.set(Int64(rulesInForce ? 1 : 0))
+            if let last = state.firewall?.last {
+                state.firewall?.repairs.increment(by: Int64(repairs >= last ? repairs - last : repairs))
+                state.firewall?.last = repairs
             }
         }
     }

@@ -68,6 +68,7 @@ public final class WorkerMonitor: @unchecked Sendable {
         self.policy = policy
         for note in notes { logger.warning("rules: \(note)") }
         let fresh = managesRules ? try? await firewall.observe() : nil
+        if let fresh { worker.state.rules.withLockedValue { $0.inForce = problems(fresh).isEmpty } }
         bypass = (fresh?.bypassPackets ?? 0, fresh?.safetyNetPackets ?? 0)
         observation = fresh
         observed = fresh == nil ? nil : Date().timeIntervalSince1970
@@ -138,10 +139,12 @@ public final class WorkerMonitor: @unchecked Sendable {
             }
         }
         let missing = problems(seen)
+        worker.state.rules.withLockedValue { $0.inForce = missing.isEmpty }
         guard !missing.isEmpty else { return }
         logger.warning("rules: \(missing.joined(separator: "; ")): putting them back")
         do {
             let notes = try await firewall.install(policy)
+            worker.state.rules.withLockedValue { $0.repairs += 1 }
             await installed(policy, notes: notes)
             logger.notice("rules: reinstalled (\(firewall.backend.rawValue))")
         } catch {

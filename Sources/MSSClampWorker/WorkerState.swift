@@ -41,6 +41,16 @@ public struct BypassCounts: Sendable, Equatable, Codable {
     public init() {}
 }
 
+/// The daemon's own reading of its rules in the firewall: whole now or not, and how often
+/// it had to put them back (a firewall reload flushing them, say). For the metrics.
+public struct RulesHealth: Sendable, Equatable {
+    /// Nil until first read, or when the rules are not ours to manage.
+    public var inForce: Bool?
+    public var repairs: UInt64 = 0
+
+    public init() {}
+}
+
 /// What every queue thread shares: the policy (swapped whole on reload), the published
 /// counters, and the stop flag. Threads take the policy once per batch and publish counts
 /// once per batch, so the locks are touched twice per batch, never per packet. The locks
@@ -54,6 +64,8 @@ public final class WorkerState: Sendable {
     let running = Atomic<Int>(0)
     /// Filled in by whoever watches the firewall; never touched by the queue threads.
     public let bypass = NIOLockedValueBox(BypassCounts())
+    /// Filled in by whoever watches the firewall; never touched by the queue threads.
+    public let rules = NIOLockedValueBox(RulesHealth())
     /// Clamped/inserted packets sampled for debug logging (at most `sampleRate` a second per
     /// queue), drained by whoever logs them; empty and untouched unless `sampling`.
     let samples = NIOLockedValueBox<[(FlowInfo, Decision)]>([])

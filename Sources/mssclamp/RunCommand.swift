@@ -199,6 +199,8 @@ struct RunCommand: AsyncParsableCommand {
                         }
                         exporter.update(learning: entries, signals: signals, clamped: clamped)
                     }
+                    let rules = state.rules.withLockedValue { $0 }
+                    exporter.update(rulesInForce: rules.inForce, repairs: rules.repairs)
                     let kernel = KernelQueueStats.readIfPermitted()
                     exporter.update(kernelQueues: (kernel ?? []).filter { range.contains($0.queue) }.map {
                         ($0.queue, $0.waiting, $0.queueDropped, $0.userDropped)
