@@ -56,11 +56,10 @@ echo "vm lab: accelerator $accel"
 passed=0; failed=0
 check() {  # scenario key expected-regex
     local value
-    value=$(grep -o "$2=[^ ]*" "$work/$1.all" | tail -1 | cut -d= -f2- | tr -d '"')
+    value=$(grep -oE "(^| )$2=[^ ]*" "$work/$1.all" | tail -1 | cut -d= -f2- | tr -d '"')
     if [[ "$value" =~ ^($3)$ ]]; then passed=$((passed + 1)); echo "  ok   $1 $2=$value"
     else failed=$((failed + 1)); echo "  FAIL $1 $2=${value:-<missing>} (want $3)"; fi
 }
-value() { grep -o "$2=[^ ]*" "$work/$1.all" | tail -1 | cut -d= -f2- | tr -d '"'; }
 
 for s in "${scenarios[@]}"; do
     echo "scenario $s"
