@@ -53,12 +53,13 @@ struct WorkerService: Service {
                 throw CommandFailure.runtime("installing rules: \(error)")
             }
         }
+        // Before READY: once `systemctl start` returns, only this policy's rules act.
+        if installRules { await removeFromOtherBackends() }
         await monitor.installed(worker.state.policy, notes: notes)
         let queues = firewall.options.queues
         let queueText = "queue\(queues.count > 1 ? "s \(queues.lowerBound)-\(queues.upperBound)" : " \(queues.lowerBound)")"
         logger.info("ready: \(queueText), \(worker.state.policy.rules.count) rule(s), policy:\(worker.state.policy.digest), rules \(installRules ? "installed in \(firewall.location) (\(firewall.backend.rawValue))" : "not installed (--no-install-rules)")")
         serviceManager.notify(.ready(status: "clamping: \(queueText), policy:\(worker.state.policy.digest), \(firewall.backend.rawValue)"))
-        if installRules { await removeFromOtherBackends() }
 
         let (events, input) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(16))
         await withTaskGroup(of: Void.self) { group in

@@ -16,7 +16,7 @@ YAML
 sed -i 's/^MSSCLAMP_OPTIONS=.*/MSSCLAMP_OPTIONS="--backend nftables"/' /etc/default/mssclamp
 systemctl restart mssclamp
 result "switch_active=$(systemctl is-active mssclamp) switch_iptables_left=$(iptables-nft-save | grep -c mssclamp) switch_table=$(nft list table inet mssclamp >/dev/null 2>&1 && echo 1 || echo 0)"
-result "switch_ready_said=$(journalctl -b -u mssclamp -o cat | grep -c 'installed in table inet mssclamp (nftables)')"
+result "switch_ready_said=$(journalctl -b -u mssclamp -o cat | grep -c 'installed in table inet mssclamp (nftables)') switch_cleanup_said=$(journalctl -b -u mssclamp -o cat | grep -c 'removed mssclamp rules left in iptables-nft')"
 probe nft 5
 # One value for both families: IPv6 gets 1360 too (nothing else, e.g. a leftover iptables-nft
 # safety net with 1340, may act on it).

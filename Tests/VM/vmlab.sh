@@ -100,7 +100,7 @@ for s in "${scenarios[@]}"; do
         ;;
     nftables)
         check $s install_apt 0; check $s install_active active
-        check $s switch_active active; check $s switch_iptables_left 0; check $s switch_table 1; check $s switch_ready_said '[1-9][0-9]*'
+        check $s switch_active active; check $s switch_iptables_left 0; check $s switch_table 1; check $s switch_ready_said '[1-9][0-9]*'; check $s switch_cleanup_said 1
         check $s nft_server_total 10; check $s nft_unclamped 0; check $s nft_v6_at_1360 5; check $s nft_status 0
         check $s nft_priority_noise 0; check $s nft_errors 0
         check $s nftreload_change_rc 0; check $s nftreload_lost 0; check $s nftreload_repaired '[1-9][0-9]*'
