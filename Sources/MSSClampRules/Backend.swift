@@ -54,8 +54,11 @@ public enum Backend: String, Sendable, CaseIterable {
             return Detection(backend: .iptablesNFT, reason: nftCount == 0 && legacyCount == 0
                 ? "no rules in either iptables backend; nf_tables is the default"
                 : "iptables-nft holds \(nftCount) rule(s), iptables-legacy \(legacyCount)", isFallback: false)
-        case (.failure, .success(let nftCount)):
-            return Detection(backend: .iptablesNFT, reason: "iptables-legacy is not usable here; iptables-nft holds \(nftCount) rule(s)", isFallback: false)
+        case (.failure(let error), .success(let nftCount)):
+            let denied = error.message.contains("ermission denied") || error.message.contains("not permitted")
+            return Detection(backend: .iptablesNFT, reason: denied
+                ? "iptables-legacy cannot be read by this process (\(error.message)); iptables-nft holds \(nftCount) rule(s). If this host's firewall is iptables-legacy, grant CAP_NET_RAW and the legacy lock (the drop-in /usr/share/doc/mssclamp/examples/iptables-legacy.conf) so the rules go there"
+                : "iptables-legacy is not usable here; iptables-nft holds \(nftCount) rule(s)", isFallback: denied)
         case (.failure(let legacyError), .failure(let nftError)):
             return Detection(backend: .iptablesNFT, reason: "neither backend could be read (iptables-nft: \(nftError.message); iptables-legacy: \(legacyError.message)); trying iptables-nft", isFallback: true)
         }
@@ -102,7 +105,11 @@ public enum Backend: String, Sendable, CaseIterable {
                     failure = FirewallError("\(tool) exit \(result.status): \(result.error.trimmingCharacters().split(separator: "\n").first ?? "")")
                     continue
                 }
-                total = (total ?? 0) + result.output.split(separator: "\n").filter { $0.hasPrefix("-A ") }.count
+                // Our own rules (a safety net left by a stopped worker) are not the host's
+                // firewall: counted, they would pull the choice toward wherever we were.
+                total = (total ?? 0) + result.output.split(separator: "\n").filter {
+                    $0.hasPrefix("-A ") && !$0.contains("--comment mssclamp") && !$0.contains("--comment \"mssclamp")
+                }.count
             } catch {
                 failure = error
             }

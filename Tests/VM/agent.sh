@@ -92,7 +92,13 @@ probe() {
 
 rulesets() {  # the whole firewall as the kernel holds it (no counters, no timestamps)
     nft list ruleset 2>&1 | grep -v "^#"
-    if [ -e /proc/net/ip_tables_names ]; then iptables-legacy-save 2>&1 | grep -v "^#"; ip6tables-legacy-save 2>&1 | grep -v "^#"; fi
+    # x_tables keeps a table once created (until its module is unloaded): a legacy table
+    # without a rule changes nothing and is left out.
+    if [ -e /proc/net/ip_tables_names ]; then
+        { iptables-legacy-save; ip6tables-legacy-save; } 2>&1 | grep -v "^#" |
+            awk '/^\*/ {block = $0; rules = 0; next} /^COMMIT/ {if (rules) print block "\n" body "COMMIT"; body = ""; next}
+                 {body = body $0 "\n"; if (/^-A /) rules = 1}'
+    fi
 }
 
 wait_active() {  # seconds
@@ -121,7 +127,7 @@ service_facts() {  # name: readiness timing, journal checks, memory
     ready_us=$(systemctl show -p ActiveEnterTimestampMonotonic --value mssclamp)
     result "$1_type=$(systemctl show -p Type --value mssclamp) $1_exec_to_ready_ms=$(( (ready_us - exec_us) / 1000 )) $1_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status) $1_hwm_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status) $1_user=$(ps -o user= -p $pid)"
     result "$1_priority_noise=$(journalctl -b -u mssclamp -o cat | grep -c 'Failed to set thread priority') $1_errors=$(journalctl -b -u mssclamp -o cat -p err | grep -vc '^$')"
-    journalctl -b -u mssclamp -o cat | grep 'Failed to set thread priority\|error' | head -3 | sed 's/^/journal: /' >&3
+    journalctl -b -u mssclamp -o cat -p warning | tail -6 | sed 's/^/journal: /' >&3
 }
 
 wait_journal() {  # text seconds: until the service's journal (this boot) says it

@@ -1,6 +1,7 @@
-# A host on iptables-legacy (its rules are in x_tables, so auto detection picks legacy).
-# Without the drop-in the service cannot open the legacy lock as its user and says so; with
-# the documented drop-in it runs. Sourced by agent.sh.
+# A host on iptables-legacy (its rules are in x_tables). As installed, the service user
+# cannot read x_tables (that needs CAP_NET_RAW), so it clamps through iptables-nft and the
+# journal says why and names the drop-in; with the documented drop-in it finds the legacy
+# rules, moves its own there and removes the iptables-nft ones. Sourced by agent.sh.
 net_up
 update-alternatives --quiet --set iptables /usr/sbin/iptables-legacy
 update-alternatives --quiet --set ip6tables /usr/sbin/ip6tables-legacy
@@ -8,14 +9,14 @@ iptables-legacy -A INPUT -i lo -j ACCEPT
 ip6tables-legacy -A INPUT -i lo -j ACCEPT
 rulesets >"$state/before.rules"
 install_deb "$lab/mssclamp.deb" install
-sleep 3
-result "nodropin_active=$(systemctl is-active mssclamp) nodropin_lock_said=$(journalctl -b -u mssclamp -o cat | grep -c 'xtables.lock') nodropin_backend_said=$(journalctl -b -u mssclamp -o cat | grep -c 'backend: iptables-legacy (auto)')"
+result "nodropin_active=$(systemctl is-active mssclamp) nodropin_backend_said=$(journalctl -b -u mssclamp -o cat | grep -c 'iptables-legacy cannot be read by this process.*iptables-legacy.conf')"
 mkdir -p /etc/systemd/system/mssclamp.service.d
 cp /usr/share/doc/mssclamp/examples/iptables-legacy.conf /etc/systemd/system/mssclamp.service.d/
 systemctl daemon-reload
 systemctl reset-failed mssclamp
 systemctl restart mssclamp
-result "legacy_active=$(systemctl is-active mssclamp) legacy_rules=$(iptables-legacy-save -t mangle | grep -c mssclamp) legacy_nft_rules=$(nft list ruleset | grep -c mssclamp)"
+journalctl -b -u mssclamp -o cat | tail -15 | sed 's/^/journal: /' >&3
+result "legacy_active=$(systemctl is-active mssclamp) legacy_rules=$(iptables-legacy-save -t mangle | grep -c mssclamp) legacy_nft_rules=$(nft list ruleset | grep -c mssclamp) legacy_backend_said=$(journalctl -b -u mssclamp -o cat | grep -c 'backend: iptables-legacy (auto)')"
 probe legacy 5
 status_check legacy
 service_facts legacy
