@@ -148,7 +148,9 @@ install:
 	    deploy/mssclamp.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/mssclamp.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/mssclamp.service
 	install -m 0644 deploy/mssclamp.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/mssclamp.conf
-	install -m 0644 deploy/mssclamp-iptables-legacy.conf $(DESTDIR)$(PREFIX)/share/doc/mssclamp/iptables-legacy.conf
+	sed -e 's|/usr/sbin/mssclamp|$(PREFIX)/sbin/mssclamp|g' -e 's|/etc/mssclamp.yaml|$(SYSCONFDIR)/mssclamp.yaml|g' \
+	    deploy/mssclamp-iptables-legacy.conf >$(DESTDIR)$(PREFIX)/share/doc/mssclamp/iptables-legacy.conf
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/doc/mssclamp/iptables-legacy.conf
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml ]; then echo "kept $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml"; \
 	 else install -D -m 0644 deploy/mssclamp.yaml $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml; fi
 

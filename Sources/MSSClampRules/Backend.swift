@@ -38,11 +38,17 @@ public enum Backend: String, Sendable, CaseIterable {
     }
 
     /// The choice, from what each backend's save tool said (pure, so every branch is tested).
-    static func choose(legacy: Result<Int, FirewallError>, nft: Result<Int, FirewallError>, legacyTables: Set<String>) -> Detection {
+    static func choose(legacy: Result<Int, FirewallError>, nft: Result<Int, FirewallError>, legacyTables: Set<String>?) -> Detection {
+        // x_tables has tables this process cannot list (not root): whatever
+        // iptables-legacy-save said, legacy rules may be there unseen. Only the operator
+        // can tell; said, with the way to say it.
+        if legacyTables == nil, case .success(let nftCount) = nft {
+            return Detection(backend: .iptablesNFT, reason: "iptables-nft holds \(nftCount) rule(s); iptables-legacy's tables exist but only root may list them, so its rules cannot be counted here. If this host's firewall is iptables-legacy, say --backend iptables-legacy (the drop-in /usr/share/doc/mssclamp/examples/iptables-legacy.conf does, with the lock and CAP_NET_RAW it needs)", isFallback: true)
+        }
         // x_tables holds tables this process may not read (iptables-legacy needs CAP_NET_RAW
         // for that): the host's firewall is there, so ours goes there too, and the start
         // says what it lacks rather than landing in another firewall unnoticed.
-        if case .failure(let error) = legacy, !legacyTables.isEmpty {
+        if case .failure(let error) = legacy, let legacyTables, !legacyTables.isEmpty {
             return Detection(backend: .iptablesLegacy, reason: "the kernel has iptables-legacy tables (\(legacyTables.sorted().joined(separator: ", "))) that this process cannot read (\(error.message)); the host's firewall is there, so ours goes there too", isFallback: true)
         }
         switch (legacy, nft) {
@@ -70,19 +76,25 @@ public enum Backend: String, Sendable, CaseIterable {
     public static func holdingRules(options: SteeringOptions) async -> [Backend] {
         var found: [Backend] = []
         for backend in Backend.allCases {
-            if backend == .iptablesLegacy && !legacyTables().contains("mangle") { continue }
+            if backend == .iptablesLegacy && !(legacyTables()?.contains("mangle") ?? false) { continue }
             if let seen = try? await Firewall(backend: backend, options: options).observe(), !seen.isEmpty { found.append(backend) }
         }
         return found
     }
 
     /// The tables x_tables (iptables-legacy) has in this network namespace, IPv4 and IPv6,
-    /// as the kernel lists them: readable without privileges, and without creating any.
+    /// as the kernel lists them, without creating any; empty when x_tables is not loaded.
+    /// Nil when the kernel has them but will not show this process (the lists are root's,
+    /// mode 0440): then iptables-legacy-save, which dumps what they list, shows nothing
+    /// either, and only `--backend iptables-legacy` can say legacy.
     /// (`/proc/self/net`: a unit's ProcSubset=pid hides `/proc/net`, not the process's own.)
-    public static func legacyTables() -> Set<String> {
+    public static func legacyTables() -> Set<String>? {
         var names: Set<String> = []
         for path in ["/proc/self/net/ip_tables_names", "/proc/self/net/ip6_tables_names"] {
-            guard let file = fopen(path, "r") else { continue }
+            guard let file = fopen(path, "r") else {
+                if errno == EACCES || errno == EPERM { return nil }
+                continue
+            }
             defer { fclose(file) }
             var line = [CChar](repeating: 0, count: 64)
             while fgets(&line, Int32(line.count), file) != nil {

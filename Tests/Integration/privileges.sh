@@ -127,7 +127,7 @@ echo "RESULT unit_filter_probe=$(grep -c 'affinity: Operation not permitted' "$w
 
 # 9. The unit with the iptables-legacy drop-in, the lock as root leaves it.
 lock=600
-unit_run --dropin "$work/prefix/share/doc/mssclamp/iptables-legacy.conf" --append "--backend iptables-legacy" ExecStart 2>"$work/9.log" &
+unit_run --dropin "$work/prefix/share/doc/mssclamp/iptables-legacy.conf" ExecStart 2>"$work/9.log" &
 lab_wait_for "$work/9.log" "ready" 150 && r=1 || { r=0; cat "$work/9.log" >&2; }
 LAB_WORKER_PID=$(unit_worker)
 echo "RESULT unit_legacy_ready=$r unit_legacy_mss=$(clamp 9 8109) unit_legacy_rules=$(rules iptables-legacy)"

@@ -32,4 +32,12 @@ import Testing
         // No legacy tables in the kernel: legacy unreadable means unused.
         #expect(Backend.choose(legacy: .failure(denied), nft: .success(0), legacyTables: []).backend == .iptablesNFT)
     }
+
+    /// Not root: the kernel's list of legacy tables is root's, and iptables-legacy-save then
+    /// dumps nothing, so "0 legacy rules" means nothing. Said, with the way out.
+    @Test func legacyTablesNobodyMayListAreSaidToBeUnknown() {
+        let detection = Backend.choose(legacy: .success(0), nft: .success(0), legacyTables: nil)
+        #expect(detection.backend == .iptablesNFT && detection.isFallback)
+        #expect(detection.reason.contains("only root may list them") && detection.reason.contains("--backend iptables-legacy"))
+    }
 }

@@ -91,11 +91,11 @@ probe() {
 }
 
 rulesets() {  # the whole firewall as the kernel holds it (no counters, no timestamps)
-    nft list ruleset 2>&1 | grep -v "^#"
+    nft list ruleset 2>/dev/null | grep -v "^#"
     # x_tables keeps a table once created (until its module is unloaded): a legacy table
     # without a rule changes nothing and is left out.
     if [ -e /proc/net/ip_tables_names ]; then
-        { iptables-legacy-save; ip6tables-legacy-save; } 2>&1 | grep -v "^#" |
+        { iptables-legacy-save; ip6tables-legacy-save; } 2>/dev/null | grep -v "^#" | sed 's/ \[[0-9]*:[0-9]*\]$//' |
             awk '/^\*/ {block = $0; rules = 0; next} /^COMMIT/ {if (rules) print block "\n" body "COMMIT"; body = ""; next}
                  {body = body $0 "\n"; if (/^-A /) rules = 1}'
     fi
@@ -136,15 +136,32 @@ wait_journal() {  # text seconds: until the service's journal (this boot) says i
     return 1
 }
 
-start_flow_then() {  # name seconds command...: SYNs flowing across a change
-    local name=$1 seconds=$2; shift 2
+start_flow_then() {  # name command...: SYNs flowing from 2 s before a change until 2 s after it
+    local name=$1; shift
     zero
-    flow "$seconds"
+    flow 300
     sleep 2
     local start=$(now_ms)
     "$@" >"$state/change.log" 2>&1
     result "${name}_change_rc=$? ${name}_change_ms=$(( $(now_ms) - start ))"
+    sleep 2
+    stop_flow
     tally "$name"
+}
+
+stop_flow() { kill -TERM $flow4 $flow6 2>/dev/null; }
+
+# The firewall's own reload, then until mssclamp has put its rules back: the window in
+# which SYNs pass unclamped.
+nft_reload_until_repaired() {
+    local before i
+    before=$(journalctl -b -u mssclamp -o cat | grep -c 'rules: reinstalled')
+    systemctl reload nftables || return 1
+    for i in $(seq 600); do
+        [ "$(journalctl -b -u mssclamp -o cat | grep -c 'rules: reinstalled')" -gt "$before" ] && return 0
+        sleep 0.2
+    done
+    return 1
 }
 
 say "AGENT scenario=$scenario phase=$phase kernel=$(uname -r) pid1=$(cat /proc/1/comm) uptime=$(cut -d' ' -f1 /proc/uptime)"

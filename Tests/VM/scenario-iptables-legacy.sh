@@ -1,7 +1,8 @@
 # A host on iptables-legacy (its rules are in x_tables). As installed, the service user
-# cannot read x_tables (that needs CAP_NET_RAW), so it clamps through iptables-nft and the
-# journal says why and names the drop-in; with the documented drop-in it finds the legacy
-# rules, moves its own there and removes the iptables-nft ones. Sourced by agent.sh.
+# cannot list x_tables' tables (the kernel's list is root's), so it clamps through
+# iptables-nft and the journal says why and names the drop-in; with the documented drop-in
+# (--backend iptables-legacy, the lock, CAP_NET_RAW) its rules move to legacy and the
+# iptables-nft ones go. Sourced by agent.sh.
 net_up
 update-alternatives --quiet --set iptables /usr/sbin/iptables-legacy
 update-alternatives --quiet --set ip6tables /usr/sbin/ip6tables-legacy
@@ -9,14 +10,14 @@ iptables-legacy -A INPUT -i lo -j ACCEPT
 ip6tables-legacy -A INPUT -i lo -j ACCEPT
 rulesets >"$state/before.rules"
 install_deb "$lab/mssclamp.deb" install
-result "nodropin_active=$(systemctl is-active mssclamp) nodropin_backend_said=$(journalctl -b -u mssclamp -o cat | grep -c 'iptables-legacy cannot be read by this process.*iptables-legacy.conf')"
+result "nodropin_active=$(systemctl is-active mssclamp) nodropin_backend_said=$(journalctl -b -u mssclamp -o cat | grep -c 'backend: iptables-nft (auto).*only root may list them.*iptables-legacy.conf')"
 mkdir -p /etc/systemd/system/mssclamp.service.d
 cp /usr/share/doc/mssclamp/examples/iptables-legacy.conf /etc/systemd/system/mssclamp.service.d/
 systemctl daemon-reload
 systemctl reset-failed mssclamp
 systemctl restart mssclamp
 journalctl -b -u mssclamp -o cat | tail -15 | sed 's/^/journal: /' >&3
-result "legacy_active=$(systemctl is-active mssclamp) legacy_rules=$(iptables-legacy-save -t mangle | grep -c mssclamp) legacy_nft_rules=$(nft list ruleset | grep -c mssclamp) legacy_backend_said=$(journalctl -b -u mssclamp -o cat | grep -c 'backend: iptables-legacy (auto)')"
+result "legacy_active=$(systemctl is-active mssclamp) legacy_rules=$(iptables-legacy-save -t mangle | grep -c mssclamp) legacy_nft_rules=$(nft list ruleset | grep -c mssclamp) legacy_cleanup_said=$(journalctl -b -u mssclamp -o cat | grep -c 'removed mssclamp rules left in iptables-nft')"
 probe legacy 5
 status_check legacy
 service_facts legacy

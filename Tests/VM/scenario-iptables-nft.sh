@@ -18,26 +18,27 @@ if [ "$phase" = 1 ]; then
     # `systemctl reload` only sends SIGHUP (systemd 252 has no Type=notify-reload): the flow
     # lasts until the worker said it applied the file, and then some.
     pid_before=$(systemctl show -p MainPID --value mssclamp)
-    zero; flow 30; sleep 2
+    zero; flow 300; sleep 2
     reload_start=$(now_ms)
     systemctl reload mssclamp; result "reload_change_rc=$?"
-    wait_journal 'SIGHUP: reloaded 1 rule(s)' 60; result "reload_said=$? reload_applied_ms=$(( $(now_ms) - reload_start ))"
+    wait_journal 'SIGHUP: reloaded 1 rule(s)' 120; result "reload_said=$? reload_applied_ms=$(( $(now_ms) - reload_start ))"
+    sleep 2; stop_flow
     tally reload
     result "reload_new_value=$(( $(counter v4_1350) + $(counter v6_1330) )) reload_pid_kept=$([ "$(systemctl show -p MainPID --value mssclamp)" = "$pid_before" ] && echo 1 || echo 0)"
     status_check reload
 
     # `systemctl restart` while SYNs flow: the safety net covers the gap.
-    start_flow_then restart 10 systemctl restart mssclamp
+    start_flow_then restart systemctl restart mssclamp
     status_check restart
 
     # An upgrade to a newer build while SYNs flow (dpkg restarts the service after unpacking).
-    start_flow_then upgrade 14 apt-get install -y "$lab/upgrade.deb"
+    start_flow_then upgrade apt-get install -y "$lab/upgrade.deb"
     result "upgrade_version=$(dpkg-query -W -f '${Version}' mssclamp) upgrade_active=$(systemctl is-active mssclamp)"
     status_check upgrade
     service_facts upgrade
 
     # The firewall's own reload flushes every table, ours included.
-    start_flow_then nftreload 12 systemctl reload nftables
+    start_flow_then nftreload nft_reload_until_repaired
     result "nftreload_repaired=$(journalctl -b -u mssclamp -o cat | grep -c 'putting them back') nftreload_rules=$(iptables-nft-save -t mangle | grep -c mssclamp)"
     status_check nftreload
 

@@ -23,7 +23,7 @@ probe nft 5
 result "nft_v6_at_1360=$(counter v6_1360)"
 status_check nft
 service_facts nft
-start_flow_then nftreload 12 systemctl reload nftables
+start_flow_then nftreload nft_reload_until_repaired
 result "nftreload_repaired=$(journalctl -b -u mssclamp -o cat | grep -c 'putting them back') nftreload_table=$(nft list table inet mssclamp >/dev/null 2>&1 && echo 1 || echo 0)"
 status_check nftreload
 DEBIAN_FRONTEND=noninteractive apt-get remove -y mssclamp >"$state/remove.log" 2>&1

@@ -3,12 +3,14 @@
 
   syns.py HOST PORT --count N | --seconds S  [--rate R] [--timeout T]
 
+SIGTERM ends the sending early (the attempts under way still finish and are counted), so
+a flow can span a change of unknown length exactly.
 Every attempt is one SYN at the server: the server has no listener and answers RST
 (connection refused), and an attempt unanswered after T (< 1 s, the kernel's first SYN
 retransmission) is abandoned, so no SYN is ever sent twice. Prints
 `sent=N answered=M lost=K`. Bounded in count and time.
 """
-import argparse, errno, select, socket, sys, time
+import argparse, errno, select, signal, socket, sys, time
 
 def main():
     p = argparse.ArgumentParser()
@@ -18,6 +20,8 @@ def main():
     p.add_argument("--rate", type=float, default=20)
     p.add_argument("--timeout", type=float, default=0.8)
     a = p.parse_args()
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     limit = a.count if a.count > 0 else 100000
     deadline = time.monotonic() + (a.seconds if a.seconds > 0 else 600)
     family = socket.AF_INET6 if ":" in a.host else socket.AF_INET
@@ -26,6 +30,8 @@ def main():
     next_send = time.monotonic()
     while True:
         now = time.monotonic()
+        if stop:
+            deadline = now
         if sent < limit and now < deadline and now >= next_send:
             s = socket.socket(family, socket.SOCK_STREAM)
             s.setblocking(False)

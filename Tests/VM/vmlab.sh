@@ -109,7 +109,7 @@ for s in "${scenarios[@]}"; do
         ;;
     iptables-legacy)
         check $s install_apt 0; check $s nodropin_active active; check $s nodropin_backend_said '[1-9][0-9]*'
-        check $s legacy_active active; check $s legacy_rules '[1-9][0-9]*'; check $s legacy_nft_rules 0; check $s legacy_backend_said 1
+        check $s legacy_active active; check $s legacy_rules '[1-9][0-9]*'; check $s legacy_nft_rules 0; check $s legacy_cleanup_said 1
         check $s legacy_server_total 10; check $s legacy_unclamped 0; check $s legacy_status 0
         check $s legacy_priority_noise 0
         check $s remove_apt 0; check $s remove_ruleset_diff 0
