@@ -120,7 +120,7 @@ lab_worker_stop >/dev/null
 # 2. Learning.
 lab_dump_start "$id" "$work/syns.pcap" "(tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0) or (ip6[53] & 2 != 0 and ip6[53] & 16 == 0)"
 lab_worker_start "$id" "$work/learn.log" --backend iptables-nft --clamp-mss-to-pmtu --state-dir "$work/state" \
-    --learn-pmtu --learn-pmtu-expiry 15 --metrics 127.0.0.1:9109 || exit 1
+    --learn-pmtu --learn-pmtu-expiry 40 --metrics 127.0.0.1:9109 || exit 1
 first4=$(download 198.51.100.1); second4=$(download 198.51.100.1); third4=$(download 198.51.100.1)
 first6=$(download 2001:db8:2::1); second6=$(download 2001:db8:2::1); third6=$(download 2001:db8:2::1)
 lab_dump_stop
@@ -141,7 +141,7 @@ ip netns exec "$id-r" iptables-nft -t mangle -S FORWARD | grep -c "mssclamp lear
 ip netns exec "$id-r" ip6tables-nft -t mangle -S OUTPUT | grep -c "mssclamp learn-pmtu" | sed 's/^/RESULT signal_jump_v6_output=/'
 
 # 3. Expiry (15 s after learning; bounded wait).
-lab_wait_for "$work/learn.log" "toward 2001:db8:1::1 expired" 300 && e6=1 || e6=0
+lab_wait_for "$work/learn.log" "toward 2001:db8:1::1 expired" 600 && e6=1 || e6=0
 grep -q "path MTU 1400 toward 192.0.2.1 expired" "$work/learn.log" && e4=1 || e4=0
 sleep 1.5
 echo "RESULT expired_v4=$e4 expired_v6=$e6 entries_after_expiry=$(learning "len(j['entries'])")"
