@@ -32,12 +32,7 @@ public final class InterfaceNames {
             names.removeAll(keepingCapacity: true)
             return
         }
-        var changed = false
-        while scratch.withUnsafeMutableBytes({ mnl_socket_recvfrom(socket, $0.baseAddress, $0.count) }) > 0 || errno == ENOBUFS {
-            changed = true
-            errno = 0
-        }
-        if changed { names.removeAll(keepingCapacity: true) }
+        if drainNotifications(socket, into: &scratch) { names.removeAll(keepingCapacity: true) }
     }
 
     public func name(_ index: UInt32) -> String? {

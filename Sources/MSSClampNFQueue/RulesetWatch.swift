@@ -9,7 +9,7 @@ import Glibc
 /// daemon's poll remains.
 ///
 /// Polled without blocking (the control loop asks every 100 ms); the kernel keeps what
-/// arrives in between, and a receive buffer that overflowed (ENOBUFS) counts as a change.
+/// arrives in between (see `drainNotifications`).
 public final class RulesetWatch: @unchecked Sendable {
     private let socket: OpaquePointer
     private var scratch = [UInt8](repeating: 0, count: 65536)
@@ -37,15 +37,6 @@ public final class RulesetWatch: @unchecked Sendable {
 
     /// Whether the ruleset changed since the last call; drains what was announced.
     public func changed() -> Bool {
-        var changed = false
-        while true {
-            errno = 0
-            let count = scratch.withUnsafeMutableBytes { mnl_socket_recvfrom(socket, $0.baseAddress, $0.count) }
-            if count > 0 || errno == ENOBUFS {
-                changed = true
-                continue
-            }
-            return changed
-        }
+        drainNotifications(socket, into: &scratch)
     }
 }
