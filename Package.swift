@@ -43,22 +43,25 @@ let package = Package(
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         .target(name: "MSSClampPrivileges", dependencies: ["CCap"]),
 
+        // Thread names and CPU pinning for the queue threads (declared by glibc only under _GNU_SOURCE).
+        .systemLibrary(name: "CThread"),
+
         // The NFQUEUE worker: queue threads running the core, shared counters and policy.
         // Its locks are NIO's pthread-based ones, which ThreadSanitizer can follow (make sanitize).
         .target(
             name: "MSSClampWorker",
-            dependencies: ["MSSClampCore", "MSSClampNFQueue", "MSSClampLearning", "CCap", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["MSSClampCore", "MSSClampNFQueue", "MSSClampLearning", "CThread", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             // A queue thread owns its QueueWorker alone; the run-time exclusivity checks on
             // its stored properties cost ~260 instructions per SYN (callgrind). Checked
             // statically still, and by TSan in make sanitize.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
 
-        // Prometheus exposition of the worker's counters, served over HTTP by swift-nio.
+        // Prometheus exposition of the daemon's Snapshot, served over HTTP by swift-nio.
         .target(
             name: "MSSClampMetrics",
             dependencies: [
-                "MSSClampCore", .product(name: "Prometheus", package: "swift-prometheus"),
+                "MSSClampStatus", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -67,34 +70,38 @@ let package = Package(
         // iptables / ip6tables rules from a policy; applied through swift-subprocess, no shell.
         .target(
             name: "MSSClampRules",
-            dependencies: ["MSSClampCore", "MSSClampConfig", .product(name: "Subprocess", package: "swift-subprocess")]
+            dependencies: ["MSSClampCore", .product(name: "Subprocess", package: "swift-subprocess")]
         ),
 
         // Dry-run: captures through the core, with tcpdump-like and JSON reports.
-        .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampConfig"]),
+        .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture"]),
 
         // `mssclamp watch`: live SYNs and path-MTU ICMP, judged by the policy on copies.
-        .target(name: "MSSClampWatch", dependencies: ["MSSClampCore", "MSSClampConfig", "MSSClampCapture", "MSSClampReplay", "MSSClampLearning"]),
+        .target(name: "MSSClampWatch", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampReplay", "MSSClampLearning"]),
 
-        // What `mssclamp status` reads and judges, and the worker's watch over itself.
+        // What a running worker publishes (one Snapshot of its counts, its state file) and
+        // what `mssclamp status` reads and judges from it. Imports no worker: it only reads.
+        .target(name: "MSSClampStatus", dependencies: ["MSSClampCore", "MSSClampRules", "MSSClampNFQueue", "MSSClampLearning"]),
+
+        // The running service's life: start order, privileges, the control loop (ticks,
+        // SIGHUP, repair), publishing state, feeding metrics, telling systemd.
         .target(
-            name: "MSSClampStatus",
-            dependencies: ["MSSClampCore", "MSSClampConfig", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampLearning",
-                           .product(name: "Logging", package: "swift-log")]
+            name: "MSSClampDaemon",
+            dependencies: [
+                "MSSClampCore", "MSSClampConfig", "MSSClampLearning", "MSSClampMetrics", "MSSClampNFQueue", "MSSClampPrivileges",
+                "MSSClampReplay", "MSSClampRules", "MSSClampStatus", "MSSClampWorker",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
         ),
-
-        // The running service's life beside systemd (readiness, status), growing into the
-        // daemon's home: start order, control loop, publishing.
-        .target(name: "MSSClampDaemon"),
 
         .executableTarget(
             name: "mssclamp",
             dependencies: [
-                "MSSClampDaemon", "MSSClampCapture", "MSSClampCore", "MSSClampConfig", "MSSClampReplay", "MSSClampRules", "MSSClampWorker", "MSSClampNFQueue", "MSSClampMetrics", "MSSClampStatus",
-                "MSSClampPrivileges", "MSSClampTunnels", "MSSClampWatch", "MSSClampLearning", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "MSSClampCapture", "MSSClampConfig", "MSSClampCore", "MSSClampDaemon", "MSSClampLearning", "MSSClampMetrics", "MSSClampNFQueue",
+                "MSSClampReplay", "MSSClampRules", "MSSClampStatus", "MSSClampTunnels", "MSSClampWatch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -120,10 +127,14 @@ let package = Package(
         ),
 
         .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
-        .testTarget(name: "MSSClampDaemonTests", dependencies: ["MSSClampDaemon"]),
+        .testTarget(
+            name: "MSSClampDaemonTests",
+            dependencies: ["MSSClampDaemon", "MSSClampCore", "MSSClampRules", "MSSClampStatus", "MSSClampWorker", "MSSClampLearning",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
-        .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig"]),
-        .testTarget(name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampLearning", "MSSClampCore", "TestSupport"]),
+        .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig", "MSSClampCore"]),
+        .testTarget(name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampLearning", "MSSClampCapture", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampLearningTests", dependencies: ["MSSClampLearning", "MSSClampCore"]),
         .testTarget(name: "MSSClampTunnelsTests", dependencies: ["MSSClampTunnels", "MSSClampCore"]),
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),
@@ -131,7 +142,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MSSClampWorkerTests", dependencies: ["TestSupport", "MSSClampWorker", "MSSClampCore", "MSSClampLearning"]),
         .testTarget(name: "MSSClampNFQueueTests", dependencies: ["MSSClampNFQueue", "CNetfilterQueue"]),
-        .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics", "MSSClampCore"]),
+        .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics", "MSSClampStatus", "MSSClampCore"]),
         .testTarget(name: "MSSClampPrivilegesTests", dependencies: ["MSSClampPrivileges", "TestSupport"]),
         .testTarget(name: "mssclampTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),

@@ -70,23 +70,31 @@ public enum CoreChecks {
         return problems
     }
 
-    /// `Policy.lowerMSS` (the `--learn-pmtu` pass) on the policy's output: lowers to the
-    /// ceiling or changes nothing, keeps the length, keeps a valid checksum valid, and a
-    /// second pass changes nothing.
+    /// A learned ceiling (the `--learn-pmtu` pass of `Policy.apply`) over a policy that
+    /// matches nothing: lowers to the ceiling or changes nothing, keeps the length, keeps a
+    /// valid checksum valid, and a second pass changes nothing.
     static func lowerChecks(_ packet: [UInt8], ceiling: UInt16, expect: (Bool, @autoclosure () -> String) -> Void) {
-        var bytes = packet
-        let lowered = bytes.withUnsafeMutableBytes { Policy.lowerMSS(in: $0, length: packet.count) { _ in ceiling } }
-        guard let lowered else {
-            expect(bytes == packet, "lowerMSS changed bytes without saying so")
+        let none = Policy(rules: [])
+        var bytes = packet + [0, 0, 0, 0]
+        let decision = bytes.withUnsafeMutableBytes {
+            none.apply(to: $0, length: packet.count, pathMTU: NoPathMTU(), ceiling: FixedCeiling(mss: ceiling))
+        }
+        bytes = Array(bytes[0..<decision.length])
+        guard decision.learned, case .clamped(let from, let to) = decision.outcome else {
+            expect(bytes == packet, "the ceiling changed bytes without saying so")
             return
         }
-        expect(lowered.to == ceiling && lowered.from > ceiling, "lowerMSS \(lowered.from) -> \(lowered.to) with ceiling \(ceiling)")
+        expect(decision.length == packet.count, "the ceiling changed the length")
+        expect(to == ceiling && from > ceiling, "ceiling pass \(from) -> \(to) with ceiling \(ceiling)")
         if let before = ReferenceWalk(packet), let after = ReferenceWalk(bytes) {
-            expect(after.mss == ceiling, "lowerMSS left MSS \(after.mss.map(String.init) ?? "none"), not \(ceiling)")
-            if before.checksumValid { expect(after.checksumValid, "lowerMSS made a valid checksum invalid") }
+            expect(after.mss == ceiling, "ceiling pass left MSS \(after.mss.map(String.init) ?? "none"), not \(ceiling)")
+            if before.checksumValid { expect(after.checksumValid, "ceiling pass made a valid checksum invalid") }
         }
-        var again = bytes
-        expect(again.withUnsafeMutableBytes { Policy.lowerMSS(in: $0, length: bytes.count) { _ in ceiling } } == nil, "lowerMSS not a fixed point")
+        var again = bytes + [0, 0, 0, 0]
+        let second = again.withUnsafeMutableBytes {
+            none.apply(to: $0, length: bytes.count, pathMTU: NoPathMTU(), ceiling: FixedCeiling(mss: ceiling))
+        }
+        expect(!second.learned, "ceiling pass not a fixed point")
     }
 
     /// Whether the reference walk can judge this input (tests use it to show it does).
@@ -97,7 +105,7 @@ public enum CoreChecks {
     static func run(_ policy: Policy, _ packet: [UInt8], _ mode: ChecksumMode, pathMTU: Int? = nil) -> (Decision, [UInt8]) {
         var buffer = packet + [0, 0, 0, 0]
         let decision = buffer.withUnsafeMutableBytes {
-            policy.apply(to: $0, length: packet.count, pathMTU: FixedPathMTU(pathMTU ?? 0), checksum: mode)
+            policy.apply(to: $0, length: packet.count, pathMTU: AssumedPathMTU(pathMTU ?? 0), checksum: mode)
         }
         return (decision, Array(buffer[0..<decision.length]))
     }
@@ -211,4 +219,10 @@ struct ReferenceWalk {
         while sum > 0xffff { sum = (sum & 0xffff) + (sum >> 16) }
         return sum == 0xffff
     }
+}
+
+/// One ceiling for every host.
+struct FixedCeiling: MSSCeilingSource {
+    let mss: UInt16
+    func ceiling(for flow: FlowInfo) -> UInt16? { mss }
 }

@@ -1,5 +1,5 @@
-// CCap: libcap for MSSClampPrivileges, plus the process and thread calls Swift cannot make
-// itself (prctl is variadic; the rest glibc hides behind _GNU_SOURCE).
+// CCap: libcap for MSSClampPrivileges, plus the process calls Swift cannot make itself
+// (prctl is variadic; setres[ug]id glibc hides behind _GNU_SOURCE).
 #ifndef CCAP_SHIM_H
 #define CCAP_SHIM_H
 
@@ -8,15 +8,10 @@
 #include <sys/capability.h>
 #include <grp.h>
 #include <unistd.h>
-#include <pthread.h>
-#include <sched.h>
 
 // glibc declares these only under _GNU_SOURCE; its versions change every thread's ids.
 extern int setresuid(uid_t ruid, uid_t euid, uid_t suid);
 extern int setresgid(gid_t rgid, gid_t egid, gid_t sgid);
-// For the worker's queue threads: their names (ps -L, top -H) and CPU pinning (--cpus).
-extern int pthread_setname_np(pthread_t thread, const char *name);
-extern int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask);
 
 static inline int ccap_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
 static inline int ccap_get_no_new_privs(void) { return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0); }

@@ -26,9 +26,6 @@
 
 // Macros and enum-derived values Swift cannot import.
 
-/// NFQA_MAX is `(__NFQA_MAX - 1)`: a macro over an enum.
-static inline int cnfq_attr_max(void) { return NFQA_MAX; }
-
 /// NLMSG_ALIGN(len): netlink messages in one buffer start on 4-byte boundaries.
 static inline uint32_t cnfq_nlmsg_align(uint32_t len) { return NLMSG_ALIGN(len); }
 

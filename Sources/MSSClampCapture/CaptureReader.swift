@@ -8,6 +8,13 @@ public struct CapturedFrame: Sendable {
     /// Bytes as captured (possibly fewer than `originalLength`: snaplen).
     public var bytes: [UInt8]
     public var originalLength: Int
+
+    public init(seconds: Int, microseconds: Int, bytes: [UInt8], originalLength: Int? = nil) {
+        self.seconds = seconds
+        self.microseconds = microseconds
+        self.bytes = bytes
+        self.originalLength = originalLength ?? bytes.count
+    }
 }
 
 /// Reads pcap and pcapng files through libpcap; owns the pcap handle and closes it once.

@@ -26,10 +26,6 @@ public final class CaptureWriter {
         pcap_close(dead)
     }
 
-    public func write(_ frame: CapturedFrame) {
-        frame.bytes.withUnsafeBytes { write(seconds: frame.seconds, microseconds: frame.microseconds, bytes: $0, originalLength: frame.originalLength) }
-    }
-
     public func write(seconds: Int, microseconds: Int, bytes: UnsafeRawBufferPointer, originalLength: Int) {
         // What pcap_dump writes (a pcap_sf_pkthdr, then the bytes), through the dumper's own
         // FILE without taking its lock twice per frame: a writer has one thread, and a

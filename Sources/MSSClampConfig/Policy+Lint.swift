@@ -25,14 +25,3 @@ extension Policy {
         return warnings
     }
 }
-
-extension Action {
-    /// The MSS this action clamps to for a family, when it does not depend on the packet.
-    public func fixedTarget(_ family: IPFamily) -> Int? {
-        switch self {
-        case .setMSS(let v4, let v6): return Int(family == .ipv4 ? v4 : v6)
-        case .clampToMTU(let mtu): return mtu - family.headerOverhead
-        case .clampToPathMTU: return nil
-        }
-    }
-}

@@ -28,3 +28,22 @@ extension UnsafeMutableRawBufferPointer {
         self[offset + 1] = UInt8(truncatingIfNeeded: value)
     }
 }
+
+/// The same readers over read-only bytes, for the parsers beside the core (the ICMP signals
+/// of `--learn-pmtu`): one definition of big-endian reading for the whole package.
+extension UnsafeRawBufferPointer {
+    @inlinable @inline(__always)
+    public func u16(_ offset: Int) -> UInt16 {
+        UInt16(self[offset]) << 8 | UInt16(self[offset + 1])
+    }
+
+    @inlinable @inline(__always)
+    public func u32(_ offset: Int) -> UInt32 {
+        UInt32(u16(offset)) << 16 | UInt32(u16(offset + 2))
+    }
+
+    @inlinable @inline(__always)
+    public func u64(_ offset: Int) -> UInt64 {
+        UInt64(u32(offset)) << 32 | UInt64(u32(offset + 4))
+    }
+}

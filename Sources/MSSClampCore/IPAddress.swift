@@ -7,6 +7,10 @@ public enum IPFamily: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// this (RFC 879 for IPv4, RFC 8200 §8.3 for IPv6).
     public var headerOverhead: Int { self == .ipv4 ? 40 : 60 }
 
+    /// The MSS that fills a packet of `mtu` bytes: the one place the arithmetic lives
+    /// (clamp-to-MTU, path MTUs, learned ones, tunnels, rendered rules).
+    public func mss(forMTU mtu: Int) -> Int { mtu - headerOverhead }
+
     /// The value the kernel puts in an inserted MSS option when it is lower than the target:
     /// RFC 1122's default send MSS for IPv4, and IPv6's 1280-byte minimum MTU minus 60.
     public var defaultMSS: UInt16 { self == .ipv4 ? 536 : 1220 }

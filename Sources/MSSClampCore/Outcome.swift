@@ -136,12 +136,15 @@ public struct Decision: Hashable, Sendable {
     public var target: UInt16?
     /// The packet's length after processing (grows by 4 on insertion).
     public var length: Int
+    /// A learned ceiling (`MSSCeilingSource`) lowered the MSS below what the rules set.
+    public var learned = false
 
-    public init(outcome: Outcome, rule: Int? = nil, originalMSS: UInt16? = nil, target: UInt16? = nil, length: Int) {
+    public init(outcome: Outcome, rule: Int? = nil, originalMSS: UInt16? = nil, target: UInt16? = nil, length: Int, learned: Bool = false) {
         self.outcome = outcome
         self.rule = rule
         self.originalMSS = originalMSS
         self.target = target
         self.length = length
+        self.learned = learned
     }
 }

@@ -25,11 +25,34 @@ public struct NoPathMTU: PathMTUSource, Sendable {
     public func pathMTU(family: IPFamily, source: IPAddress, destination: IPAddress) -> Int? { nil }
 }
 
-/// One MTU for every path (dry-run's `--assume-pmtu`).
-public struct FixedPathMTU: PathMTUSource, Sendable {
-    public let mtu: Int
-    public init(_ mtu: Int) { self.mtu = mtu }
+/// One MTU for every path, or none: dry-run's `--assume-pmtu`, and the tests'.
+public struct AssumedPathMTU: PathMTUSource, Sendable {
+    public let mtu: Int?
+    public init(_ mtu: Int?) { self.mtu = mtu }
     public func pathMTU(family: IPFamily, source: IPAddress, destination: IPAddress) -> Int? { mtu }
+}
+
+/// A ceiling on the MSS of SYNs from one host, learned rather than configured: `run
+/// --learn-pmtu` learns path MTUs from ICMP (MSSClampLearning); dry-run and watch can assume
+/// or learn them too. `Policy.apply` asks once for every readable SYN or SYN-ACK, MSS option
+/// or not (so a learner can note the flow and later believe ICMP quoting it), after the
+/// policy's rules; the answer only ever lowers.
+public protocol MSSCeilingSource {
+    /// The highest MSS SYNs like `flow` may carry now, or nil for no ceiling.
+    func ceiling(for flow: FlowInfo) -> UInt16?
+    /// True only for `NoCeiling`: `apply` then skips the second look at the packet.
+    static var asksNothing: Bool { get }
+}
+
+extension MSSCeilingSource {
+    public static var asksNothing: Bool { false }
+}
+
+/// No learned ceilings (no `--learn-pmtu`).
+public struct NoCeiling: MSSCeilingSource, Sendable {
+    public init() {}
+    public func ceiling(for flow: FlowInfo) -> UInt16? { nil }
+    public static var asksNothing: Bool { true }
 }
 
 /// How the TCP checksum is brought up to date after a change.

@@ -9,13 +9,36 @@ extension Policy {
     ///
     /// The order of checks is the kernel's for `-p tcp --tcp-flags … -m tcpmss … -j TCPMSS`:
     /// rules whose selectors do not match never look at the options, so a malformed header
-    /// is dropped only where a kernel rule would have examined it.
+    /// is dropped only where a kernel rule would have examined it. Then `ceiling` (learned
+    /// path MTUs) may lower the result; it is asked for every readable SYN.
+    public func apply<P: PathMTUSource, C: MSSCeilingSource>(
+        to bytes: UnsafeMutableRawBufferPointer,
+        length: Int,
+        metadata: PacketMetadata = PacketMetadata(),
+        pathMTU: P,
+        ceiling: C,
+        checksum: ChecksumMode = .incremental
+    ) -> Decision {
+        var decision = decide(bytes, length: length, metadata: metadata, pathMTU: pathMTU, checksum: checksum)
+        if !C.asksNothing { Policy.lower(&decision, in: bytes, ceiling: ceiling, checksum: checksum) }
+        return decision
+    }
+
+    /// `apply` without learned ceilings.
     public func apply<P: PathMTUSource>(
         to bytes: UnsafeMutableRawBufferPointer,
         length: Int,
         metadata: PacketMetadata = PacketMetadata(),
         pathMTU: P,
         checksum: ChecksumMode = .incremental
+    ) -> Decision {
+        decide(bytes, length: length, metadata: metadata, pathMTU: pathMTU, checksum: checksum)
+    }
+
+    /// The rules, first match wins.
+    @inline(__always)
+    private func decide<P: PathMTUSource>(
+        _ bytes: UnsafeMutableRawBufferPointer, length: Int, metadata: PacketMetadata, pathMTU: P, checksum: ChecksumMode
     ) -> Decision {
         precondition(length <= bytes.count, "length exceeds the buffer")
         let location: TCPLocation
@@ -168,7 +191,7 @@ extension Policy {
         }
         // xt_TCPMSS drops when the MTU leaves no room for any segment.
         guard mtu > family.headerOverhead else { return .failure(OutcomeError(.dropped(.pathMTUTooSmall))) }
-        return .success(UInt16(clamping: mtu - family.headerOverhead))
+        return .success(UInt16(clamping: family.mss(forMTU: mtu)))
     }
 
     @inline(__always)

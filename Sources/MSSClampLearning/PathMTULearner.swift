@@ -34,8 +34,12 @@ public struct PathMTULearner: Sendable {
         }
 
         /// The MSS a SYN from this host may announce.
-        public var mss: UInt16 { UInt16(mtu - host.family.headerOverhead) }
+        public var mss: UInt16 { UInt16(clamping: host.family.mss(forMTU: mtu)) }
     }
+
+    /// The lowest path MTU believed: no real link is smaller (IPv4's minimum datagram every
+    /// host must take, IPv6's minimum link MTU); a lower one is an attack on throughput.
+    public static func floor(_ family: IPFamily) -> Int { family == .ipv4 ? 576 : 1280 }
 
     public enum Ignored: String, Sendable, CaseIterable {
         case belowFloor = "below-floor"
@@ -113,7 +117,7 @@ public struct PathMTULearner: Sendable {
 
     private mutating func judge(_ signal: PathMTUSignal, now: Double) -> Verdict {
         let mtu = signal.mtu
-        guard mtu >= (signal.family == .ipv4 ? 576 : 1280) else { return .ignored(.belowFloor) }
+        guard mtu >= PathMTULearner.floor(signal.family) else { return .ignored(.belowFloor) }
         guard let quoted = signal.quoted, quoted.protocolNumber == 6 else { return .ignored(.notTCP) }
         let host = quoted.destination
         // The quoted packet went from the far side to `host`; its SYN (or the SYN-ACK) passed here.

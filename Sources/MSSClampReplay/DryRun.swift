@@ -12,6 +12,9 @@ public struct DryRunOptions: Sendable {
     public var filter: String?
     /// Where to write every frame, rewritten where the policy applies.
     public var writePath: String?
+    /// Path MTUs to assume learned (`--assume-learned HOST=MTU`), as `run --learn-pmtu`
+    /// would have them: SYNs from HOST are lowered to that MTU's MSS.
+    public var learned = AssumedLearned()
 
     public init(policy: Policy, metadata: PacketMetadata = PacketMetadata(), pathMTU: Int? = nil,
                 filter: String? = nil, writePath: String? = nil) {
@@ -125,9 +128,10 @@ public enum DryRun {
         _ reader: CaptureReader, into writer: CaptureWriter?, options: DryRunOptions,
         summary: inout DryRunSummary, onRecord: ((DryRunRecord) -> Void)?
     ) throws(DryRunError) {
-        let pathMTU = AssumedPathMTU(mtu: options.pathMTU)
+        let pathMTU = AssumedPathMTU(options.pathMTU)
         let policy = options.policy
         let metadata = options.metadata
+        let learned = options.learned
         // One buffer for every frame, rewritten in place: 4 spare bytes for an inserted
         // option; nothing is allocated per frame but what is reported.
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: DryRun.largestFrame + 4, alignment: 8)
@@ -150,7 +154,9 @@ public enum DryRun {
                 let length = captured - offset
                 let packet = UnsafeMutableRawBufferPointer(rebasing: scratch[offset..<(captured + 4)])
                 let flow = onRecord == nil ? nil : FlowInfo.inspect(packet, length: length)
-                let decision = policy.apply(to: packet, length: length, metadata: metadata, pathMTU: pathMTU)
+                let decision = learned.paths.isEmpty
+                    ? policy.apply(to: packet, length: length, metadata: metadata, pathMTU: pathMTU)
+                    : policy.apply(to: packet, length: length, metadata: metadata, pathMTU: pathMTU, ceiling: learned)
                 summary.counters.record(decision)
                 if decision.outcome.isModified {
                     originalLength += decision.length - length
@@ -173,8 +179,17 @@ public enum DryRun {
     }
 }
 
-/// Dry-run's stand-in for route lookups: one MTU for every path, or none.
-struct AssumedPathMTU: PathMTUSource {
-    let mtu: Int?
-    func pathMTU(family: IPFamily, source: IPAddress, destination: IPAddress) -> Int? { mtu }
+/// Path MTUs taken as learned, host by host: dry-run's `--assume-learned`, run through the
+/// same pass of `Policy.apply` as the worker's learner.
+public struct AssumedLearned: MSSCeilingSource, Sendable {
+    /// Host -> path MTU toward it.
+    public var paths: [IPAddress: Int] = [:]
+
+    public init(paths: [IPAddress: Int] = [:]) {
+        self.paths = paths
+    }
+
+    public func ceiling(for flow: FlowInfo) -> UInt16? {
+        paths[flow.source].map { UInt16(clamping: max(0, flow.family.mss(forMTU: $0))) }
+    }
 }

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import MSSClampConfig
 import MSSClampCore
 
 /// One JSON object per line, for scripts: a line per handshake packet, then the summary.
@@ -19,9 +18,11 @@ public enum JSONReport {
         let mssAfter: UInt16?
         let target: UInt16?
         let rule: Int?
+        /// True when an assumed learned path MTU lowered it (absent otherwise).
+        let learned: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case frame, time, family, src, sport, dst, dport, flags, action, reason, target, rule
+            case frame, time, family, src, sport, dst, dport, flags, action, reason, target, rule, learned
             case mssBefore = "mss_before", mssAfter = "mss_after"
         }
     }
@@ -65,7 +66,7 @@ public enum JSONReport {
             dst: record.flow.destination.text, dport: record.flow.destinationPort,
             flags: TextReport.flagLetters(record.flow.flags), action: decision.outcome.action,
             reason: decision.outcome.reasonLabel, mssBefore: before, mssAfter: after,
-            target: decision.target, rule: decision.rule.map { $0 + 1 }))
+            target: decision.target, rule: decision.rule.map { $0 + 1 }, learned: decision.learned ? true : nil))
     }
 
     public static func summary(_ summary: DryRunSummary, writePath: String?) -> String {

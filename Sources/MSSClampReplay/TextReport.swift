@@ -1,5 +1,4 @@
 import Glibc
-import MSSClampConfig
 import MSSClampCore
 
 /// tcpdump-like lines and a summary table, for people.
@@ -64,7 +63,10 @@ public enum TextReport {
         if let rule = decision.rule {
             out += " (rule ".utf8
             appendDecimal(rule + 1, to: &out)
+            if decision.learned { out += ", learned path MTU".utf8 }
             out.append(0x29)
+        } else if decision.learned {
+            out += " (learned path MTU)".utf8
         }
     }
 
@@ -141,6 +143,9 @@ public enum TextReport {
         }
         if policy.rules.contains(where: { $0.action == .clampToPathMTU }) && options.pathMTU == nil {
             lines.append("note: captures carry no routes; clamp-mss-to-pmtu rules report path-mtu-unknown unless you give --assume-pmtu MTU")
+        }
+        for (host, mtu) in options.learned.paths.sorted(by: { $0.key.text < $1.key.text }) {
+            lines.append("assumed learned: path MTU \(mtu) toward \(host.text): SYNs from it at most MSS \(host.family.mss(forMTU: mtu)) (as run --learn-pmtu)")
         }
         return lines
     }

@@ -77,7 +77,7 @@ public enum Backend: String, Sendable, CaseIterable {
         var found: [Backend] = []
         for backend in Backend.allCases {
             if backend == .iptablesLegacy && !(legacyTables()?.contains("mangle") ?? false) { continue }
-            if let seen = try? await Firewall(backend: backend, options: options).observe(), !seen.isEmpty { found.append(backend) }
+            if let seen = try? await backend.firewall(options).observe(), !seen.isEmpty { found.append(backend) }
         }
         return found
     }
@@ -112,9 +112,9 @@ public enum Backend: String, Sendable, CaseIterable {
         for family in IPFamily.allCases {
             let tool = backend.tools(family).save
             do {
-                let result = try await Firewall.execute(tool, [], input: nil)
+                let result = try await FirewallTool.run(tool, [])
                 guard result.status == 0 else {
-                    failure = FirewallError("\(tool) exit \(result.status): \(result.error.trimmingCharacters().split(separator: "\n").first ?? "")")
+                    failure = FirewallError("\(tool) exit \(result.status): \(result.error.trimmingSpaces.split(separator: "\n").first ?? "")")
                     continue
                 }
                 // Our own rules (a safety net left by a stopped worker) are not the host's

@@ -1,4 +1,3 @@
-import MSSClampConfig
 import MSSClampCore
 
 /// Renders a policy as iptables / ip6tables rules (iptables-restore syntax for the chains,
@@ -95,7 +94,7 @@ public enum IPTablesRenderer {
     static func target(_ rule: Rule, family: IPFamily) -> [String] {
         switch rule.action {
         case .setMSS(let v4, let v6): return ["-j", "TCPMSS", "--set-mss", "\(family == .ipv4 ? v4 : v6)"]
-        case .clampToMTU(let mtu): return ["-j", "TCPMSS", "--set-mss", "\(mtu - family.headerOverhead)"]
+        case .clampToMTU(let mtu): return ["-j", "TCPMSS", "--set-mss", "\(family.mss(forMTU: mtu))"]
         case .clampToPathMTU: return ["-j", "TCPMSS", "--clamp-mss-to-pmtu"]
         }
     }

@@ -1,4 +1,3 @@
-import MSSClampConfig
 import MSSClampCore
 
 /// Renders a policy as a native nftables table (`table inet mssclamp`), one base chain per
@@ -84,7 +83,7 @@ public enum NFTablesRenderer {
     static func target(_ rule: Rule, family: IPFamily) -> String {
         switch rule.action {
         case .setMSS(let v4, let v6): return "tcp option maxseg size set \(family == .ipv4 ? v4 : v6)"
-        case .clampToMTU(let mtu): return "tcp option maxseg size set \(mtu - family.headerOverhead)"
+        case .clampToMTU(let mtu): return "tcp option maxseg size set \(family.mss(forMTU: mtu))"
         case .clampToPathMTU: return "tcp option maxseg size set rt mtu"
         }
     }

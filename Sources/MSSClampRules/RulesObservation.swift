@@ -142,53 +142,36 @@ public struct RulesObservation: Sendable, Equatable, Codable {
     }
 }
 
-extension Firewall {
-    /// The firewall as it stands, as far as mssclamp's rules go.
-    public func observe() async throws(FirewallError) -> RulesObservation {
-        var observation = RulesObservation(backend: backend.rawValue)
-        if backend == .nftables {
-            let listing = try await Firewall.execute("nft", ["list", "table", "inet", SteeringOptions.nftTable], input: nil)
-            if listing.status == 0 { observation.read(nftTable: listing.output) }
-            return observation
-        }
+extension RulesObservation {
+    /// The one "installed vs expected" diff: what of `expected` (a firewall's `expected(_:)`
+    /// for the policy in force) is missing from this reading, one sentence per problem.
+    /// `rules check`, the daemon's repair and `status` all judge with it, so they can never
+    /// disagree about whether the rules are whole. Counters are not compared.
+    public func problems(expected: RulesObservation) -> [String] {
+        var problems: [String] = []
         for family in IPFamily.allCases {
-            let tool = backend.tools(family).save
-            let result = try await Firewall.execute(tool, ["-c", "-t", "mangle"], input: nil)
-            if result.status != 0 && (result.error.contains("ermission denied") || result.error.contains("not permitted")) {
-                throw FirewallError("\(tool): permission denied: reading the firewall needs CAP_NET_ADMIN")
+            let want = expected[family], found = self[family]
+            guard want.queueRules > 0 else { continue }
+            for hook in want.hooks where !found.hooks.contains(hook) {
+                problems.append("rules (\(family)): the jump from \(hook) to the queueing chain is missing, so no SYN reaches the worker")
             }
-            observation[family] = RulesObservation.parse(iptablesSave: result.output, options: options)
+            if found.queueRules != want.queueRules {
+                problems.append("rules (\(family)): \(found.queueRules) queueing rule(s) installed, the policy needs \(want.queueRules)")
+            }
+            if want.steersSignals && !found.steersSignals {
+                problems.append("rules (\(family)): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing")
+            }
+            if want.bypassCounting && !found.bypassCounting {
+                problems.append("rules (\(family)): the bypass counters are missing, so SYNs that pass the queue unclamped go uncounted")
+            }
+            if want.safetyNetRules > 0 && found.safetyNetRules == 0 {
+                problems.append("rules (\(family)): the safety net is missing")
+            }
         }
-        return observation
-    }
-
-    /// What installing `policy` over `before` replaces or removes that is not this policy's.
-    func changeNotes(before: RulesObservation, installing policy: Policy) -> [String] {
-        var notes: [String] = []
-        let others = before.digests.subtracting([policy.digest])
+        let others = digests.subtracting(expected.digests)
         if !others.isEmpty {
-            notes.append("replacing rules installed for another policy (policy:\(others.sorted().joined(separator: ","))) with this one (policy:\(policy.digest))")
+            problems.append("rules: installed for another policy (policy:\(others.sorted().joined(separator: ","))); the running policy is policy:\(expected.digests.sorted().joined(separator: ","))")
         }
-        if before.hasSafetyNet && !options.safetyNet {
-            notes.append("removing the safety net (\(before.ipv4.safetyNetRules + before.ipv6.safetyNetRules) kernel TCPMSS rule(s) in \(options.safetyNetChain), \(before.safetyNetPackets) SYN(s) clamped so far): this policy is installed without --safety-net, so SYNs that bypass the worker will leave unclamped; add --safety-net to keep it")
-        }
-        let unwanted = Set(before.ipv4.hooks + before.ipv6.hooks).subtracting(options.hooks.map(\.chain))
-        if !unwanted.isEmpty {
-            notes.append("removing the jump(s) from \(unwanted.sorted().joined(separator: ", ")): --hooks is now \(options.hooks.map(\.rawValue).joined(separator: ","))")
-        }
-        return notes
-    }
-
-    /// What removing over `before` takes out that the current policy did not install.
-    func removalNotes(before: RulesObservation, keepSafetyNet: Bool, policy: Policy?) -> [String] {
-        var notes: [String] = []
-        if let policy {
-            let others = before.digests.subtracting([policy.digest])
-            if !others.isEmpty { notes.append("removing rules installed for another policy (policy:\(others.sorted().joined(separator: ",")))") }
-        }
-        if before.hasSafetyNet && !keepSafetyNet {
-            notes.append("removing the safety net (\(options.safetyNetChain)): from now on nothing clamps SYNs in the kernel")
-        }
-        return notes
+        return problems
     }
 }

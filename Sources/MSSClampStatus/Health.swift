@@ -87,11 +87,11 @@ public struct Health: Sendable {
         reasons += worker.warnings
         if running {
             let recent = worker.recent
-            if recent.unclampedFailOpen > 0 {
-                reasons.append("\(recent.unclampedFailOpen) SYN(s) passed unclamped in the last \(worker.recentSeconds / 60) min: the queue was full or the socket overran and the kernel failed open (raise --queue-maxlen or --receive-buffer)")
+            if recent[Snapshot.unclampedFailOpen] > 0 {
+                reasons.append("\(recent[Snapshot.unclampedFailOpen]) SYN(s) passed unclamped in the last \(worker.recentSeconds / 60) min: the queue was full or the socket overran and the kernel failed open (raise --queue-maxlen or --receive-buffer)")
             }
-            if recent.overruns > 0 {
-                reasons.append("\(recent.overruns) receive buffer overrun(s) in the last \(worker.recentSeconds / 60) min (raise --receive-buffer)")
+            if recent[Snapshot.overruns] > 0 {
+                reasons.append("\(recent[Snapshot.overruns]) receive buffer overrun(s) in the last \(worker.recentSeconds / 60) min (raise --receive-buffer)")
             }
         }
         judgeRules(worker, running: running)
@@ -104,26 +104,7 @@ public struct Health: Sendable {
             return
         }
         guard running else { return }
-        for (name, family) in [("ipv4", rules.ipv4), ("ipv6", rules.ipv6)] {
-            let expected = worker.expectedRules[name] ?? 0
-            guard expected > 0 else { continue }
-            for hook in worker.hooks where !family.hooks.contains(hook) {
-                reasons.append("rules (\(name)): the jump from \(hook) to the queueing chain is missing, so no SYN reaches the worker")
-            }
-            if family.queueRules != expected {
-                reasons.append("rules (\(name)): \(family.queueRules) queueing rule(s) installed, the policy needs \(expected)")
-            }
-            if worker.learning != nil && !family.steersSignals {
-                reasons.append("rules (\(name)): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing")
-            }
-            if worker.safetyNet && family.safetyNetRules == 0 {
-                reasons.append("rules (\(name)): the safety net is missing")
-            }
-        }
-        let others = rules.digests.subtracting([worker.policyDigest])
-        if !others.isEmpty {
-            reasons.append("rules: installed for another policy (policy:\(others.sorted().joined(separator: ","))); the worker runs policy:\(worker.policyDigest)")
-        }
+        reasons += rules.problems(expected: worker.expected)
     }
 
     static func ago(_ seconds: Double) -> String {

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import MSSClampCore
 import MSSClampNFQueue
 import MSSClampRules
 
@@ -31,7 +32,7 @@ public enum StatusText {
             lines.append(row("SYNs", "since start: \(counts(total))"))
             lines.append(row("", "last \(worker.recentSeconds / 60) min: \(counts(recent))"))
             lines.append(row("", "last SYN: \(worker.lastSynTime.map { Health.ago(now - $0) } ?? "none yet")"))
-            if let learning = worker.learning { lines += learningLines(learning, now: now) }
+            if let learning = worker.learning { lines += learningLines(learning, counters: worker.counters, now: now) }
             lines.append(row("interfaces", worker.interfaces.isEmpty ? "any (the policy names none)" : worker.interfaces.joined(separator: ", ")))
         }
         lines += rulesLines(health)
@@ -43,24 +44,26 @@ public enum StatusText {
         return lines
     }
 
-    static func counts(_ c: WorkerStatus.Counters) -> String {
-        var text = "\(c.packets) queued, \(c.clamped) clamped"
-        if c.inserted > 0 { text += ", \(c.inserted) MSS inserted" }
-        text += ", \(c.unchanged) unchanged"
-        if c.dropped > 0 { text += ", \(c.dropped) dropped (malformed)" }
-        text += "; unclamped past the worker: \(c.unclampedFailOpen) fail-open, \(c.unclampedWhileUnbound) while no worker was bound"
-        if c.safetyNetClamped > 0 { text += " (safety net clamped \(c.safetyNetClamped))" }
-        if c.overruns > 0 { text += "; \(c.overruns) overruns" }
+    static func counts(_ c: Snapshot) -> String {
+        var text = "\(c.packets) queued, \(c.total("clamped")) clamped"
+        if c.total("inserted") > 0 { text += ", \(c.total("inserted")) MSS inserted" }
+        text += ", \(c.total("unchanged")) unchanged"
+        if c.total("dropped") > 0 { text += ", \(c.total("dropped")) dropped (malformed)" }
+        text += "; unclamped past the worker: \(c[Snapshot.unclampedFailOpen]) fail-open, \(c[Snapshot.unclampedNoWorker]) while no worker was bound"
+        if c[Snapshot.safetyNetClamped] > 0 { text += " (safety net clamped \(c[Snapshot.safetyNetClamped]))" }
+        if c[Snapshot.overruns] > 0 { text += "; \(c[Snapshot.overruns]) overruns" }
+        if c[Snapshot.rulesRepairs] > 0 { text += "; rules put back \(c[Snapshot.rulesRepairs]) time(s)" }
         return text
     }
 
     /// `--learn-pmtu`: the entries (host, path MTU, MSS, time left) and the signal counts.
-    static func learningLines(_ learning: WorkerStatus.Learning, now: Double) -> [String] {
-        let ignored = learning.ignored.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+    static func learningLines(_ learning: WorkerStatus.Learning, counters c: Snapshot, now: Double) -> [String] {
+        let ignored = Snapshot.pmtuRefused.filter { c[$0] > 0 }.map { "\($0.labels["result"] ?? $0.key) \(c[$0])" }.sorted()
+        let learned = c[Snapshot.pmtuLearned]
         var lines = [row("learning", "\(learning.entries.count) path MTU(s) learned and live (each for \(Int(learning.lifetime)) s); "
-                         + "ICMP seen \(learning.signals): \(learning.learned) believed, \(learning.signals - learning.learned) refused"
+                         + "ICMP seen \(learned + c.refused): \(learned) believed, \(c.refused) refused"
                          + (ignored.isEmpty ? "" : " (\(ignored.joined(separator: ", ")))")
-                         + "; \(learning.clamped) SYN(s) clamped by learning")]
+                         + "; \(c[Snapshot.pmtuClamped]) SYN(s) clamped by learning")]
         for entry in learning.entries {
             lines.append(row("", "\(entry.host): path MTU \(entry.mtu) -> MSS \(entry.mss), expires in \(max(0, Int(entry.expires - now))) s"))
         }
@@ -75,9 +78,10 @@ public enum StatusText {
         guard worker.managesRules else { return [row("rules", "not managed by mssclamp (--no-install-rules): your own rules feed the queue")] }
         guard let rules = health.rules else { return [row("rules", "not read (\(health.inputs.rulesError ?? worker.rulesError ?? "unknown"))")] }
         var lines: [String] = []
-        for (name, family) in [("ipv4", rules.ipv4), ("ipv6", rules.ipv6)] where (worker.expectedRules[name] ?? 0) > 0 || !family.isEmpty {
+        for name in IPFamily.allCases where worker.expected[name].queueRules > 0 || !rules[name].isEmpty {
+            let family = rules[name]
             let jumps = family.hooks.isEmpty ? "no jump" : family.hooks.map { "\($0) -> queue" }.joined(separator: ", ")
-            var text = "\(name): \(jumps), \(family.queueRules)/\(worker.expectedRules[name] ?? 0) queueing rule(s)"
+            var text = "\(name): \(jumps), \(family.queueRules)/\(worker.expected[name].queueRules) queueing rule(s)"
             if worker.learning != nil { text += family.steersSignals ? ", ICMP signals -> queue" : ", ICMP signals NOT steered" }
             text += family.bypassCounting ? ", bypass counted (\(family.bypassPackets))" : ", bypass not counted"
             text += family.safetyNetRules > 0 ? ", safety net \(family.safetyNetRules) rule(s) (\(family.safetyNetPackets) clamped)" : ", no safety net"

@@ -1,5 +1,4 @@
 import MSSClampRules
-import MSSClampWorker
 
 /// What a running worker publishes about itself, as JSON in its state file, for
 /// `mssclamp status` (which may run as another user, without the worker's privileges) to
@@ -23,13 +22,16 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     public var countsBypass: Bool
     public var policyDigest: String
     public var policy: [String]
-    /// Rules the policy needs per family, to compare with what is installed.
-    public var expectedRules: [String: Int]
+    /// The rules as the firewall lists them once the policy is installed (the backend's
+    /// `expected`): what `status` compares its own reading with. Empty without
+    /// managed rules.
+    public var expected: RulesObservation
     /// Interfaces the policy names (`wg+` as written).
     public var interfaces: [String]
     public var warnings: [String]
-    public var counters: Counters
-    public var recent: Counters
+    /// Everything counted since the start, and over the last `recentSeconds`.
+    public var counters: Snapshot
+    public var recent: Snapshot
     public var recentSeconds: Int
     /// When the last queued SYN was answered (to the second), nil if none yet.
     public var lastSynTime: Double?
@@ -41,7 +43,7 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     public var learning: Learning?
 
     public init(
-        pid: Int32, netns: String, started: Double, updated: Double, state: String, queues: [UInt16], threads: Int, backend: String, managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expectedRules: [String: Int], interfaces: [String], warnings: [String], counters: Counters, recent: Counters, recentSeconds: Int, lastSynTime: Double?, rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil
+        pid: Int32, netns: String, started: Double, updated: Double, state: String, queues: [UInt16], threads: Int, backend: String, managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expected: RulesObservation, interfaces: [String], warnings: [String], counters: Snapshot, recent: Snapshot, recentSeconds: Int, lastSynTime: Double?, rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil
     ) {
         self.pid = pid
         self.netns = netns
@@ -57,7 +59,7 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
         self.countsBypass = countsBypass
         self.policyDigest = policyDigest
         self.policy = policy
-        self.expectedRules = expectedRules
+        self.expected = expected
         self.interfaces = interfaces
         self.warnings = warnings
         self.counters = counters
@@ -70,7 +72,7 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
         self.learning = learning
     }
 
-    /// The path-MTU learner as the worker saw it at `updated`.
+    /// The path MTUs learned and live at `updated` (the learner's counts are in `counters`).
     public struct Learning: Codable, Sendable, Equatable {
         public struct Entry: Codable, Sendable, Equatable {
             /// The host the path leads to; SYNs from it are clamped to `mss`.
@@ -90,54 +92,10 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
 
         public var lifetime: Double
         public var entries: [Entry]
-        /// ICMP frag-needed / packet-too-big looked at, believed, refused (by reason).
-        public var signals: Int
-        public var learned: Int
-        public var ignored: [String: Int]
-        /// SYNs a learned entry lowered, and flows remembered to tie signals to.
-        public var clamped: Int
-        public var flows: Int
 
-        public init(lifetime: Double, entries: [Entry], signals: Int, learned: Int, ignored: [String: Int], clamped: Int, flows: Int) {
+        public init(lifetime: Double, entries: [Entry]) {
             self.lifetime = lifetime
             self.entries = entries
-            self.signals = signals
-            self.learned = learned
-            self.ignored = ignored
-            self.clamped = clamped
-            self.flows = flows
-        }
-    }
-
-    public struct Counters: Codable, Sendable, Equatable {
-        public var packets: UInt64 = 0
-        public var clamped: UInt64 = 0
-        public var inserted: UInt64 = 0
-        public var unchanged: UInt64 = 0
-        public var dropped: UInt64 = 0
-        public var overruns: UInt64 = 0
-        public var verdictErrors: UInt64 = 0
-        public var unclampedFailOpen: UInt64 = 0
-        public var unclampedWhileUnbound: UInt64 = 0
-        public var safetyNetClamped: UInt64 = 0
-
-        public init() {}
-
-        /// `self - earlier`, field by field (never below zero).
-        public func since(_ earlier: Counters) -> Counters {
-            func d(_ a: UInt64, _ b: UInt64) -> UInt64 { a >= b ? a - b : a }
-            var c = Counters()
-            c.packets = d(packets, earlier.packets)
-            c.clamped = d(clamped, earlier.clamped)
-            c.inserted = d(inserted, earlier.inserted)
-            c.unchanged = d(unchanged, earlier.unchanged)
-            c.dropped = d(dropped, earlier.dropped)
-            c.overruns = d(overruns, earlier.overruns)
-            c.verdictErrors = d(verdictErrors, earlier.verdictErrors)
-            c.unclampedFailOpen = d(unclampedFailOpen, earlier.unclampedFailOpen)
-            c.unclampedWhileUnbound = d(unclampedWhileUnbound, earlier.unclampedWhileUnbound)
-            c.safetyNetClamped = d(safetyNetClamped, earlier.safetyNetClamped)
-            return c
         }
     }
 }

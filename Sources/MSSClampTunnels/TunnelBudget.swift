@@ -15,8 +15,8 @@ public struct TunnelBudget: Sendable {
     /// The largest packet the innermost layer can carry.
     public private(set) var innerMTU: Int
 
-    public var mssIPv4: Int { innerMTU - 40 }
-    public var mssIPv6: Int { innerMTU - 60 }
+    public var mssIPv4: Int { IPFamily.ipv4.mss(forMTU: innerMTU) }
+    public var mssIPv6: Int { IPFamily.ipv6.mss(forMTU: innerMTU) }
 
     /// Works from the outside in: each layer takes its headers and trailers from what the
     /// layer outside it can carry; block ciphers round down to whole blocks.

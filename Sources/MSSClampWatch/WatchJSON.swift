@@ -1,5 +1,4 @@
 import FoundationEssentials
-import MSSClampConfig
 import MSSClampCore
 import MSSClampLearning
 import MSSClampReplay
@@ -11,6 +10,8 @@ public enum WatchJSON {
         let type = "path_mtu"
         let time: Double, family: String, from: String, to: String, mtu: Int
         let quoted: Quoted?
+        /// With `--learn-pmtu`: `learned`, or the reason it was refused.
+        let learning: String?
         struct Quoted: Encodable {
             let proto: UInt8, src: String, sport: UInt16, dst: String, dport: UInt16
         }
@@ -27,12 +28,13 @@ public enum WatchJSON {
         switch event {
         case .handshake(let record):
             return JSONReport.line(record)
-        case .pathMTU(let seconds, let microseconds, let signal):
+        case .pathMTU(let seconds, let microseconds, let signal, let verdict):
             let quoted = signal.quoted.map {
                 Signal.Quoted(proto: $0.protocolNumber, src: $0.source.text, sport: $0.sourcePort, dst: $0.destination.text, dport: $0.destinationPort)
             }
             return encode(Signal(time: Double(seconds) + Double(microseconds) / 1e6, family: signal.family.description,
-                                 from: signal.from.text, to: signal.to.text, mtu: signal.mtu, quoted: quoted))
+                                 from: signal.from.text, to: signal.to.text, mtu: signal.mtu, quoted: quoted,
+                                 learning: verdict.map { if case .ignored(let reason) = $0 { reason.rawValue } else { "learned" } }))
         }
     }
 

@@ -1,5 +1,4 @@
 import MSSClampCapture
-import MSSClampConfig
 import MSSClampCore
 import MSSClampLearning
 import MSSClampReplay
@@ -8,8 +7,9 @@ import MSSClampReplay
 public enum WatchEvent: Sendable {
     /// A SYN or SYN-ACK, with what the policy would do to it (decided on a copy).
     case handshake(DryRunRecord)
-    /// ICMP frag-needed / ICMPv6 packet-too-big.
-    case pathMTU(seconds: Int, microseconds: Int, PathMTUSignal)
+    /// ICMP frag-needed / ICMPv6 packet-too-big, and with `--learn-pmtu` what the worker's
+    /// learner would make of it.
+    case pathMTU(seconds: Int, microseconds: Int, PathMTUSignal, PathMTULearner.Verdict?)
 }
 
 /// Turns captured frames into events and keeps the MSS histogram. Changes nothing: the
@@ -24,24 +24,35 @@ public struct Watcher: Sendable {
     public var metadata: PacketMetadata
     public private(set) var histogram = MSSHistogram()
     public private(set) var frames = 0
+    /// `--learn-pmtu`: a learner like the worker's, fed the ICMP seen here; its ceilings
+    /// judge later SYNs (through the same `Policy.apply` as the worker's). Its clock is the
+    /// capture's.
+    public private(set) var learner: PathMTULearner?
 
-    public init(policy: Policy, metadata: PacketMetadata = PacketMetadata()) {
+    public init(policy: Policy, metadata: PacketMetadata = PacketMetadata(), learning: PathMTULearner.Limits? = nil) {
         self.policy = policy
         self.metadata = metadata
+        learner = learning.map { PathMTULearner(limits: $0) }
     }
 
     public mutating func observe(_ frame: CapturedFrame, linkLayer: LinkLayer) -> WatchEvent? {
         frames += 1
         guard let offset = frame.bytes.withUnsafeBytes({ linkLayer.networkOffset($0) }), offset < frame.bytes.count else { return nil }
+        let now = Double(frame.seconds) + Double(frame.microseconds) / 1e6
         if let signal = PathMTUSignal.parse(frame.bytes[offset...]) {
-            return .pathMTU(seconds: frame.seconds, microseconds: frame.microseconds, signal)
+            let verdict = learner?.observe(signal, now: now)
+            return .pathMTU(seconds: frame.seconds, microseconds: frame.microseconds, signal, verdict)
         }
         let length = frame.bytes.count - offset
         var copy = Array(frame.bytes[offset...]) + [0, 0, 0, 0]
         let policy = self.policy, metadata = self.metadata
         let result: (FlowInfo, Decision)? = copy.withUnsafeMutableBytes { raw in
             guard let flow = FlowInfo.inspect(raw, length: length), flow.flags & TCPFlags.syn != 0 else { return nil }
-            return (flow, policy.apply(to: raw, length: length, metadata: metadata, pathMTU: NoPathMTU()))
+            guard learner != nil else { return (flow, policy.apply(to: raw, length: length, metadata: metadata, pathMTU: NoPathMTU())) }
+            return withUnsafeMutablePointer(to: &learner!) { learner in
+                (flow, policy.apply(to: raw, length: length, metadata: metadata, pathMTU: NoPathMTU(),
+                                    ceiling: LearnerCeiling(learner: learner, now: now)))
+            }
         }
         guard let (flow, decision) = result else { return nil }
         histogram.add(flow)
@@ -53,7 +64,7 @@ public struct Watcher: Sendable {
         switch event {
         case .handshake(let record):
             return TextReport.line(record)
-        case .pathMTU(let seconds, let microseconds, let signal):
+        case .pathMTU(let seconds, let microseconds, let signal, let verdict):
             let kind = signal.family == .ipv4 ? "IP \(signal.from.text) > \(signal.to.text): ICMP frag-needed"
                                               : "IP6 \(signal.from.text) > \(signal.to.text): ICMP6 packet-too-big"
             var text = TextReport.timestamp(seconds: seconds, microseconds: microseconds) + " \(kind), mtu \(signal.mtu)"
@@ -63,8 +74,24 @@ public struct Watcher: Sendable {
             } else {
                 text += ", quoting nothing readable"
             }
+            switch verdict {
+            case .learned(let entry)?: text += "; learned: SYNs from \(entry.host.text) at most MSS \(entry.mss)"
+            case .ignored(let reason)?: text += "; not learned: \(reason.rawValue)"
+            case nil: break
+            }
             return text
         }
+    }
+}
+
+/// The learner as `Policy.apply` asks it, inside one `observe` (the pointer never escapes).
+struct LearnerCeiling: MSSCeilingSource {
+    let learner: UnsafeMutablePointer<PathMTULearner>
+    let now: Double
+
+    func ceiling(for flow: FlowInfo) -> UInt16? {
+        learner.pointee.forwarded(flow, now: now)
+        return learner.pointee.mss(from: flow.source, now: now)
     }
 }
 

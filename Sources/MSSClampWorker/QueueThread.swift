@@ -1,4 +1,4 @@
-import CCap
+import CThread
 import Glibc
 
 /// A POSIX thread for one queue, optionally pinned to one CPU.

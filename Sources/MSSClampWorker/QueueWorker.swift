@@ -122,9 +122,14 @@ final class QueueWorker: @unchecked Sendable {
             metadata.outInterface = names.name(packet.outInterfaceIndex)
         }
         let checksum: ChecksumMode = packet.checksumNotReady ? .recompute : .incremental
-        var decision = policy.apply(
-            to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes, checksum: checksum)
-        if let learner = state.learner { lowerToLearned(&decision, learner, checksum) }
+        let decision: Decision
+        if let learner = state.learner {
+            decision = policy.apply(to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes,
+                                    ceiling: SharedLearner(box: learner, now: WorkerState.now()), checksum: checksum)
+            if decision.learned { learner.withLockedValue { $0.noteClamp() } }
+        } else {
+            decision = policy.apply(to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes, checksum: checksum)
+        }
         outcomes.record(decision)
         switch decision.outcome {
         case .clamped, .inserted:
@@ -135,29 +140,6 @@ final class QueueWorker: @unchecked Sendable {
         case .unchanged:
             verdicts.accept(packet.id, queue: queue)
         }
-    }
-
-    /// After the policy, a learned path MTU toward the SYN's sender may lower it further
-    /// (never above what the policy set); every SYN is noted as a forwarded flow, so later
-    /// ICMP quoting it can be believed.
-    private func lowerToLearned(_ decision: inout Decision, _ learner: NIOLockedValueBox<PathMTULearner>, _ checksum: ChecksumMode) {
-        if case .dropped = decision.outcome { return }
-        let now = WorkerState.now()
-        let lowered = Policy.lowerMSS(in: scratch, length: decision.length, checksum: checksum) { flow in
-            learner.withLockedValue { learner in
-                learner.forwarded(flow, now: now)
-                return learner.mss(from: flow.source, now: now)
-            }
-        }
-        guard let lowered else { return }
-        learner.withLockedValue { $0.noteClamp() }
-        if case .inserted = decision.outcome {
-            decision.outcome = .inserted(lowered.to)
-        } else {
-            decision.outcome = .clamped(from: decision.originalMSS ?? lowered.from, to: lowered.to)
-            decision.originalMSS = decision.originalMSS ?? lowered.from
-        }
-        decision.target = lowered.to
     }
 
     /// Debug sampling, off the common path: only when asked for, at most sampleRate a second.

@@ -25,32 +25,6 @@ public struct TransportCounters: Sendable, Equatable {
     }
 }
 
-/// SYNs that left without the worker: read from the firewall's counters (mssclamp's bypass
-/// counting rules and safety net), not from the queue, because the kernel lets them pass
-/// without a word to us.
-public struct BypassCounts: Sendable, Equatable, Codable {
-    /// Passed unclamped while this worker was bound: the queue full or our socket overrun,
-    /// and the kernel failed open.
-    public var failOpen: UInt64 = 0
-    /// Passed unclamped by `--queue-bypass` while no worker was bound (counted before this
-    /// worker started, from the rules a previous run left).
-    public var whileUnbound: UInt64 = 0
-    /// Of those, clamped after all by the kernel's safety net.
-    public var safetyNetClamped: UInt64 = 0
-
-    public init() {}
-}
-
-/// The daemon's own reading of its rules in the firewall: whole now or not, and how often
-/// it had to put them back (a firewall reload flushing them, say). For the metrics.
-public struct RulesHealth: Sendable, Equatable {
-    /// Nil until first read, or when the rules are not ours to manage.
-    public var inForce: Bool?
-    public var repairs: UInt64 = 0
-
-    public init() {}
-}
-
 /// What every queue thread shares: the policy (swapped whole on reload), the published
 /// counters, and the stop flag. Threads take the policy once per batch and publish counts
 /// once per batch, so the locks are touched twice per batch, never per packet. The locks
@@ -62,10 +36,6 @@ public final class WorkerState: Sendable {
     let stopping = Atomic<Bool>(false)
     /// Queue threads running now; fewer than the queues means a queue is bound but unread.
     let running = Atomic<Int>(0)
-    /// Filled in by whoever watches the firewall; never touched by the queue threads.
-    public let bypass = NIOLockedValueBox(BypassCounts())
-    /// Filled in by whoever watches the firewall; never touched by the queue threads.
-    public let rules = NIOLockedValueBox(RulesHealth())
     /// Clamped/inserted packets sampled for debug logging (at most `sampleRate` a second per
     /// queue), drained by whoever logs them; empty and untouched unless `sampling`.
     let samples = NIOLockedValueBox<[(FlowInfo, Decision)]>([])

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Glibc
+import MSSClampConfig
 import MSSClampCore
+import MSSClampLearning
 import MSSClampReplay
 
 struct DryRunCommand: ParsableCommand {
@@ -39,6 +41,11 @@ struct DryRunCommand: ParsableCommand {
     @Option(name: .customLong("assume-pmtu"), help: ArgumentHelp("Path MTU to assume for --clamp-mss-to-pmtu.", valueName: "MTU"))
     var assumePMTU: Int?
 
+    @Option(name: .customLong("assume-learned"), help: ArgumentHelp(
+        "A path MTU `run --learn-pmtu` would have learned toward HOST: SYNs from HOST are lowered to its MSS (repeatable).",
+        valueName: "host=MTU"))
+    var assumeLearned: [String] = []
+
     @Flag(name: .customShort("t"), help: "Do not print timestamps (as tcpdump -t).")
     var noTime = false
 
@@ -50,9 +57,21 @@ struct DryRunCommand: ParsableCommand {
         if let assumePMTU, !(68...65535).contains(assumePMTU) {
             throw CommandFailure.config("--assume-pmtu: MTU \(assumePMTU) is outside 68-65535")
         }
-        let options = DryRunOptions(
+        var options = DryRunOptions(
             policy: policy, metadata: PacketMetadata(inInterface: assumeIn, outInterface: assumeOut),
             pathMTU: assumePMTU, filter: filter, writePath: write)
+        for entry in assumeLearned {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let host = IPAddress(text: parts[0]), let mtu = Int(parts[1]) else {
+                throw CommandFailure.config("--assume-learned: '\(entry)' must be HOST=MTU (192.0.2.1=1400, 2001:db8::1=1400)")
+            }
+            // The learner's own limits: below them it refuses the ICMP as hostile.
+            let floor = PathMTULearner.floor(host.family)
+            guard (floor...65535).contains(mtu) else {
+                throw CommandFailure.config("--assume-learned: MTU \(mtu) for \(parts[0]) is outside \(floor)-65535 (what --learn-pmtu would ever believe)")
+            }
+            options.learned.paths[host] = mtu
+        }
         let json = self.json
         let noTime = self.noTime
         let quiet = self.quiet

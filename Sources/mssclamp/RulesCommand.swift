@@ -71,10 +71,10 @@ struct RulesCommand: AsyncParsableCommand {
         func run() async throws {
             let policy = try self.policy.policy()
             let named = self.policy.spec.isEmpty && self.policy.config == nil ? nil : policy
-            var firewalls: [Firewall] = []
+            var firewalls: [any Firewall] = []
             if steering.backend == "auto" {
                 let options = try steering.options()
-                firewalls = await Backend.holdingRules(options: options).map { Firewall(backend: $0, options: options) }
+                firewalls = await Backend.holdingRules(options: options).map { $0.firewall(options) }
                 if firewalls.isEmpty {
                     print("nothing to remove: no mssclamp rules in iptables-nft, nftables or iptables-legacy")
                     return
@@ -84,7 +84,7 @@ struct RulesCommand: AsyncParsableCommand {
             }
             for firewall in firewalls {
                 do {
-                    for note in try await firewall.remove(policy: named) { print("note: \(note)") }
+                    for note in try await firewall.remove(keepSafetyNet: false, policy: named) { print("note: \(note)") }
                 } catch {
                     throw CommandFailure.runtime(error.description)
                 }

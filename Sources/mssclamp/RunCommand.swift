@@ -3,16 +3,10 @@ import Glibc
 import Logging
 import MSSClampConfig
 import MSSClampCore
+import MSSClampDaemon
 import MSSClampLearning
 import MSSClampMetrics
-import MSSClampNFQueue
-import MSSClampPrivileges
-import MSSClampReplay
-import MSSClampRules
 import MSSClampStatus
-import MSSClampWorker
-import ServiceLifecycle
-import UnixSignals
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -107,47 +101,6 @@ struct RunCommand: AsyncParsableCommand {
         return limits
     }
 
-    /// Gives up every capability the backend does not need, switches to --user, sets
-    /// no_new_privs, and re-executes itself so that all of that holds for every thread
-    /// (see Privileges). The re-executed worker logs what it holds and checks what the
-    /// backend will need (iptables-legacy's lock) before it touches anything.
-    func confine(firewall: Firewall, logger: Logger) throws(CommandFailure) {
-        let keep: Set<Capability> = firewall.backend == .iptablesLegacy ? [.netAdmin, .netRaw] : [.netAdmin]
-        if getenv(Privileges.confinedMarker) == nil {
-            let account: Account?
-            do { account = try user.map(Account.named) } catch { throw CommandFailure.config(error.description) }
-            if Privileges.needsConfining(keep: keep, user: account) {
-                if let account { prepareStateDirectory(for: account) }
-                // The backend was resolved as root; the confined process must not guess again.
-                let arguments = CommandLine.arguments + (steering.backend == "auto" ? ["--backend", firewall.backend.rawValue] : [])
-                do {
-                    try Privileges.confineAndReexec(keep: keep, user: account, arguments: arguments)
-                } catch where geteuid() != 0 && account == nil && Privileges.State.current().effective.isSuperset(of: keep) {
-                    // Not root, already holding what the backend needs, and not allowed to
-                    // drop the rest (a unit's system-call filter denies capset): its
-                    // bounding set is the limit then. Said, not fatal.
-                    logger.warning("privileges: cannot give up capabilities the \(firewall.backend.rawValue) backend does not need (\(error)); running with \(Privileges.State.current())")
-                } catch {
-                    var message = error.description
-                    if firewall.backend == .iptablesLegacy && message.contains("CAP_NET_RAW") {
-                        message += " (iptables-legacy talks to the kernel over a raw socket; grant CAP_NET_RAW too, or use --backend iptables-nft)"
-                    }
-                    throw CommandFailure.runtime(message)
-                }
-            }
-        }
-        unsetenv(Privileges.confinedMarker)
-        logger.info("privileges: \(Privileges.State.current())")
-        do { try firewall.preflight() } catch { throw CommandFailure.runtime(error.description) }
-    }
-
-    /// The state directory must stay writable after the switch to --user.
-    func prepareStateDirectory(for account: Account) {
-        mkdir(stateDirectory, 0o755)
-        var info = stat()
-        if stat(stateDirectory, &info) == 0 && info.st_uid == 0 { chown(stateDirectory, account.uid, account.gid) }
-    }
-
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CommandFailure.config("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
@@ -166,113 +119,37 @@ struct RunCommand: AsyncParsableCommand {
                 logger.info("backend: \(detection.backend.rawValue) (auto): \(detection.reason)")
             }
         }
-        try confine(firewall: firewall, logger: logger)
-        do { try firewall.validate(policy) } catch { throw CommandFailure.config(error.description) }
-        let range = firewall.options.queues
-        let pinning = try cpus.map { try CPUList.parse($0, cpuCount: Self.cpuCount) } ?? []
-        let configurations = range.enumerated().map { index, number in
-            var configuration = QueueConfiguration(number: number)
-            configuration.cpu = pinning.isEmpty ? nil : pinning[index % pinning.count]
-            configuration.maxLength = queueMaxLength
-            configuration.failOpen = !failClosed
-            configuration.receiveBuffer = receiveBuffer
-            return configuration
-        }
-
-        let worker: Worker
+        // The backend was resolved as root; the confined process must not guess again.
+        let arguments = CommandLine.arguments + (steering.backend == "auto" ? ["--backend", firewall.backend.rawValue] : [])
         do {
-            worker = try Worker(policy: policy, queues: configurations, sampling: level <= .debug, learning: learning)
+            try Confinement.apply(firewall: firewall, user: user, arguments: arguments, stateDirectory: stateDirectory, logger: logger)
+            try firewall.validate(policy)
+        } catch let error as DaemonError {
+            throw error.isConfiguration ? CommandFailure.config(error.message) : CommandFailure.runtime(error.message)
         } catch {
-            throw CommandFailure.runtime(error.description)
+            throw CommandFailure.config("\(error)")
         }
-        var metricsServer: MetricsServer?
-        defer { metricsServer?.shutdown() }
-        if let metrics {
-            let exporter = MetricsExporter()
-            let state = worker.state
-            do {
-                metricsServer = try MetricsServer(listen: metrics) {
-                    exporter.update(Summary.snapshot(state), rules: state.policy.rules.map(\.summary))
-                    if let learner = state.learner {
-                        // Copied out first: the queue threads wait on this lock, not on Prometheus.
-                        let now = WorkerState.now()
-                        let (entries, signals, clamped) = learner.withLockedValue { learner in
-                            (learner.live(now: now).count,
-                             [("learned", UInt64(learner.learnedCount))]
-                                 + PathMTULearner.Ignored.allCases.map { ($0.rawValue, UInt64(learner.ignored[$0] ?? 0)) },
-                             UInt64(learner.clamps))
-                        }
-                        exporter.update(learning: entries, signals: signals, clamped: clamped)
-                    }
-                    let rules = state.rules.withLockedValue { $0 }
-                    exporter.update(rulesInForce: rules.inForce, repairs: rules.repairs)
-                    let kernel = KernelQueueStats.readIfPermitted()
-                    exporter.update(kernelQueues: (kernel ?? []).filter { range.contains($0.queue) }.map {
-                        ($0.queue, $0.waiting, $0.queueDropped, $0.userDropped)
-                    })
-                    // Up: our threads run, and (where /proc is readable) the kernel has the queue bound.
-                    let threadsUp = state.runningThreads == range.count
-                    exporter.update(queuesUp: range.map { queue in
-                        (queue, threadsUp && (kernel.map { $0.contains { $0.queue == queue && $0.portID != 0 } } ?? true))
-                    })
-                    return exporter.render()
-                }
-            } catch {
-                _ = worker.stop(timeout: 1)
-                throw CommandFailure.runtime(error.description)
+        var launch = Daemon.Launch(policy: policy, firewall: firewall)
+        launch.settings.installRules = !noInstallRules
+        launch.settings.statsInterval = statsInterval
+        launch.settings.stateDirectory = stateDirectory
+        launch.maxLength = queueMaxLength
+        launch.receiveBuffer = receiveBuffer
+        launch.failClosed = failClosed
+        launch.cpus = try cpus.map { try CPUList.parse($0, cpuCount: Self.cpuCount) } ?? []
+        launch.learning = learning
+        launch.sampling = level <= .debug
+        launch.metrics = metrics
+        if self.policy.config != nil {
+            let options = self.policy
+            launch.reloadPolicy = { () throws(DaemonError) -> Policy in
+                do throws(CommandFailure) { return try options.policy() } catch { throw DaemonError.configuration(error.message) }
             }
         }
-
-        let monitor = WorkerMonitor(worker: worker, firewall: firewall, managesRules: !noInstallRules,
-                                    store: StatusStore(directory: stateDirectory), logger: logger)
-        let service = WorkerService(
-            worker: worker, firewall: firewall, installRules: !noInstallRules, policyOptions: self.policy,
-            statsInterval: statsInterval, monitor: monitor, logger: logger)
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         do {
-            try await group.run()
-        } catch let failure as CommandFailure {
-            throw failure
+            try await Daemon.run(launch, logger: logger)
         } catch {
-            throw CommandFailure.runtime("\(error)")
+            throw error.isConfiguration ? CommandFailure.config(error.message) : CommandFailure.runtime(error.message)
         }
-    }
-}
-
-/// The one-line summary of the counters, for the periodic log and the exit line.
-enum Summary {
-    static func snapshot(_ state: WorkerState) -> MetricsExporter.Snapshot {
-        let (outcomes, transport) = state.counters
-        var snapshot = MetricsExporter.Snapshot(
-            byKind: outcomes.byKind, byRule: outcomes.byRule, overruns: transport.overruns,
-            verdictErrors: transport.verdictErrors, sendErrors: transport.sendErrors, truncated: transport.truncated)
-        let bypass = state.bypass.withLockedValue { $0 }
-        snapshot.unclampedFailOpen = bypass.failOpen
-        snapshot.unclampedNoWorker = bypass.whileUnbound
-        snapshot.safetyNetClamped = bypass.safetyNetClamped
-        return snapshot
-    }
-
-    static func line(_ state: WorkerState) -> String {
-        let (outcomes, transport) = state.counters
-        var parts = ["packets=\(outcomes.packets)"]
-        for (index, kind) in OutcomeCounters.kinds.enumerated() where outcomes.byKind[index] > 0 {
-            parts.append("\(kind.reason.map { "\(kind.action)/\($0)" } ?? kind.action)=\(outcomes.byKind[index])")
-        }
-        let bypass = state.bypass.withLockedValue { $0 }
-        if bypass.failOpen > 0 { parts.append("unclamped-fail-open=\(bypass.failOpen)") }
-        if bypass.whileUnbound > 0 { parts.append("unclamped-no-worker=\(bypass.whileUnbound)") }
-        if bypass.safetyNetClamped > 0 { parts.append("safety-net-clamped=\(bypass.safetyNetClamped)") }
-        parts.append("overruns=\(transport.overruns)")
-        parts.append("verdict-errors=\(transport.verdictErrors)")
-        if transport.sendErrors > 0 { parts.append("send-errors=\(transport.sendErrors)") }
-        if let learner = state.learner {
-            let now = WorkerState.now()
-            parts.append(learner.withLockedValue { learner in
-                let refused = learner.ignored.values.reduce(0, +)
-                return "pmtu-entries=\(learner.live(now: now).count) pmtu-learned=\(learner.learnedCount) pmtu-refused=\(refused) pmtu-clamped=\(learner.clamps)"
-            })
-        }
-        return parts.joined(separator: " ")
     }
 }

@@ -45,7 +45,7 @@ struct StatusCommand: AsyncParsableCommand {
         var rules: RulesObservation?
         var rulesError: String?
         do {
-            rules = try await Firewall(backend: chosen, options: options).observe()
+            rules = try await chosen.firewall(options).observe()
         } catch {
             rulesError = error.description
         }

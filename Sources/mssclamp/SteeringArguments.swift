@@ -45,16 +45,16 @@ struct SteeringArguments: ParsableArguments {
 
     /// The firewall these flags name. With `auto` the backend is detected, and `detected`
     /// hears which and why (a fallback is logged, never silent).
-    func firewall(detected: (Backend.Detection) -> Void = { _ in }) async throws(CommandFailure) -> Firewall {
+    func firewall(detected: (Backend.Detection) -> Void = { _ in }) async throws(CommandFailure) -> any Firewall {
         let options = try options()
         if backend == "auto" {
             let detection = await Backend.detect()
             detected(detection)
-            return Firewall(backend: detection.backend, options: options)
+            return detection.backend.firewall(options)
         }
         guard let chosen = Backend(rawValue: backend) else {
             throw CommandFailure.config("--backend: '\(backend)' must be iptables-nft, iptables-legacy, nftables or auto")
         }
-        return Firewall(backend: chosen, options: options)
+        return chosen.firewall(options)
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 import MSSClampCapture
 import MSSClampConfig
 import MSSClampCore
+import MSSClampLearning
 import MSSClampReplay
 import MSSClampWatch
 import Synchronization
@@ -49,6 +50,9 @@ struct WatchCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "JSON lines, then the histogram as one JSON object.")
     var json = false
 
+    @Flag(name: .customLong("learn-pmtu"), help: "Learn path MTUs from the ICMP seen, as `run --learn-pmtu` would, and judge later SYNs with them.")
+    var learnPathMTU = false
+
     func validate() throws {
         if let seconds, seconds < 1 { throw ValidationError("--seconds: \(seconds) must be 1 or more") }
         if let count, count < 1 { throw ValidationError("--count: \(count) must be 1 or more") }
@@ -78,7 +82,7 @@ struct WatchCommand: ParsableCommand {
             throw CommandFailure.runtime(error.description)
         }
         for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber) { _ in stopRequested.store(true, ordering: .relaxed) } }
-        var watcher = Watcher(policy: policy)
+        var watcher = Watcher(policy: policy, learning: learnPathMTU ? PathMTULearner.Limits() : nil)
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         var lines = 0

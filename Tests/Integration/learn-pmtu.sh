@@ -106,8 +106,8 @@ print(got)' "$1"
 }
 complete() { [ "$1" = 1048576 ] && echo 1 || echo 0; }
 status_json() { ip netns exec "$id-r" "$LAB_BIN" status --state-dir "$work/state" --json 2>/dev/null; }
-learning() {  # PYTHON-EXPRESSION over j (the worker's learning object)
-    status_json | "$LAB_PY" -c "import json,sys; j=json.load(sys.stdin)['worker']['learning']; print($1)" 2>/dev/null
+learning() {  # PYTHON-EXPRESSION over j (the worker's learned entries), c (its counters) and refused (their sum)
+    status_json | "$LAB_PY" -c "import json,sys; w=json.load(sys.stdin)['worker']; j=w['learning']; c=w['counters']['counts']; refused=sum(v for k, v in c.items() if k.startswith('pmtu-refused/')); print($1)" 2>/dev/null
 }
 saved_rules() { { ip netns exec "$id-r" iptables-save; ip netns exec "$id-r" ip6tables-save; } | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'; }
 before=$(saved_rules)
@@ -130,7 +130,7 @@ echo "RESULT syn_mss_v4=$(tshark -r "$work/syns.pcap" -Y 'ip && tcp.dstport==808
 echo "RESULT syn_mss_v6=$(tshark -r "$work/syns.pcap" -Y 'ipv6 && tcp.dstport==8080' -T fields -e tcp.options.mss_val 2>/dev/null | tr '\n' ',')"
 sleep 1.5  # the state is published once a second
 echo "RESULT entries=$(learning "' '.join(sorted('%s/%d/%d' % (e['host'], e['mtu'], e['mss']) for e in j['entries']))" | tr ' ' ',')"
-echo "RESULT clamped_by_learning=$(learning "j['clamped']")"
+echo "RESULT clamped_by_learning=$(learning "c['pmtu-clamped']")"
 grep -q "learn-pmtu: path MTU 1400 toward 192.0.2.1 learned" "$work/learn.log" && l4=1 || l4=0
 grep -q "learn-pmtu: path MTU 1400 toward 2001:db8:1::1 learned" "$work/learn.log" && l6=1 || l6=0
 echo "RESULT log_learned_v4=$l4 log_learned_v6=$l6"
@@ -148,7 +148,7 @@ echo "RESULT expired_v4=$e4 expired_v6=$e6 entries_after_expiry=$(learning "len(
 
 # 4. Hostile ICMP, sent from the hop (source 203.0.113.9 / 2001:db8:3::9) towards the
 # server, through the router. A real SYN first, so one flow is known.
-refused_before=$(learning "sum(j['ignored'].values())")
+refused_before=$(learning "refused")
 lab_dump_start "$id" "$work/hostile.pcap" "src host 203.0.113.9 or src host 2001:db8:3::9"
 ip netns exec "$id-c" timeout 20 "$LAB_PY" - <<'EOF' >"$work/flow.txt"
 import socket
@@ -174,8 +174,8 @@ EOF
 sleep 1.5
 lab_dump_stop
 echo "RESULT hostile_delivered=$(tcpdump -r "$work/hostile.pcap" -n 2>/dev/null | wc -l)"
-echo "RESULT hostile_refused=$(( $(learning "sum(j['ignored'].values())") - refused_before ))"
-echo "RESULT below_floor=$(learning "j['ignored'].get('below-floor', 0)") unrelated=$(learning "j['ignored'].get('unrelated-flow', 0)") rate_limited=$(learning "j['ignored'].get('rate-limited', 0)")"
+echo "RESULT hostile_refused=$(( $(learning "refused") - refused_before ))"
+echo "RESULT below_floor=$(learning "c.get('pmtu-refused/below-floor', 0)") unrelated=$(learning "c.get('pmtu-refused/unrelated-flow', 0)") rate_limited=$(learning "c.get('pmtu-refused/rate-limited', 0)")"
 echo "RESULT client_entry_mtu=$(learning "min([e['mtu'] for e in j['entries'] if e['host'] == '192.0.2.1'] or [0])")"
 metrics=$(ip netns exec "$id-r" curl -s --max-time 5 http://127.0.0.1:9109/metrics)
 echo "RESULT metric_entries=$(echo "$metrics" | grep -c '^mssclamp_pmtu_entries ') metric_rate_limited=$(echo "$metrics" | grep '^mssclamp_pmtu_signals_total{result="rate-limited"}' | awk '{print $2}') metric_clamped=$(echo "$metrics" | grep '^mssclamp_pmtu_clamped_total' | awk '{print $2}')"

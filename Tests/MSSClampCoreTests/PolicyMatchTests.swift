@@ -92,13 +92,13 @@ import Testing
 
     @Test func pathMTU() {
         let pmtu = Policy(rules: [Rule(mssRange: nil, action: .clampToPathMTU)])
-        #expect(run(packet(.ipv4), policy: pmtu, pathMTU: FixedPathMTU(1400)).0.outcome == .clamped(from: 1460, to: 1360))
-        #expect(run(packet(.ipv6), policy: pmtu, pathMTU: FixedPathMTU(1400)).0.outcome == .clamped(from: 1460, to: 1340))
+        #expect(run(packet(.ipv4), policy: pmtu, pathMTU: AssumedPathMTU(1400)).0.outcome == .clamped(from: 1460, to: 1360))
+        #expect(run(packet(.ipv6), policy: pmtu, pathMTU: AssumedPathMTU(1400)).0.outcome == .clamped(from: 1460, to: 1340))
         #expect(run(packet(.ipv4), policy: pmtu).0.outcome == .unchanged(.pathMTUUnknown))
-        #expect(run(packet(.ipv4), policy: pmtu, pathMTU: FixedPathMTU(40)).0.outcome == .dropped(.pathMTUTooSmall))
-        #expect(run(packet(.ipv6), policy: pmtu, pathMTU: FixedPathMTU(60)).0.outcome == .dropped(.pathMTUTooSmall))
+        #expect(run(packet(.ipv4), policy: pmtu, pathMTU: AssumedPathMTU(40)).0.outcome == .dropped(.pathMTUTooSmall))
+        #expect(run(packet(.ipv6), policy: pmtu, pathMTU: AssumedPathMTU(60)).0.outcome == .dropped(.pathMTUTooSmall))
         // The kernel computes the target (and may drop) before looking at the option.
-        #expect(run(packet(mss: 500), policy: pmtu, pathMTU: FixedPathMTU(40)).0.outcome == .dropped(.pathMTUTooSmall))
+        #expect(run(packet(mss: 500), policy: pmtu, pathMTU: AssumedPathMTU(40)).0.outcome == .dropped(.pathMTUTooSmall))
         let fixed = Policy(rules: [Rule(mssRange: nil, action: .clampToMTU(1420))])
         #expect(run(packet(.ipv4), policy: fixed).0.outcome == .clamped(from: 1460, to: 1380))
         #expect(run(packet(.ipv6), policy: fixed).0.outcome == .clamped(from: 1460, to: 1360))

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import MSSClampCore
 import MSSClampMetrics
+import MSSClampStatus
 import Testing
 
 /// The alerting rules and the dashboard in deploy/ name metrics; an alert on a name the
@@ -27,14 +28,7 @@ import Testing
 
     static func exported() -> Set<String> {
         let exporter = MetricsExporter()
-        let snapshot = MetricsExporter.Snapshot(
-            byKind: Array(repeating: 1, count: OutcomeCounters.kinds.count), byRule: [1], overruns: 1, verdictErrors: 1,
-            sendErrors: 1, truncated: 1)
-        exporter.update(snapshot, rules: ["-o eth0 -> set-mss 1360"])
-        exporter.update(kernelQueues: [(queue: 0, waiting: 1, queueDropped: 1, userDropped: 1)])
-        exporter.update(learning: 1, signals: [(result: "learned", count: 1)], clamped: 1)
-        exporter.update(queuesUp: [(queue: 0, up: true)])
-        exporter.update(rulesInForce: true, repairs: 1)
+        exporter.update(SnapshotRenderingTests.everything(), rules: ["-o eth0 -> set-mss 1360"])
         let text = String(decoding: exporter.render(), as: UTF8.self)
         return Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.prefix { $0 != "{" && $0 != " " }) })
     }

@@ -10,14 +10,13 @@ import Testing
     static let now = 1_000_000.0
 
     static func worker(_ edit: (inout WorkerStatus) -> Void = { _ in }) -> WorkerStatus {
-        var counters = WorkerStatus.Counters()
-        counters.packets = 10
-        counters.clamped = 10
+        var counters = Snapshot()
+        counters[Snapshot.outcomes[0]] = 10
         var status = WorkerStatus(
             pid: 4242, netns: "net:[1]", started: now - 600, updated: now - 0.5, state: "running", queues: [0], threads: 1,
             backend: "iptables-nft", managesRules: true, hooks: ["FORWARD"], safetyNet: false, countsBypass: true,
             policyDigest: "0badcafe", policy: ["-o eth0 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -> set-mss 1360"],
-            expectedRules: ["ipv4": 1, "ipv6": 1], interfaces: ["eth0"], warnings: [], counters: counters, recent: counters,
+            expected: rules(), interfaces: ["eth0"], warnings: [], counters: counters, recent: counters,
             recentSeconds: 300, lastSynTime: now - 3, rules: nil, rulesChecked: nil, rulesError: nil)
         edit(&status)
         return status
@@ -87,7 +86,7 @@ import Testing
         #expect(flushed.reasons == ["rules (ipv4): 0 queueing rule(s) installed, the policy needs 1"])
         let other = Self.health(rules: Self.rules { $0.ipv4.digests = ["12345678"] })
         #expect(other.reasons.first?.contains("installed for another policy (policy:12345678)") == true)
-        let net = Self.health(workers: [Self.worker { $0.safetyNet = true }])
+        let net = Self.health(workers: [Self.worker { $0.safetyNet = true; $0.expected.ipv4.safetyNetRules = 1 }])
         #expect(net.reasons.contains("rules (ipv4): the safety net is missing"))
         // Status cannot read the rules itself: the worker's reading is used, and said so.
         let borrowed = Self.health(workers: [Self.worker { $0.rules = Self.rules() }], rules: nil)
@@ -100,9 +99,17 @@ import Testing
     /// `--learn-pmtu`: the signal jumps are part of "working"; the entries are listed.
     @Test func learningNeedsItsSignalJumpsAndListsEntries() {
         let learning = WorkerStatus.Learning(
-            lifetime: 600, entries: [.init(host: "192.0.2.1", mtu: 1400, mss: 1360, expires: Self.now + 90)],
-            signals: 5, learned: 1, ignored: ["below-floor": 3, "unrelated-flow": 1], clamped: 7, flows: 12)
-        let learner = Self.worker { $0.learning = learning }
+            lifetime: 600, entries: [.init(host: "192.0.2.1", mtu: 1400, mss: 1360, expires: Self.now + 90)])
+        let learner = Self.worker {
+            $0.learning = learning
+            $0.expected.ipv4.steersSignals = true
+            $0.expected.ipv6.steersSignals = true
+            $0.counters.learning = Snapshot.Learning(entries: 1, flows: 12)
+            $0.counters[Snapshot.pmtuLearned] = 1
+            $0.counters.counts["pmtu-refused/below-floor"] = 3
+            $0.counters.counts["pmtu-refused/unrelated-flow"] = 1
+            $0.counters[Snapshot.pmtuClamped] = 7
+        }
         let missing = Self.health(workers: [learner])
         #expect(missing.reasons.contains("rules (ipv4): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing"))
         let steered = Self.health(workers: [learner], rules: Self.rules { $0.ipv4.steersSignals = true; $0.ipv6.steersSignals = true })
@@ -116,10 +123,10 @@ import Testing
     @Test func policyWarningsAndRecentBypassAreReasons() {
         let warned = Self.health(workers: [Self.worker { $0.warnings = ["rule 1: interface wan (-o) does not exist now"] }])
         #expect(warned.reasons == ["rule 1: interface wan (-o) does not exist now"])
-        let failOpen = Self.health(workers: [Self.worker { $0.recent.unclampedFailOpen = 7 }])
+        let failOpen = Self.health(workers: [Self.worker { $0.recent[Snapshot.unclampedFailOpen] = 7 }])
         #expect(failOpen.reasons.first?.hasPrefix("7 SYN(s) passed unclamped in the last 5 min") == true)
         // Old fail-open events (outside the window) are history, shown but not a reason.
-        let old = Self.health(workers: [Self.worker { $0.counters.unclampedFailOpen = 7 }])
+        let old = Self.health(workers: [Self.worker { $0.counters[Snapshot.unclampedFailOpen] = 7 }])
         #expect(old.isHealthy)
         #expect(StatusText.lines(old).contains { $0.contains("7 fail-open") })
     }
@@ -155,14 +162,13 @@ import Testing
     }
 
     static func health(_ listing: String) -> Health {
-        let firewall = Firewall(backend: .nftables, options: SteeringOptions())
+        let firewall = NFTablesFirewall(options: SteeringOptions())
         var rules = RulesObservation(backend: "nftables")
         rules.read(nftTable: listing)
         let worker = HealthTests.worker {
             $0.backend = "nftables"
             $0.policyDigest = classic.digest
-            $0.expectedRules = ["ipv4": firewall.expectedQueueRules(classic, family: .ipv4),
-                                "ipv6": firewall.expectedQueueRules(classic, family: .ipv6)]
+            $0.expected = firewall.expected(classic)
         }
         return HealthTests.health(workers: [worker], rules: rules)
     }
@@ -184,8 +190,8 @@ import Testing
 
     @Test func perFamilyValuesAreQualifiedLines() {
         let split = Policy(rules: [Rule(outInterface: InterfacePattern("eth0"), mssRange: 1341...1536, action: .setMSS(ipv4: 1360, ipv6: 1340))])
-        let firewall = Firewall(backend: .nftables, options: SteeringOptions())
-        #expect(firewall.expectedQueueRules(split, family: .ipv4) == 1 && firewall.expectedQueueRules(split, family: .ipv6) == 1)
+        let expected = NFTablesFirewall(options: SteeringOptions()).expected(split)
+        #expect(expected.ipv4.queueRules == 1 && expected.ipv6.queueRules == 1)
         var seen = RulesObservation(backend: "nftables")
         seen.read(nftTable: "chain forward {\n meta nfproto ipv6 tcp flags syn / syn,rst oifname \"eth0\" queue to 0 comment \"mssclamp rule 1 policy:0badcafe\"\n}")
         #expect(seen.ipv6.queueRules == 1 && seen.ipv4.queueRules == 0)

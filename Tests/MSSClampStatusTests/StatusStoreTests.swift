@@ -14,10 +14,13 @@ import TestSupport
             $0.netns = StatusStore.currentNetns
             $0.rules = HealthTests.rules { $0.ipv6.steersSignals = true }
             $0.rulesChecked = 12.5
-            $0.recent.unclampedFailOpen = 3
+            $0.recent[Snapshot.unclampedFailOpen] = 3
+            $0.counters.counts["pmtu-refused/rate-limited"] = 1
+            $0.counters.learning = Snapshot.Learning(entries: 1, flows: 9)
+            $0.counters.queues = [Snapshot.Queue(queue: 0, up: true, waiting: 2, queueDropped: 0, userDropped: nil)]
+            $0.counters.rulesInForce = true
             $0.learning = WorkerStatus.Learning(
-                lifetime: 600, entries: [.init(host: "2001:db8:1::1", mtu: 1400, mss: 1340, expires: 1e9)],
-                signals: 2, learned: 1, ignored: ["rate-limited": 1], clamped: 3, flows: 9)
+                lifetime: 600, entries: [.init(host: "2001:db8:1::1", mtu: 1400, mss: 1340, expires: 1e9)])
         }
         try store.write(status)
         #expect(store.read() == [status])

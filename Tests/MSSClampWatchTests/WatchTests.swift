@@ -1,3 +1,4 @@
+import MSSClampCapture
 import MSSClampCore
 import MSSClampLearning
 import MSSClampWatch
@@ -46,4 +47,52 @@ import TestSupport
         #expect(r["noraw_status"] == "1" && r["noraw_says"] == "1")
         #expect(r["missing_status"] == "1" && r["missing_says"] == "1")
     }
+}
+
+/// `watch --learn-pmtu`: the learner the worker runs, fed what the capture shows, judging
+/// later SYNs through the same `Policy.apply`.
+@Suite struct WatchLearningTests {
+    /// SYN 192.0.2.1.40000 > 198.51.100.1.443, MSS 1460 (raw IP).
+    static let syn: [UInt8] = [
+        0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 1,
+        0x9c, 0x40, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xfa, 0xf0, 0, 0, 0, 0,
+        2, 4, 0x05, 0xb4,
+    ]
+
+    func frame(_ bytes: [UInt8], at second: Int) -> CapturedFrame {
+        CapturedFrame(seconds: second, microseconds: 0, bytes: bytes)
+    }
+
+    @Test func learnsFromTheICMPItSeesAndLowersLaterSYNs() throws {
+        var watcher = Watcher(policy: .default, learning: PathMTULearner.Limits())
+        // The first SYN: the policy's 1360; the flow is noted.
+        guard case .handshake(let first)? = watcher.observe(frame(Self.syn, at: 1), linkLayer: .raw) else { throw Failure() }
+        #expect(first.decision.outcome == .clamped(from: 1460, to: 1360) && !first.decision.learned)
+        // The server's answer does not fit a hop of MTU 1400: frag-needed, quoting that flow.
+        guard case .pathMTU(_, _, _, let verdict)? = watcher.observe(frame(PathMTUSignalTests.fragNeeded, at: 2), linkLayer: .raw)
+        else { throw Failure() }
+        guard case .learned(let entry)? = verdict else { throw Failure() }
+        #expect(entry.host == .v4(0xc000_0201) && entry.mtu == 1400)
+        #expect(Watcher.text(.pathMTU(seconds: 2, microseconds: 0, try #require(PathMTUSignal.parse(PathMTUSignalTests.fragNeeded[...])), verdict))
+            .hasSuffix("; learned: SYNs from 192.0.2.1 at most MSS 1360"))
+        // A tighter hop later: 1300. The next SYN from the client is lowered below the policy.
+        var tighter = PathMTUSignalTests.fragNeeded
+        tighter[26] = 0x05; tighter[27] = 0x14  // MTU 1300
+        _ = watcher.observe(frame(tighter, at: 3), linkLayer: .raw)
+        guard case .handshake(let second)? = watcher.observe(frame(Self.syn, at: 4), linkLayer: .raw) else { throw Failure() }
+        #expect(second.decision.outcome == .clamped(from: 1460, to: 1260) && second.decision.learned)
+        #expect(Watcher.text(.handshake(second)).hasSuffix("mss 1460 -> 1260, clamped (rule 1, learned path MTU)"))
+    }
+
+    @Test func withoutLearningICMPIsOnlyShown() throws {
+        var watcher = Watcher(policy: .default)
+        _ = watcher.observe(frame(Self.syn, at: 1), linkLayer: .raw)
+        guard case .pathMTU(_, _, _, let verdict)? = watcher.observe(frame(PathMTUSignalTests.fragNeeded, at: 2), linkLayer: .raw)
+        else { throw Failure() }
+        #expect(verdict == nil)
+        guard case .handshake(let again)? = watcher.observe(frame(Self.syn, at: 3), linkLayer: .raw) else { throw Failure() }
+        #expect(again.decision.outcome == .clamped(from: 1460, to: 1360))
+    }
+
+    struct Failure: Error {}
 }

@@ -40,12 +40,10 @@ import Testing
                 state.replace(policy: round % 2 == 0 ? .default : Policy(rules: [Rule(), Rule(mssRange: nil)]))
                 _ = state.counters
                 _ = state.drainSamples()
-                state.bypass.withLockedValue { $0.failOpen += 1 }
             }
         }.start()
         #expect(group.wait(timeout: .now() + 60) == .success)
         #expect(state.counters.transport.overruns == UInt64(threads * rounds))
-        #expect(state.bypass.withLockedValue { $0.failOpen } == 200)
     }
 }
 

@@ -1,6 +1,7 @@
 import Glibc
 import MSSClampCore
 
+/// Reading addresses: the policy's job (their text form is printed by the core).
 extension IPAddress {
     /// Parses a textual IPv4 or IPv6 address with the C library's inet_pton, which knows
     /// every legal spelling (`::`, embedded IPv4, leading zeros refused).
@@ -19,26 +20,6 @@ extension IPAddress {
     static func word64(_ bytes: [UInt8], _ start: Int) -> UInt64 {
         bytes[start..<(start + 8)].reduce(0) { $0 << 8 | UInt64($1) }
     }
-
-    /// RFC 5952 text (inet_ntop), as tcpdump and iptables print addresses.
-    public var text: String {
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        switch self {
-        case .v4(let value):
-            var address = in_addr(s_addr: value.bigEndian)
-            inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count))
-        case .v6(let high, let low):
-            var address = in6_addr()
-            withUnsafeMutableBytes(of: &address) { raw in
-                for index in 0..<8 {
-                    raw[index] = UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(index)))
-                    raw[8 + index] = UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(index)))
-                }
-            }
-            inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count))
-        }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
 
 extension CIDR {
@@ -53,11 +34,5 @@ extension CIDR {
             length = value
         }
         self.init(address: address, prefixLength: length)
-    }
-
-    /// iptables' spelling: host prefixes without a length.
-    public var text: String {
-        let bits = family == .ipv4 ? 32 : 128
-        return prefixLength == bits ? address.text : "\(address.text)/\(prefixLength)"
     }
 }

@@ -1,4 +1,4 @@
-import MSSClampConfig
+import MSSClampDaemon
 import Testing
 
 @Suite struct CPUListTests {

@@ -1,5 +1,3 @@
-import MSSClampCore
-
 extension Policy {
     /// A short fingerprint of the whole policy, values included, carried in every rule
     /// comment mssclamp installs. Two policies whose queue rules look alike (`--mss

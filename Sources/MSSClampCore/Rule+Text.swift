@@ -1,5 +1,3 @@
-import MSSClampCore
-
 extension Rule {
     /// The rule in iptables' words, for dry-run headers and logs:
     /// `-o eth0 -s 198.51.100.0/24 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -> set-mss 1360`.
