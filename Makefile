@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test demo bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest alerts
+.PHONY: all deps build test demo bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest alerts lint format
 
 all: build
 
@@ -34,12 +34,23 @@ build: deps
 # (those need root and skip themselves without it).
 # Then each fuzz target briefly, the unit tests under ASan and TSan, and the Debian VM lab.
 test: build
+	$(MAKE) lint
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
 	$(MAKE) allocs
 	$(MAKE) alerts
 	$(MAKE) fuzz SECONDS=10
 	$(MAKE) sanitize
 	$(MAKE) vmtest
+
+# The code's form, as .swift-format says (swift-format ships with the toolchain): `make lint`
+# fails on any difference, `make format` rewrites the files. String literals (messages) may
+# run past the line length; the formatter leaves them whole.
+SWIFT_SOURCES := Sources Tests Fuzz bench Package.swift
+lint:
+	$(SWIFT) format lint --strict --recursive $(SWIFT_SOURCES)
+
+format:
+	$(SWIFT) format format --in-place --recursive $(SWIFT_SOURCES)
 
 # libFuzzer targets (Fuzz/): the packet core, capture reading, the YAML policy loader,
 # built with -sanitize=fuzzer,address, SECONDS each (short by default). The corpus grows in

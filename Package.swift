@@ -50,7 +50,9 @@ let package = Package(
         // Its locks are NIO's pthread-based ones, which ThreadSanitizer can follow (make sanitize).
         .target(
             name: "MSSClampWorker",
-            dependencies: ["MSSClampCore", "MSSClampNFQueue", "MSSClampLearning", "CThread", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: [
+                "MSSClampCore", "MSSClampNFQueue", "MSSClampLearning", "CThread", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             // A queue thread owns its QueueWorker alone; the run-time exclusivity checks on
             // its stored properties cost ~260 instructions per SYN (callgrind). Checked
             // statically still, and by TSan in make sanitize.
@@ -129,12 +131,15 @@ let package = Package(
         .testTarget(name: "MSSClampCoreTests", dependencies: ["MSSClampCore"]),
         .testTarget(
             name: "MSSClampDaemonTests",
-            dependencies: ["MSSClampDaemon", "MSSClampCore", "MSSClampRules", "MSSClampStatus", "MSSClampWorker", "MSSClampLearning",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "MSSClampDaemon", "MSSClampCore", "MSSClampRules", "MSSClampStatus", "MSSClampWorker", "MSSClampLearning",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig", "MSSClampCore"]),
-        .testTarget(name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampLearning", "MSSClampCapture", "MSSClampCore", "TestSupport"]),
+        .testTarget(
+            name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampLearning", "MSSClampCapture", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampLearningTests", dependencies: ["MSSClampLearning", "MSSClampCore"]),
         .testTarget(name: "MSSClampTunnelsTests", dependencies: ["MSSClampTunnels", "MSSClampCore"]),
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),
@@ -145,8 +150,10 @@ let package = Package(
         .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics", "MSSClampStatus", "MSSClampCore"]),
         .testTarget(name: "MSSClampPrivilegesTests", dependencies: ["MSSClampPrivileges", "TestSupport"]),
         .testTarget(name: "mssclampTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),
-        .testTarget(name: "MSSClampRulesTests", dependencies: ["MSSClampRules", "MSSClampConfig", "MSSClampCore", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(
+            name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),
+        .testTarget(
+            name: "MSSClampRulesTests", dependencies: ["MSSClampRules", "MSSClampConfig", "MSSClampCore", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "MSSClampReplayTests",
             dependencies: ["MSSClampReplay", "MSSClampCapture", "MSSClampConfig", "MSSClampCore", "TestSupport"],

@@ -10,7 +10,10 @@ public enum CaptureChecks {
     static let output = "/tmp/mssclamp-fuzz-\(getpid()).out"
 
     public static func check(_ data: [UInt8]) -> [String] {
-        defer { unlink(input); unlink(output) }
+        defer {
+            unlink(input)
+            unlink(output)
+        }
         guard let file = fopen(input, "w") else { return ["cannot write \(input)"] }
         _ = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
         fclose(file)

@@ -125,8 +125,9 @@ struct ReferenceWalk {
         if first >> 4 == 4 {
             let ihl = Int(first & 15) * 4
             guard packet.count >= 20, ihl >= 20, ihl <= packet.count,
-                  Int(packet[2]) << 8 | Int(packet[3]) == packet.count, packet[9] == 6,
-                  (Int(packet[6]) & 0x3f) << 8 | Int(packet[7]) == 0 else { return nil }
+                Int(packet[2]) << 8 | Int(packet[3]) == packet.count, packet[9] == 6,
+                (Int(packet[6]) & 0x3f) << 8 | Int(packet[7]) == 0
+            else { return nil }
             tcp = ihl
             isIPv4 = true
         } else if first >> 4 == 6 {
@@ -139,7 +140,9 @@ struct ReferenceWalk {
     }
 
     enum Expected: CustomStringConvertible {
-        case clamped(UInt16, UInt16), inserted(UInt16), unchanged, dropped
+        case clamped(UInt16, UInt16)
+        case inserted(UInt16)
+        case unchanged, dropped
         var description: String {
             switch self {
             case .clamped(let a, let b): return "clamped \(a)->\(b)"

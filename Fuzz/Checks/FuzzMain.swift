@@ -1,7 +1,8 @@
-#if FUZZING
-import CFuzzer
-#endif
 import Glibc
+
+#if FUZZING
+    import CFuzzer
+#endif
 
 /// One entry for every fuzz target. Built with `-sanitize=fuzzer,address -D FUZZING` it
 /// hands over to libFuzzer (which saves any input that traps); built normally it replays
@@ -12,22 +13,23 @@ public enum FuzzMain {
     public static func run(_ check: @escaping ([UInt8]) -> [String]) -> Never {
         FuzzMain.check = check
         #if FUZZING
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            FuzzMain.one(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-            return 0
-        })
+            var argc = CommandLine.argc
+            var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+            exit(
+                LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+                    FuzzMain.one(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+                    return 0
+                })
         #else
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() {
-            for file in files(path) {
-                one(read(file))
-                count += 1
+            var count = 0
+            for path in CommandLine.arguments.dropFirst() {
+                for file in files(path) {
+                    one(read(file))
+                    count += 1
+                }
             }
-        }
-        print("replayed \(count) input(s), no violation")
-        exit(0)
+            print("replayed \(count) input(s), no violation")
+            exit(0)
         #endif
     }
 
@@ -35,7 +37,8 @@ public enum FuzzMain {
     static func one(_ data: [UInt8]) {
         let problems = check(data)
         guard problems.isEmpty else {
-            fatalError("property violated: " + problems.joined(separator: "; ") + " input: " + data.map { String($0, radix: 16) }.joined(separator: " "))
+            fatalError(
+                "property violated: " + problems.joined(separator: "; ") + " input: " + data.map { String($0, radix: 16) }.joined(separator: " "))
         }
     }
 

@@ -49,8 +49,9 @@ public final class CaptureReader {
     /// explanation; frames returned before stay valid.
     public func next() throws(CaptureError) -> CapturedFrame? {
         guard let frame = try nextInPlace() else { return nil }
-        return CapturedFrame(seconds: frame.seconds, microseconds: frame.microseconds,
-                             bytes: Array(frame.bytes), originalLength: frame.originalLength)
+        return CapturedFrame(
+            seconds: frame.seconds, microseconds: frame.microseconds,
+            bytes: Array(frame.bytes), originalLength: frame.originalLength)
     }
 
     /// The next frame without a copy: `bytes` is libpcap's buffer, valid until the next

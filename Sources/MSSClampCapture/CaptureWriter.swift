@@ -30,10 +30,12 @@ public final class CaptureWriter {
         // What pcap_dump writes (a pcap_sf_pkthdr, then the bytes), through the dumper's own
         // FILE without taking its lock twice per frame: a writer has one thread, and a
         // million-frame replay spent a fifth of its time in locked fwrite.
-        var header = (UInt32(truncatingIfNeeded: seconds), UInt32(truncatingIfNeeded: microseconds), UInt32(bytes.count),
-                      // A capture may claim any wire length, up to 2^32-1; +4 for an inserted
-                      // option must not trap on it (found by fuzzing).
-                      UInt32(clamping: max(originalLength, bytes.count)))
+        var header = (
+            UInt32(truncatingIfNeeded: seconds), UInt32(truncatingIfNeeded: microseconds), UInt32(bytes.count),
+            // A capture may claim any wire length, up to 2^32-1; +4 for an inserted
+            // option must not trap on it (found by fuzzing).
+            UInt32(clamping: max(originalLength, bytes.count))
+        )
         let file = pcap_dump_file(dumper)
         _ = withUnsafeBytes(of: &header) { fwrite_unlocked($0.baseAddress, 1, $0.count, file) }
         if let base = bytes.baseAddress { _ = fwrite_unlocked(base, 1, bytes.count, file) }

@@ -28,7 +28,11 @@ public final class LiveCapture {
             pcap_close(created)
             switch status {
             case PCAP_ERROR_PERM_DENIED:
-                throw CaptureError(path: interface, message: "permission denied: capturing needs CAP_NET_RAW (run as root, or grant it: setpriv --inh-caps=+net_raw --ambient-caps=+net_raw, AmbientCapabilities=CAP_NET_RAW) (\(detail))")
+                throw CaptureError(
+                    path: interface,
+                    message:
+                        "permission denied: capturing needs CAP_NET_RAW (run as root, or grant it: setpriv --inh-caps=+net_raw --ambient-caps=+net_raw, AmbientCapabilities=CAP_NET_RAW) (\(detail))"
+                )
             case PCAP_ERROR_NO_SUCH_DEVICE:
                 throw CaptureError(path: interface, message: "no such interface (see `ip link`) (\(detail))")
             case PCAP_ERROR_IFACE_NOT_UP:

@@ -11,14 +11,19 @@ extension Policy {
             let name = "rule \(index + 1)"
             for (flag, pattern) in [("-i", rule.inInterface), ("-o", rule.outInterface)] {
                 guard let pattern, !interfaces.contains(where: pattern.matches) else { continue }
-                let what = pattern.isWildcard ? "no interface matches \(flag) \(pattern.name) now" : "interface \(pattern.name) (\(flag)) does not exist now"
-                warnings.append("\(name): \(what), so the rule matches no SYN until it appears (interfaces: \(interfaces.sorted().joined(separator: ", ")))")
+                let what =
+                    pattern.isWildcard ? "no interface matches \(flag) \(pattern.name) now" : "interface \(pattern.name) (\(flag)) does not exist now"
+                warnings.append(
+                    "\(name): \(what), so the rule matches no SYN until it appears (interfaces: \(interfaces.sorted().joined(separator: ", ")))")
             }
             if let range = rule.mssRange {
                 let targets = IPFamily.allCases.filter(rule.family.includes).compactMap { rule.action.fixedTarget($0) }
                 if targets.count == IPFamily.allCases.filter(rule.family.includes).count, let lowest = targets.min(),
-                   Int(range.upperBound) <= lowest {
-                    warnings.append("\(name): every MSS in \(range.lowerBound):\(range.upperBound) is at or below the target (\(targets.map(String.init).joined(separator: "/"))) and an MSS is never raised, so the rule changes nothing")
+                    Int(range.upperBound) <= lowest
+                {
+                    warnings.append(
+                        "\(name): every MSS in \(range.lowerBound):\(range.upperBound) is at or below the target (\(targets.map(String.init).joined(separator: "/"))) and an MSS is never raised, so the rule changes nothing"
+                    )
                 }
             }
         }

@@ -75,8 +75,9 @@ public enum PolicyFile {
             // On the command line no action means the classic rule; in a file it is almost
             // always a forgotten line, and silently clamping to 1360 would hide it.
             if spec.setMSS == nil && spec.clampToPMTU == nil && spec.clampToMTU == nil && spec.setMSSForTunnel == nil {
-                throw ConfigError(source: source, line: node.line, key: "rules[\(index)]",
-                                  message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel")
+                throw ConfigError(
+                    source: source, line: node.line, key: "rules[\(index)]",
+                    message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel")
             }
             rules.append(rule)
         }

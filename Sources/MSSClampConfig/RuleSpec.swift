@@ -40,8 +40,10 @@ public struct RuleSpec: Sendable {
 
     /// True when no value at all was given (the CLI then uses the default policy).
     public var isEmpty: Bool {
-        [name, family, sources, destinations, inInterface, outInterface, direction, mss,
-         setMSS, setMSSIPv6, clampToPMTU, clampToMTU, setMSSForTunnel, insertMissing].allSatisfy { $0 == nil }
+        [
+            name, family, sources, destinations, inInterface, outInterface, direction, mss,
+            setMSS, setMSSIPv6, clampToPMTU, clampToMTU, setMSSForTunnel, insertMissing,
+        ].allSatisfy { $0 == nil }
     }
 
     /// Validates and builds the rule.
@@ -72,11 +74,15 @@ public struct RuleSpec: Sendable {
 
         let actions = [setMSS, clampToPMTU.flatMap { $0.text == "false" ? nil : $0 }, clampToMTU, setMSSForTunnel].compactMap { $0 }
         if actions.count > 1 {
-            throw error(actions[1], "choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel (\(actions.map(\.key).joined(separator: ", ")) given)")
+            throw error(
+                actions[1],
+                "choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel (\(actions.map(\.key).joined(separator: ", ")) given)"
+            )
         }
         if let value = setMSS {
             let v4 = try parse(value, { text throws(ValueError) in try ValueParsers.mss(text) })
-            let v6 = try setMSSIPv6.map { value throws(ConfigError) in try parse(value, { text throws(ValueError) in try ValueParsers.mss(text) }) } ?? v4
+            let v6 =
+                try setMSSIPv6.map { value throws(ConfigError) in try parse(value, { text throws(ValueError) in try ValueParsers.mss(text) }) } ?? v4
             rule.action = .setMSS(ipv4: v4, ipv6: v6)
         } else if let value = setMSSIPv6 {
             throw error(value, "an IPv6 value needs set-mss for IPv4 as well")
@@ -95,7 +101,10 @@ public struct RuleSpec: Sendable {
         }
 
         if let value = insertMissing, rule.insertMissing, rule.mssRange != nil {
-            throw error(value, "insert-missing cannot work with an mss range: the range matches only SYNs that carry an MSS option (drop the range or set it to 'any')")
+            throw error(
+                value,
+                "insert-missing cannot work with an mss range: the range matches only SYNs that carry an MSS option (drop the range or set it to 'any')"
+            )
         }
         try checkFamilies(rule)
         return rule
@@ -109,8 +118,9 @@ public struct RuleSpec: Sendable {
             }
         }
         if let value = sources, let other = destinations,
-           !rule.sources.isEmpty, !rule.destinations.isEmpty,
-           Set(rule.sources.map(\.family)).isDisjoint(with: rule.destinations.map(\.family)) {
+            !rule.sources.isEmpty, !rule.destinations.isEmpty,
+            Set(rule.sources.map(\.family)).isDisjoint(with: rule.destinations.map(\.family))
+        {
             throw error(other, "sources (\(value.text)) and destinations (\(other.text)) share no address family: the rule could never match")
         }
     }

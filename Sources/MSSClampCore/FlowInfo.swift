@@ -11,7 +11,8 @@ public struct FlowInfo: Hashable, Sendable {
     /// even when no rule got as far as reading options.
     public var mss: UInt16?
 
-    public init(family: IPFamily, source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16, flags: UInt8, mss: UInt16?) {
+    public init(family: IPFamily, source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16, flags: UInt8, mss: UInt16?)
+    {
         self.family = family
         self.source = source
         self.destination = destination
@@ -31,7 +32,8 @@ public struct FlowInfo: Hashable, Sendable {
         let segment = TCPSegment(bytes: bytes, location: location)
         var mss: UInt16?
         if available >= TCPSegment.fixedHeaderLength, segment.headerLength >= TCPSegment.fixedHeaderLength,
-           let option = segment.findMSSOption(limit: available) {
+            let option = segment.findMSSOption(limit: available)
+        {
             mss = segment.mssValue(at: option)
         }
         return FlowInfo(

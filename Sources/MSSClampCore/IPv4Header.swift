@@ -21,9 +21,10 @@ enum IPv4Header {
         // never matches it and xt_TCPMSS leaves it alone.
         guard bytes.u16(6) & 0x1fff == 0 else { return .skip(.nonFirstFragment) }
         let destination = IPAddress.v4(bytes.u32(16))
-        return .tcp(TCPLocation(
-            family: .ipv4, source: .v4(bytes.u32(12)), destination: destination,
-            pseudoHeaderDestination: destination, tcpStart: headerLength, end: totalLength))
+        return .tcp(
+            TCPLocation(
+                family: .ipv4, source: .v4(bytes.u32(12)), destination: destination,
+                pseudoHeaderDestination: destination, tcpStart: headerLength, end: totalLength))
     }
 
     /// After an insertion: total length +4 and the header checksum patched to match.

@@ -48,9 +48,10 @@ enum IPv6Header {
             guard offset <= end else { return .drop(.malformedExtensionHeaders) }
         }
         guard next == IPv4Header.protocolTCP else { return .skip(.notTCP) }
-        return .tcp(TCPLocation(
-            family: .ipv6, source: source, destination: destination,
-            pseudoHeaderDestination: pseudoDestination, tcpStart: offset, end: end))
+        return .tcp(
+            TCPLocation(
+                family: .ipv6, source: source, destination: destination,
+                pseudoHeaderDestination: pseudoDestination, tcpStart: offset, end: end))
     }
 
     static func isExtensionHeader(_ next: UInt8) -> Bool {

@@ -47,7 +47,8 @@ public enum InternetChecksum {
     /// Updates for a 32-bit value that changed from `old` to `new` (two aligned words).
     @inlinable
     public static func update(_ checksum: UInt16, old: UInt32, new: UInt32) -> UInt16 {
-        let sum = UInt64(~checksum) + UInt64(~UInt16(truncatingIfNeeded: old >> 16))
+        let sum =
+            UInt64(~checksum) + UInt64(~UInt16(truncatingIfNeeded: old >> 16))
             + UInt64(~UInt16(truncatingIfNeeded: old)) + UInt64(new >> 16) + UInt64(new & 0xffff)
         return ~fold(sum)
     }

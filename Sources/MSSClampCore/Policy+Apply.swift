@@ -66,11 +66,13 @@ extension Policy {
         // retains and releases each of its arrays and strings, per rule, per packet.
         for index in rules.indices {
             guard rules[index].family.includes(location.family), rules[index].direction.matches(flags: flags),
-                  Policy.matches(rules[index].sources, location.source),
-                  Policy.matches(rules[index].destinations, location.destination)
+                Policy.matches(rules[index].sources, location.source),
+                Policy.matches(rules[index].destinations, location.destination)
             else { continue }
-            switch (Policy.matches(rules[index].inInterface, metadata.inInterface),
-                    Policy.matches(rules[index].outInterface, metadata.outInterface)) {
+            switch (
+                Policy.matches(rules[index].inInterface, metadata.inInterface),
+                Policy.matches(rules[index].outInterface, metadata.outInterface)
+            ) {
             case (.yes, .yes): break
             case (.no, _), (_, .no): continue
             default:
@@ -101,8 +103,9 @@ extension Policy {
                     continue
                 }
             }
-            return execute(rules[index].action, insertMissing: rules[index].insertMissing, index: index, segment: segment, option: mssOption, mss: mss,
-                           length: length, pathMTU: pathMTU, checksum: checksum)
+            return execute(
+                rules[index].action, insertMissing: rules[index].insertMissing, index: index, segment: segment, option: mssOption, mss: mss,
+                length: length, pathMTU: pathMTU, checksum: checksum)
         }
         return Decision(outcome: .unchanged(miss.reason), originalMSS: headerChecked ? mss : nil, length: length)
     }

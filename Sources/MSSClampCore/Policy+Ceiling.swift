@@ -10,14 +10,15 @@ extension Policy {
         guard case .tcp(let location) = Located.find(bytes, length: decision.length) else { return }
         let segment = TCPSegment(bytes: bytes, location: location)
         guard segment.segmentLength >= TCPSegment.fixedHeaderLength,
-              segment.flags & (TCPFlags.syn | TCPFlags.rst) == TCPFlags.syn,
-              segment.headerLength >= TCPSegment.fixedHeaderLength, segment.headerLength <= segment.segmentLength
+            segment.flags & (TCPFlags.syn | TCPFlags.rst) == TCPFlags.syn,
+            segment.headerLength >= TCPSegment.fixedHeaderLength, segment.headerLength <= segment.segmentLength
         else { return }
         let option = segment.findMSSOption()
         let mss = option.map(segment.mssValue(at:))
         let start = location.tcpStart
-        let flow = FlowInfo(family: location.family, source: location.source, destination: location.destination,
-                            sourcePort: bytes.u16(start), destinationPort: bytes.u16(start + 2), flags: segment.flags, mss: mss)
+        let flow = FlowInfo(
+            family: location.family, source: location.source, destination: location.destination,
+            sourcePort: bytes.u16(start), destinationPort: bytes.u16(start + 2), flags: segment.flags, mss: mss)
         guard let limit = ceiling.ceiling(for: flow), let option, let mss, mss > limit else { return }
         segment.setMSS(limit, at: option)
         if case .recompute = checksum { segment.checksum = segment.computeChecksum() }

@@ -14,8 +14,11 @@ extension Rule {
         case .synAck: words += ["--tcp-flags", "SYN,RST,ACK", "SYN,ACK"]
         }
         if let mssRange {
-            words += ["-m", "tcpmss", "--mss", mssRange.lowerBound == mssRange.upperBound
-                ? "\(mssRange.lowerBound)" : "\(mssRange.lowerBound):\(mssRange.upperBound)"]
+            words += [
+                "-m", "tcpmss", "--mss",
+                mssRange.lowerBound == mssRange.upperBound
+                    ? "\(mssRange.lowerBound)" : "\(mssRange.lowerBound):\(mssRange.upperBound)",
+            ]
         }
         words += ["->", action.summary]
         if insertMissing { words.append("(insert missing)") }

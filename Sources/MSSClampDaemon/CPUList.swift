@@ -11,8 +11,9 @@ public enum CPUList {
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count),
-                  let low = bounds.first.flatMap({ Int($0) }), let high = bounds.last.flatMap({ Int($0) }),
-                  low >= 0, low <= high, high < 1024 else {
+                let low = bounds.first.flatMap({ Int($0) }), let high = bounds.last.flatMap({ Int($0) }),
+                low >= 0, low <= high, high < 1024
+            else {
                 throw Invalid(description: "'\(text)' is not a CPU list: write CPUs and ranges like 1 or 2-3 or 0,2-3")
             }
             guard high < cpuCount else {

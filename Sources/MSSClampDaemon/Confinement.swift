@@ -28,11 +28,13 @@ public enum Confinement {
                 if let account { prepare(stateDirectory, for: account) }
                 do {
                     try Privileges.confineAndReexec(keep: keep, user: account, arguments: arguments)
-                } catch where geteuid() != 0 && account == nil && Privileges.State.current().effective.isSuperset(of: keep) {
+                } catch  where geteuid() != 0 && account == nil && Privileges.State.current().effective.isSuperset(of: keep) {
                     // Not root, already holding what the backend needs, and not allowed to
                     // drop the rest (a unit's system-call filter denies capset): its
                     // bounding set is the limit then. Said, not fatal.
-                    logger.warning("privileges: cannot give up capabilities the \(firewall.backend.rawValue) backend does not need (\(error)); running with \(Privileges.State.current())")
+                    logger.warning(
+                        "privileges: cannot give up capabilities the \(firewall.backend.rawValue) backend does not need (\(error)); running with \(Privileges.State.current())"
+                    )
                 } catch {
                     var message = error.description
                     if firewall.backend == .iptablesLegacy && message.contains("CAP_NET_RAW") {

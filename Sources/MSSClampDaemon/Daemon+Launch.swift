@@ -52,8 +52,9 @@ extension Daemon {
         } catch {
             throw DaemonError(error.description)
         }
-        let daemon = Daemon(queues: worker, firewall: launch.firewall, settings: launch.settings, logger: logger,
-                            reloadPolicy: launch.reloadPolicy)
+        let daemon = Daemon(
+            queues: worker, firewall: launch.firewall, settings: launch.settings, logger: logger,
+            reloadPolicy: launch.reloadPolicy)
         var metricsServer: MetricsServer?
         defer { metricsServer?.shutdown() }
         if let metrics = launch.metrics {

@@ -57,12 +57,14 @@ public final class Daemon: Service, @unchecked Sendable {
         self.settings = settings
         self.logger = logger
         self.reloadPolicy = reloadPolicy
-        self.otherBackends = otherBackends ?? { [firewall] in
-            await Backend.holdingRules(options: firewall.options).filter { $0 != firewall.backend }.map { $0.firewall(firewall.options) }
-        }
+        self.otherBackends =
+            otherBackends ?? { [firewall] in
+                await Backend.holdingRules(options: firewall.options).filter { $0 != firewall.backend }.map { $0.firewall(firewall.options) }
+            }
         self.serviceManager = serviceManager
-        monitor = Monitor(queues: queues, firewall: firewall, managesRules: settings.installRules,
-                          store: settings.stateDirectory.map(StatusStore.init(directory:)), counts: firewallCounts, logger: logger)
+        monitor = Monitor(
+            queues: queues, firewall: firewall, managesRules: settings.installRules,
+            store: settings.stateDirectory.map(StatusStore.init(directory:)), counts: firewallCounts, logger: logger)
     }
 
     /// Everything counted now (for the metrics).
@@ -125,7 +127,8 @@ public final class Daemon: Service, @unchecked Sendable {
         }
         guard unread.isEmpty else {
             _ = queues.stop(timeout: 1)
-            throw DaemonError("could not start a thread for queue \(unread.map(String.init).joined(separator: ", ")) (thread limit?); no rules installed")
+            throw DaemonError(
+                "could not start a thread for queue \(unread.map(String.init).joined(separator: ", ")) (thread limit?); no rules installed")
         }
         await monitor.beforeInstall()
         var notes: [String] = []
@@ -176,7 +179,9 @@ public final class Daemon: Service, @unchecked Sendable {
                 let notes = try await firewall.remove(keepSafetyNet: firewall.options.safetyNet, policy: policy)
                 for note in notes { logger.warning("rules: \(note)") }
                 if firewall.options.safetyNet {
-                    logger.notice("leaving the safety net (\(firewall.options.safetyNetChain)) in place: SYNs stay clamped by the kernel while mssclamp is down; `mssclamp rules remove` takes it out")
+                    logger.notice(
+                        "leaving the safety net (\(firewall.options.safetyNetChain)) in place: SYNs stay clamped by the kernel while mssclamp is down; `mssclamp rules remove` takes it out"
+                    )
                 }
             } catch { failure = "removing rules: \(error)" }
         }
@@ -196,7 +201,9 @@ public final class Daemon: Service, @unchecked Sendable {
                 try await other.remove()
                 logger.notice("rules: removed mssclamp rules left in \(other.backend.rawValue); they are in \(firewall.backend.rawValue) now")
             } catch {
-                logger.warning("rules: mssclamp rules are left in \(other.backend.rawValue) and could not be removed (\(error)); `mssclamp rules remove --backend \(other.backend.rawValue)` takes them out")
+                logger.warning(
+                    "rules: mssclamp rules are left in \(other.backend.rawValue) and could not be removed (\(error)); `mssclamp rules remove --backend \(other.backend.rawValue)` takes them out"
+                )
             }
         }
     }

@@ -16,10 +16,13 @@ struct LearningLog {
             ($0.drainLearned(), $0.expire(now: monotonic), $0.ignored, Int($0.limits.lifetime))
         }
         for entry in learned.prefix(3) {
-            logger.notice("learn-pmtu: path MTU \(entry.mtu) toward \(entry.host.text) learned from ICMP; SYNs from it are clamped to MSS \(entry.mss) for \(lifetime) s")
+            logger.notice(
+                "learn-pmtu: path MTU \(entry.mtu) toward \(entry.host.text) learned from ICMP; SYNs from it are clamped to MSS \(entry.mss) for \(lifetime) s"
+            )
         }
         if learned.count > 3, let lowest = learned.min(by: { $0.mtu < $1.mtu }) {
-            logger.notice("learn-pmtu: \(learned.count - 3) more path MTU(s) learned in the last second, the lowest \(lowest.mtu) toward \(lowest.host.text)")
+            logger.notice(
+                "learn-pmtu: \(learned.count - 3) more path MTU(s) learned in the last second, the lowest \(lowest.mtu) toward \(lowest.host.text)")
         }
         for entry in expired {
             logger.notice("learn-pmtu: path MTU \(entry.mtu) toward \(entry.host.text) expired; SYNs from it follow the policy alone again")

@@ -46,8 +46,10 @@ final class Monitor: @unchecked Sendable {
     private var state = "running"
     private var learningLog = LearningLog()
 
-    init(queues: any PacketQueues, firewall: any Firewall, managesRules: Bool, store: StatusStore?,
-         counts: NIOLockedValueBox<FirewallCounts>, logger: Logger) {
+    init(
+        queues: any PacketQueues, firewall: any Firewall, managesRules: Bool, store: StatusStore?,
+        counts: NIOLockedValueBox<FirewallCounts>, logger: Logger
+    ) {
         self.queues = queues
         self.firewall = firewall
         self.managesRules = managesRules
@@ -67,7 +69,9 @@ final class Monitor: @unchecked Sendable {
             $0.safetyNetClamped += leftover.safetyNetPackets
         }
         if leftover.bypassPackets > 0 {
-            logger.warning("\(leftover.bypassPackets) SYN(s) passed the queue unclamped while no worker was bound (counted by the rules a previous run left)\(leftover.safetyNetPackets > 0 ? "; the safety net clamped \(leftover.safetyNetPackets)" : "")")
+            logger.warning(
+                "\(leftover.bypassPackets) SYN(s) passed the queue unclamped while no worker was bound (counted by the rules a previous run left)\(leftover.safetyNetPackets > 0 ? "; the safety net clamped \(leftover.safetyNetPackets)" : "")"
+            )
         }
     }
 
@@ -122,8 +126,9 @@ final class Monitor: @unchecked Sendable {
 
     /// Everything counted now.
     func snapshot() -> Snapshot {
-        Snapshot.taking(queues.state, firewall: counts.withLockedValue { $0 }, queues: queues.queues,
-                        kernel: KernelQueueStats.readIfPermitted())
+        Snapshot.taking(
+            queues.state, firewall: counts.withLockedValue { $0 }, queues: queues.queues,
+            kernel: KernelQueueStats.readIfPermitted())
     }
 
     private func watchRules(_ now: Double) async {
@@ -151,7 +156,9 @@ final class Monitor: @unchecked Sendable {
         }
         if newlyUnclamped > 0 && now - lastFailOpenNotice >= 60 {
             lastFailOpenNotice = now
-            logger.warning("\(newlyUnclamped) SYN(s) passed the queue unclamped in the last \(Monitor.rulesInterval) s: the queue was full or our socket overran and the kernel failed open\(newlyNetted > 0 ? " (the safety net clamped \(newlyNetted))" : "") — raise --queue-maxlen or --receive-buffer")
+            logger.warning(
+                "\(newlyUnclamped) SYN(s) passed the queue unclamped in the last \(Monitor.rulesInterval) s: the queue was full or our socket overran and the kernel failed open\(newlyNetted > 0 ? " (the safety net clamped \(newlyNetted))" : "") — raise --queue-maxlen or --receive-buffer"
+            )
         }
         guard !missing.isEmpty else { return }
         logger.warning("\(missing.joined(separator: "; ")): putting them back")

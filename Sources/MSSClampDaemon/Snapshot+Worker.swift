@@ -43,8 +43,9 @@ extension Snapshot {
         let threadsUp = state.runningThreads == queues.count
         snapshot.queues = queues.map { queue in
             let stats = kernel?.first { $0.queue == queue }
-            return Queue(queue: queue, up: threadsUp && (kernel == nil || (stats?.portID ?? 0) != 0),
-                         waiting: stats?.waiting, queueDropped: stats?.queueDropped, userDropped: stats?.userDropped)
+            return Queue(
+                queue: queue, up: threadsUp && (kernel == nil || (stats?.portID ?? 0) != 0),
+                waiting: stats?.waiting, queueDropped: stats?.queueDropped, userDropped: stats?.userDropped)
         }
         return snapshot
     }

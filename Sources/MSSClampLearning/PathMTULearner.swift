@@ -131,7 +131,8 @@ public struct PathMTULearner: Sendable {
         guard tokens >= 1 else { return .ignored(.rateLimited) }
         tokens -= 1
         if entries[host] == nil && entries.count >= limits.maxEntries,
-           let soonest = entries.min(by: { $0.value.expires < $1.value.expires })?.key {
+            let soonest = entries.min(by: { $0.value.expires < $1.value.expires })?.key
+        {
             entries[soonest] = nil
         }
         let entry = Entry(host: host, mtu: mtu, expires: now + limits.lifetime)

@@ -50,12 +50,14 @@ public struct PathMTUSignal: Sendable, Equatable {
             let ihl = Int(first & 15) * 4
             guard ihl >= 20, p.count >= ihl + 8, p[9] == 1, p[ihl] == 3, p[ihl + 1] == 4 else { return nil }
             let mtu = Int(p.u16(ihl + 6))
-            return PathMTUSignal(family: .ipv4, from: .v4(p.u32(12)), to: .v4(p.u32(16)), mtu: mtu,
-                                 quoted: quote(p, at: ihl + 8))
+            return PathMTUSignal(
+                family: .ipv4, from: .v4(p.u32(12)), to: .v4(p.u32(16)), mtu: mtu,
+                quoted: quote(p, at: ihl + 8))
         case 6:
             guard p.count >= 48, p[6] == 58, p[40] == 2, p[41] == 0 else { return nil }
-            return PathMTUSignal(family: .ipv6, from: .v6(p.u64(8), p.u64(16)), to: .v6(p.u64(24), p.u64(32)),
-                                 mtu: Int(p.u32(44)), quoted: quote(p, at: 48))
+            return PathMTUSignal(
+                family: .ipv6, from: .v6(p.u64(8), p.u64(16)), to: .v6(p.u64(24), p.u64(32)),
+                mtu: Int(p.u32(44)), quoted: quote(p, at: 48))
         default:
             return nil
         }
@@ -68,14 +70,16 @@ public struct PathMTUSignal: Sendable, Equatable {
             let ihl = Int(p[start] & 15) * 4
             guard ihl >= 20, p.count >= start + 20 else { return nil }
             let ports = p.count >= start + ihl + 4
-            return QuotedFlow(source: .v4(p.u32(start + 12)), destination: .v4(p.u32(start + 16)), protocolNumber: p[start + 9],
-                              sourcePort: ports ? p.u16(start + ihl) : 0, destinationPort: ports ? p.u16(start + ihl + 2) : 0)
+            return QuotedFlow(
+                source: .v4(p.u32(start + 12)), destination: .v4(p.u32(start + 16)), protocolNumber: p[start + 9],
+                sourcePort: ports ? p.u16(start + ihl) : 0, destinationPort: ports ? p.u16(start + ihl + 2) : 0)
         case 6:
             guard p.count >= start + 40 else { return nil }
             let ports = p.count >= start + 44
-            return QuotedFlow(source: .v6(p.u64(start + 8), p.u64(start + 16)), destination: .v6(p.u64(start + 24), p.u64(start + 32)),
-                              protocolNumber: p[start + 6],
-                              sourcePort: ports ? p.u16(start + 40) : 0, destinationPort: ports ? p.u16(start + 42) : 0)
+            return QuotedFlow(
+                source: .v6(p.u64(start + 8), p.u64(start + 16)), destination: .v6(p.u64(start + 24), p.u64(start + 32)),
+                protocolNumber: p[start + 6],
+                sourcePort: ports ? p.u16(start + 40) : 0, destinationPort: ports ? p.u16(start + 42) : 0)
         default:
             return nil
         }

@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import MSSClampStatus
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The daemon's `Snapshot` in Prometheus form. Every counter comes from the snapshot's one
@@ -35,8 +35,9 @@ public final class MetricsExporter: Sendable {
             if state.ruleLabels != rules {
                 for counter in state.rules { registry.unregisterCounter(counter) }
                 state.rules = rules.enumerated().map { index, summary in
-                    MetricsExporter.counter(registry, "rule_decisions", "Packets decided by each policy rule.",
-                                            labels: [("rule", "\(index + 1)"), ("match", summary)])
+                    MetricsExporter.counter(
+                        registry, "rule_decisions", "Packets decided by each policy rule.",
+                        labels: [("rule", "\(index + 1)"), ("match", summary)])
                 }
                 state.ruleLabels = rules
                 state.last.byRule = Array(repeating: 0, count: rules.count)
@@ -52,16 +53,19 @@ public final class MetricsExporter: Sendable {
             }
             if let learning = snapshot.learning {
                 if state.pmtuEntries == nil {
-                    state.pmtuEntries = registry.makeGauge(descriptor: MetricNameDescriptor(
-                        namespace: "mssclamp", metricName: "pmtu_entries", helpText: "Path MTUs learned from ICMP and not yet expired."), labels: [])
+                    state.pmtuEntries = registry.makeGauge(
+                        descriptor: MetricNameDescriptor(
+                            namespace: "mssclamp", metricName: "pmtu_entries", helpText: "Path MTUs learned from ICMP and not yet expired."),
+                        labels: [])
                 }
                 state.pmtuEntries?.set(Int64(learning.entries))
             }
             if let inForce = snapshot.rulesInForce {
                 if state.rulesInForce == nil {
-                    state.rulesInForce = registry.makeGauge(descriptor: MetricNameDescriptor(
-                        namespace: "mssclamp", metricName: "rules_in_force",
-                        helpText: "1 while the worker's last reading found all its rules in the firewall."), labels: [])
+                    state.rulesInForce = registry.makeGauge(
+                        descriptor: MetricNameDescriptor(
+                            namespace: "mssclamp", metricName: "rules_in_force",
+                            helpText: "1 while the worker's last reading found all its rules in the firewall."), labels: [])
                 }
                 state.rulesInForce?.set(Int64(inForce ? 1 : 0))
             }
@@ -76,12 +80,19 @@ public final class MetricsExporter: Sendable {
         if state.queues[queue.queue] == nil {
             let labels = [("queue", "\(queue.queue)")]
             state.queues[queue.queue] = (
-                registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "mssclamp", metricName: "queue_up",
-                                                                    helpText: "1 while the queue is bound in the kernel and read by a live worker thread."), labels: labels),
-                registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "mssclamp", metricName: "kernel_queue_waiting", unitName: "packets",
-                                                                    helpText: "Packets waiting in the kernel queue now (fail-open accepts past --queue-maxlen)."), labels: labels),
-                MetricsExporter.counter(registry, "kernel_queue_dropped", "Packets the kernel dropped because the queue was full (fail-open off).", labels: labels),
-                MetricsExporter.counter(registry, "kernel_user_dropped", "Packets the kernel could not send to mssclamp (socket buffer full).", labels: labels))
+                registry.makeGauge(
+                    descriptor: MetricNameDescriptor(
+                        namespace: "mssclamp", metricName: "queue_up",
+                        helpText: "1 while the queue is bound in the kernel and read by a live worker thread."), labels: labels),
+                registry.makeGauge(
+                    descriptor: MetricNameDescriptor(
+                        namespace: "mssclamp", metricName: "kernel_queue_waiting", unitName: "packets",
+                        helpText: "Packets waiting in the kernel queue now (fail-open accepts past --queue-maxlen)."), labels: labels),
+                MetricsExporter.counter(
+                    registry, "kernel_queue_dropped", "Packets the kernel dropped because the queue was full (fail-open off).", labels: labels),
+                MetricsExporter.counter(
+                    registry, "kernel_user_dropped", "Packets the kernel could not send to mssclamp (socket buffer full).", labels: labels)
+            )
         }
         guard let gauges = state.queues[queue.queue] else { return }
         gauges.up.set(Int64(queue.up ? 1 : 0))

@@ -26,7 +26,8 @@ public struct KernelQueueStats: Sendable, Equatable, Codable {
             // By position: a field that is not a number makes the line unusable, never shifts.
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 7, let queue = UInt16(fields[0]), let portID = UInt32(fields[1]), let waiting = UInt64(fields[2]),
-                  let queueDropped = UInt64(fields[5]), let userDropped = UInt64(fields[6]) else { return nil }
+                let queueDropped = UInt64(fields[5]), let userDropped = UInt64(fields[6])
+            else { return nil }
             var stats = KernelQueueStats(queue: queue, waiting: waiting, queueDropped: queueDropped, userDropped: userDropped)
             stats.portID = portID
             return stats

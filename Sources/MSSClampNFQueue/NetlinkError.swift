@@ -13,7 +13,8 @@ public struct NetlinkError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch code {
         case EPERM:
-            return "\(operation): operation not permitted: mssclamp needs CAP_NET_ADMIN (run as root, or grant it: setcap cap_net_admin+ep, or AmbientCapabilities=CAP_NET_ADMIN in the unit)"
+            return
+                "\(operation): operation not permitted: mssclamp needs CAP_NET_ADMIN (run as root, or grant it: setcap cap_net_admin+ep, or AmbientCapabilities=CAP_NET_ADMIN in the unit)"
         case EBUSY:
             return "\(operation): the queue is already bound by another process (another mssclamp, suricata, …): choose another --queue"
         default:

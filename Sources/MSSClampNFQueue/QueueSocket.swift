@@ -1,6 +1,6 @@
-import MSSClampPrivileges
 import CNetfilterQueue
 import Glibc
+import MSSClampPrivileges
 
 /// The one owner of a NETLINK_NETFILTER socket bound to one queue. Every call that can fail
 /// reads errno at once and throws `NetlinkError`; the socket is closed exactly once, in deinit.

@@ -27,12 +27,14 @@ extension QueuedPacket {
         let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(message), count: total)
         // nlmsghdr, then struct nfgenmsg, then the attributes, each 4-byte aligned.
         var offset = Int(cnfq_nlmsg_align(UInt32(MemoryLayout<nlmsghdr>.size + MemoryLayout<nfgenmsg>.size)))
-        var packet = QueuedPacket(id: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0), isTruncated: false,
-                                  checksumNotReady: false, inInterfaceIndex: 0, outInterfaceIndex: 0)
+        var packet = QueuedPacket(
+            id: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0), isTruncated: false,
+            checksumNotReady: false, inInterfaceIndex: 0, outInterfaceIndex: 0)
         var sawHeader = false
         while offset + 4 <= total {
             let length = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-            let kind = UInt32(bytes.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) & 0x3fff)  // NLA_TYPE_MASK: without NESTED and BYTEORDER
+            // NLA_TYPE_MASK: without NESTED and BYTEORDER.
+            let kind = UInt32(bytes.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) & 0x3fff)
             guard length >= 4, offset + length <= total else { return nil }  // malformed: as mnl_attr_parse
             let value = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + length)])
             func u32() -> UInt32? { value.count >= 4 ? UInt32(bigEndian: value.loadUnaligned(as: UInt32.self)) : nil }

@@ -54,21 +54,25 @@ public final class RouteMTU: PathMTUSource {
 
     private func lookUp(_ address: IPAddress) -> Int? {
         guard let socket else { return nil }
-        guard let route = request(socket, type: UInt16(RTM_GETROUTE), fill: { message in
-            let header = mnl_nlmsg_put_extra_header(message, cnfq_rtmsg_size()).assumingMemoryBound(to: rtmsg.self)
-            switch address {
-            case .v4(let value):
-                header.pointee.rtm_family = UInt8(AF_INET)
-                header.pointee.rtm_dst_len = 32
-                var bytes = value.bigEndian
-                mnl_attr_put(message, UInt16(RTA_DST.rawValue), 4, &bytes)
-            case .v6(let high, let low):
-                header.pointee.rtm_family = UInt8(AF_INET6)
-                header.pointee.rtm_dst_len = 128
-                var bytes = (high.bigEndian, low.bigEndian)
-                mnl_attr_put(message, UInt16(RTA_DST.rawValue), 16, &bytes)
-            }
-        }) else { return nil }
+        guard
+            let route = request(
+                socket, type: UInt16(RTM_GETROUTE),
+                fill: { message in
+                    let header = mnl_nlmsg_put_extra_header(message, cnfq_rtmsg_size()).assumingMemoryBound(to: rtmsg.self)
+                    switch address {
+                    case .v4(let value):
+                        header.pointee.rtm_family = UInt8(AF_INET)
+                        header.pointee.rtm_dst_len = 32
+                        var bytes = value.bigEndian
+                        mnl_attr_put(message, UInt16(RTA_DST.rawValue), 4, &bytes)
+                    case .v6(let high, let low):
+                        header.pointee.rtm_family = UInt8(AF_INET6)
+                        header.pointee.rtm_dst_len = 128
+                        var bytes = (high.bigEndian, low.bigEndian)
+                        mnl_attr_put(message, UInt16(RTA_DST.rawValue), 16, &bytes)
+                    }
+                })
+        else { return nil }
         var device: UInt32?
         var metricMTU: Int?
         RouteMTU.attributes(of: route, headerSize: cnfq_rtmsg_size()) { attribute in
@@ -89,11 +93,15 @@ public final class RouteMTU: PathMTUSource {
     }
 
     private func linkMTU(_ socket: OpaquePointer, index: UInt32) -> Int? {
-        guard let link = request(socket, type: UInt16(RTM_GETLINK), fill: { message in
-            let header = mnl_nlmsg_put_extra_header(message, cnfq_ifinfomsg_size()).assumingMemoryBound(to: ifinfomsg.self)
-            header.pointee.ifi_family = UInt8(AF_UNSPEC)
-            header.pointee.ifi_index = Int32(bitPattern: index)
-        }) else { return nil }
+        guard
+            let link = request(
+                socket, type: UInt16(RTM_GETLINK),
+                fill: { message in
+                    let header = mnl_nlmsg_put_extra_header(message, cnfq_ifinfomsg_size()).assumingMemoryBound(to: ifinfomsg.self)
+                    header.pointee.ifi_family = UInt8(AF_UNSPEC)
+                    header.pointee.ifi_index = Int32(bitPattern: index)
+                })
+        else { return nil }
         var mtu: Int?
         RouteMTU.attributes(of: link, headerSize: cnfq_ifinfomsg_size()) { attribute in
             if mnl_attr_get_type(attribute) == UInt16(IFLA_MTU) { mtu = Int(mnl_attr_get_u32(attribute)) }

@@ -33,8 +33,9 @@ public enum Privileges {
                 if ccap_bounding_has(Int32(value)) == 1 { bounding.insert(capability) }
                 if cap_get_ambient(cap_value_t(value)) == 1 { ambient.insert(capability) }
             }
-            return State(uid: geteuid(), effective: effective, bounding: bounding, ambient: ambient,
-                         noNewPrivileges: ccap_get_no_new_privs() == 1)
+            return State(
+                uid: geteuid(), effective: effective, bounding: bounding, ambient: ambient,
+                noNewPrivileges: ccap_get_no_new_privs() == 1)
         }
 
         public var description: String {

@@ -16,8 +16,10 @@ public struct DryRunOptions: Sendable {
     /// would have them: SYNs from HOST are lowered to that MTU's MSS.
     public var learned = AssumedLearned()
 
-    public init(policy: Policy, metadata: PacketMetadata = PacketMetadata(), pathMTU: Int? = nil,
-                filter: String? = nil, writePath: String? = nil) {
+    public init(
+        policy: Policy, metadata: PacketMetadata = PacketMetadata(), pathMTU: Int? = nil,
+        filter: String? = nil, writePath: String? = nil
+    ) {
         self.policy = policy
         self.metadata = metadata
         self.pathMTU = pathMTU
@@ -154,7 +156,8 @@ public enum DryRun {
                 let length = captured - offset
                 let packet = UnsafeMutableRawBufferPointer(rebasing: scratch[offset..<(captured + 4)])
                 let flow = onRecord == nil ? nil : FlowInfo.inspect(packet, length: length)
-                let decision = learned.paths.isEmpty
+                let decision =
+                    learned.paths.isEmpty
                     ? policy.apply(to: packet, length: length, metadata: metadata, pathMTU: pathMTU)
                     : policy.apply(to: packet, length: length, metadata: metadata, pathMTU: pathMTU, ceiling: learned)
                 summary.counters.record(decision)
@@ -164,15 +167,18 @@ public enum DryRun {
                     summary.rewritten += 1
                 }
                 if let flow, let onRecord, isReported(decision.outcome) {
-                    onRecord(DryRunRecord(frame: summary.frames, seconds: frame.seconds, microseconds: frame.microseconds,
-                                          flow: flow, decision: decision))
+                    onRecord(
+                        DryRunRecord(
+                            frame: summary.frames, seconds: frame.seconds, microseconds: frame.microseconds,
+                            flow: flow, decision: decision))
                 }
             } else {
                 summary.nonIP += 1
             }
             if writer != nil {  // not `if let`: the binding copy costs a retain/release per frame
-                writer.unsafelyUnwrapped.write(seconds: frame.seconds, microseconds: frame.microseconds,
-                                               bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<captured]), originalLength: originalLength)
+                writer.unsafelyUnwrapped.write(
+                    seconds: frame.seconds, microseconds: frame.microseconds,
+                    bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<captured]), originalLength: originalLength)
                 summary.written += 1
             }
         }

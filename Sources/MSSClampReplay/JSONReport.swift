@@ -23,7 +23,8 @@ public enum JSONReport {
 
         enum CodingKeys: String, CodingKey {
             case frame, time, family, src, sport, dst, dport, flags, action, reason, target, rule, learned
-            case mssBefore = "mss_before", mssAfter = "mss_after"
+            case mssBefore = "mss_before"
+            case mssAfter = "mss_after"
         }
     }
 
@@ -39,7 +40,8 @@ public enum JSONReport {
             let rewritten: Int
             enum CodingKeys: String, CodingKey {
                 case frames, outcomes, rules, written, rewritten
-                case nonIP = "non_ip", linkType = "link_type"
+                case nonIP = "non_ip"
+                case linkType = "link_type"
             }
         }
     }
@@ -60,13 +62,14 @@ public enum JSONReport {
         case .dropped: after = nil
         case .unchanged: break
         }
-        return encode(Line(
-            frame: record.frame, time: Double(record.seconds) + Double(record.microseconds) / 1e6,
-            family: record.flow.family.description, src: record.flow.source.text, sport: record.flow.sourcePort,
-            dst: record.flow.destination.text, dport: record.flow.destinationPort,
-            flags: TextReport.flagLetters(record.flow.flags), action: decision.outcome.action,
-            reason: decision.outcome.reasonLabel, mssBefore: before, mssAfter: after,
-            target: decision.target, rule: decision.rule.map { $0 + 1 }, learned: decision.learned ? true : nil))
+        return encode(
+            Line(
+                frame: record.frame, time: Double(record.seconds) + Double(record.microseconds) / 1e6,
+                family: record.flow.family.description, src: record.flow.source.text, sport: record.flow.sourcePort,
+                dst: record.flow.destination.text, dport: record.flow.destinationPort,
+                flags: TextReport.flagLetters(record.flow.flags), action: decision.outcome.action,
+                reason: decision.outcome.reasonLabel, mssBefore: before, mssAfter: after,
+                target: decision.target, rule: decision.rule.map { $0 + 1 }, learned: decision.learned ? true : nil))
     }
 
     public static func summary(_ summary: DryRunSummary, writePath: String?) -> String {
@@ -74,9 +77,11 @@ public enum JSONReport {
         for (index, kind) in OutcomeCounters.kinds.enumerated() where summary.counters.byKind[index] > 0 {
             outcomes[kind.reason.map { "\(kind.action)/\($0)" } ?? kind.action] = summary.counters.byKind[index]
         }
-        return encode(Summary(summary: .init(
-            frames: summary.frames, nonIP: summary.nonIP, linkType: summary.linkLayer.name, outcomes: outcomes,
-            rules: summary.counters.byRule, written: writePath == nil ? nil : summary.written, rewritten: summary.rewritten)))
+        return encode(
+            Summary(
+                summary: .init(
+                    frames: summary.frames, nonIP: summary.nonIP, linkType: summary.linkLayer.name, outcomes: outcomes,
+                    rules: summary.counters.byRule, written: writePath == nil ? nil : summary.written, rewritten: summary.rewritten)))
     }
 
     static func encode<T: Encodable>(_ value: T) -> String {

@@ -139,13 +139,17 @@ public enum TextReport {
         let needsOut = policy.rules.contains { $0.outInterface != nil } && options.metadata.outInterface == nil
         if needsIn || needsOut {
             let flags = [needsIn ? "--assume-in IFACE" : nil, needsOut ? "--assume-out IFACE" : nil].compactMap { $0 }
-            lines.append("note: captures carry no interface names; rules matching on them report interface-unknown unless you give \(flags.joined(separator: " and "))")
+            lines.append(
+                "note: captures carry no interface names; rules matching on them report interface-unknown unless you give \(flags.joined(separator: " and "))"
+            )
         }
         if policy.rules.contains(where: { $0.action == .clampToPathMTU }) && options.pathMTU == nil {
             lines.append("note: captures carry no routes; clamp-mss-to-pmtu rules report path-mtu-unknown unless you give --assume-pmtu MTU")
         }
         for (host, mtu) in options.learned.paths.sorted(by: { $0.key.text < $1.key.text }) {
-            lines.append("assumed learned: path MTU \(mtu) toward \(host.text): SYNs from it at most MSS \(host.family.mss(forMTU: mtu)) (as run --learn-pmtu)")
+            lines.append(
+                "assumed learned: path MTU \(mtu) toward \(host.text): SYNs from it at most MSS \(host.family.mss(forMTU: mtu)) (as run --learn-pmtu)"
+            )
         }
         return lines
     }
@@ -160,7 +164,8 @@ public enum TextReport {
         let width = max(6, rows.map(\.1.count).max() ?? 0)
         for row in rows {
             let count = String(row.2)
-            lines.append("  " + pad(row.0, 10) + pad(row.1, width + 2) + String(repeating: " ", count: max(0, 7 - count.count)) + count + "  " + row.3)
+            lines.append(
+                "  " + pad(row.0, 10) + pad(row.1, width + 2) + String(repeating: " ", count: max(0, 7 - count.count)) + count + "  " + row.3)
         }
         for (index, rule) in policy.rules.enumerated() {
             lines.append("  rule \(index + 1): \(counters.byRule[index]) decided  \(rule.summary)")

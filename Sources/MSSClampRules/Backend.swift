@@ -43,30 +43,53 @@ public enum Backend: String, Sendable, CaseIterable {
         // iptables-legacy-save said, legacy rules may be there unseen. Only the operator
         // can tell; said, with the way to say it.
         if legacyTables == nil, case .success(let nftCount) = nft {
-            return Detection(backend: .iptablesNFT, reason: "iptables-nft holds \(nftCount) rule(s); iptables-legacy's tables exist but only root may list them, so its rules cannot be counted here. If this host's firewall is iptables-legacy, say --backend iptables-legacy (the drop-in /usr/share/doc/mssclamp/examples/iptables-legacy.conf does, with the lock and CAP_NET_RAW it needs)", isFallback: true)
+            return Detection(
+                backend: .iptablesNFT,
+                reason:
+                    "iptables-nft holds \(nftCount) rule(s); iptables-legacy's tables exist but only root may list them, so its rules cannot be counted here. If this host's firewall is iptables-legacy, say --backend iptables-legacy (the drop-in /usr/share/doc/mssclamp/examples/iptables-legacy.conf does, with the lock and CAP_NET_RAW it needs)",
+                isFallback: true)
         }
         // x_tables holds tables this process may not read (iptables-legacy needs CAP_NET_RAW
         // for that): the host's firewall is there, so ours goes there too, and the start
         // says what it lacks rather than landing in another firewall unnoticed.
         if case .failure(let error) = legacy, let legacyTables, !legacyTables.isEmpty {
-            return Detection(backend: .iptablesLegacy, reason: "the kernel has iptables-legacy tables (\(legacyTables.sorted().joined(separator: ", "))) that this process cannot read (\(error.message)); the host's firewall is there, so ours goes there too", isFallback: true)
+            return Detection(
+                backend: .iptablesLegacy,
+                reason:
+                    "the kernel has iptables-legacy tables (\(legacyTables.sorted().joined(separator: ", "))) that this process cannot read (\(error.message)); the host's firewall is there, so ours goes there too",
+                isFallback: true)
         }
         switch (legacy, nft) {
         case (.success(let legacyCount), .failure(let error)):
-            return Detection(backend: .iptablesLegacy, reason: "iptables-nft cannot use the kernel's nf_tables (\(error.message)); falling back to iptables-legacy (\(legacyCount) rule(s) there). On a kernel with nf_tables (modules installed), --backend iptables-nft or nftables avoids the legacy lock and CAP_NET_RAW", isFallback: true)
+            return Detection(
+                backend: .iptablesLegacy,
+                reason:
+                    "iptables-nft cannot use the kernel's nf_tables (\(error.message)); falling back to iptables-legacy (\(legacyCount) rule(s) there). On a kernel with nf_tables (modules installed), --backend iptables-nft or nftables avoids the legacy lock and CAP_NET_RAW",
+                isFallback: true)
         case (.success(let legacyCount), .success(let nftCount)) where legacyCount > nftCount:
-            return Detection(backend: .iptablesLegacy, reason: "iptables-legacy holds \(legacyCount) rule(s), iptables-nft \(nftCount): ours go beside the rules in force", isFallback: false)
+            return Detection(
+                backend: .iptablesLegacy,
+                reason: "iptables-legacy holds \(legacyCount) rule(s), iptables-nft \(nftCount): ours go beside the rules in force", isFallback: false
+            )
         case (.success(let legacyCount), .success(let nftCount)):
-            return Detection(backend: .iptablesNFT, reason: nftCount == 0 && legacyCount == 0
-                ? "no rules in either iptables backend; nf_tables is the default"
-                : "iptables-nft holds \(nftCount) rule(s), iptables-legacy \(legacyCount)", isFallback: false)
+            return Detection(
+                backend: .iptablesNFT,
+                reason: nftCount == 0 && legacyCount == 0
+                    ? "no rules in either iptables backend; nf_tables is the default"
+                    : "iptables-nft holds \(nftCount) rule(s), iptables-legacy \(legacyCount)", isFallback: false)
         case (.failure(let error), .success(let nftCount)):
             let denied = error.message.contains("ermission denied") || error.message.contains("not permitted")
-            return Detection(backend: .iptablesNFT, reason: denied
-                ? "iptables-legacy cannot be read by this process (\(error.message)); iptables-nft holds \(nftCount) rule(s). If this host's firewall is iptables-legacy, grant CAP_NET_RAW and the legacy lock (the drop-in /usr/share/doc/mssclamp/examples/iptables-legacy.conf) so the rules go there"
-                : "iptables-legacy is not usable here; iptables-nft holds \(nftCount) rule(s)", isFallback: denied)
+            return Detection(
+                backend: .iptablesNFT,
+                reason: denied
+                    ? "iptables-legacy cannot be read by this process (\(error.message)); iptables-nft holds \(nftCount) rule(s). If this host's firewall is iptables-legacy, grant CAP_NET_RAW and the legacy lock (the drop-in /usr/share/doc/mssclamp/examples/iptables-legacy.conf) so the rules go there"
+                    : "iptables-legacy is not usable here; iptables-nft holds \(nftCount) rule(s)", isFallback: denied)
         case (.failure(let legacyError), .failure(let nftError)):
-            return Detection(backend: .iptablesNFT, reason: "neither backend could be read (iptables-nft: \(nftError.message); iptables-legacy: \(legacyError.message)); trying iptables-nft", isFallback: true)
+            return Detection(
+                backend: .iptablesNFT,
+                reason:
+                    "neither backend could be read (iptables-nft: \(nftError.message); iptables-legacy: \(legacyError.message)); trying iptables-nft",
+                isFallback: true)
         }
     }
 
@@ -119,9 +142,11 @@ public enum Backend: String, Sendable, CaseIterable {
                 }
                 // Our own rules (a safety net left by a stopped worker) are not the host's
                 // firewall: counted, they would pull the choice toward wherever we were.
-                total = (total ?? 0) + result.output.split(separator: "\n").filter {
-                    $0.hasPrefix("-A ") && !$0.contains("--comment mssclamp") && !$0.contains("--comment \"mssclamp")
-                }.count
+                total =
+                    (total ?? 0)
+                    + result.output.split(separator: "\n").filter {
+                        $0.hasPrefix("-A ") && !$0.contains("--comment mssclamp") && !$0.contains("--comment \"mssclamp")
+                    }.count
             } catch {
                 failure = error
             }

@@ -62,8 +62,11 @@ extension Firewall {
     /// Policy shapes the chosen hooks cannot carry.
     public func validate(_ policy: Policy) throws(FirewallError) {
         if options.hooks.contains(where: { !$0.allowsInInterface }),
-           let index = policy.rules.firstIndex(where: { $0.inInterface != nil }) {
-            throw FirewallError("rule \(index + 1) matches an input interface, which does not exist for locally originated traffic (hooks: \(options.hooks.map(\.rawValue).joined(separator: ",")))")
+            let index = policy.rules.firstIndex(where: { $0.inInterface != nil })
+        {
+            throw FirewallError(
+                "rule \(index + 1) matches an input interface, which does not exist for locally originated traffic (hooks: \(options.hooks.map(\.rawValue).joined(separator: ",")))"
+            )
         }
     }
 
@@ -79,14 +82,20 @@ extension Firewall {
         var notes: [String] = []
         let others = before.digests.subtracting([policy.digest])
         if !others.isEmpty {
-            notes.append("replacing rules installed for another policy (policy:\(others.sorted().joined(separator: ","))) with this one (policy:\(policy.digest))")
+            notes.append(
+                "replacing rules installed for another policy (policy:\(others.sorted().joined(separator: ","))) with this one (policy:\(policy.digest))"
+            )
         }
         if before.hasSafetyNet && !options.safetyNet {
-            notes.append("removing the safety net (\(before.ipv4.safetyNetRules + before.ipv6.safetyNetRules) kernel TCPMSS rule(s) in \(options.safetyNetChain), \(before.safetyNetPackets) SYN(s) clamped so far): this policy is installed without --safety-net, so SYNs that bypass the worker will leave unclamped; add --safety-net to keep it")
+            notes.append(
+                "removing the safety net (\(before.ipv4.safetyNetRules + before.ipv6.safetyNetRules) kernel TCPMSS rule(s) in \(options.safetyNetChain), \(before.safetyNetPackets) SYN(s) clamped so far): this policy is installed without --safety-net, so SYNs that bypass the worker will leave unclamped; add --safety-net to keep it"
+            )
         }
         let unwanted = Set(before.ipv4.hooks + before.ipv6.hooks).subtracting(options.hooks.map(\.chain))
         if !unwanted.isEmpty {
-            notes.append("removing the jump(s) from \(unwanted.sorted().joined(separator: ", ")): --hooks is now \(options.hooks.map(\.rawValue).joined(separator: ","))")
+            notes.append(
+                "removing the jump(s) from \(unwanted.sorted().joined(separator: ", ")): --hooks is now \(options.hooks.map(\.rawValue).joined(separator: ","))"
+            )
         }
         return notes
     }

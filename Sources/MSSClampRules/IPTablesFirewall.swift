@@ -20,8 +20,10 @@ public struct IPTablesFirewall: Firewall {
     public func rendered(_ policy: Policy) -> String {
         var parts: [String] = []
         for family in IPFamily.allCases where !IPTablesRenderer.chainRules(policy, family: family, options: options).isEmpty {
-            parts.append("# \(backend.tools(family).restore) --noflush\n"
-                         + IPTablesRenderer.restoreScript(policy, family: family, options: options, missingJumps: IPTablesRenderer.jumps(options, family: family)))
+            parts.append(
+                "# \(backend.tools(family).restore) --noflush\n"
+                    + IPTablesRenderer.restoreScript(
+                        policy, family: family, options: options, missingJumps: IPTablesRenderer.jumps(options, family: family)))
         }
         return parts.joined(separator: "\n")
     }
@@ -31,7 +33,8 @@ public struct IPTablesFirewall: Firewall {
     public func expected(_ policy: Policy) -> RulesObservation {
         var expected = RulesObservation(backend: backend.rawValue)
         for family in IPFamily.allCases where !IPTablesRenderer.chainRules(policy, family: family, options: options).isEmpty {
-            let script = IPTablesRenderer.restoreScript(policy, family: family, options: options, missingJumps: IPTablesRenderer.jumps(options, family: family))
+            let script = IPTablesRenderer.restoreScript(
+                policy, family: family, options: options, missingJumps: IPTablesRenderer.jumps(options, family: family))
             expected[family] = RulesObservation.parse(iptablesSave: script, options: options)
         }
         return expected
@@ -77,8 +80,10 @@ public struct IPTablesFirewall: Firewall {
             // Reconcile: jumps and the safety-net chain from an earlier install that the
             // options no longer ask for go in the same transaction.
             let (stale, staleJumps) = try await staleParts(family)
-            try await restore(family, IPTablesRenderer.restoreScript(
-                policy, family: family, options: options, missingJumps: missing, reconcile: stale))
+            try await restore(
+                family,
+                IPTablesRenderer.restoreScript(
+                    policy, family: family, options: options, missingJumps: missing, reconcile: stale))
             try await cleanUpCreated(family, removedJumps: staleJumps)
         }
         return notes
@@ -102,13 +107,16 @@ public struct IPTablesFirewall: Firewall {
         for family in IPFamily.allCases {
             let tool = backend.tools(family).command
             let expected = IPTablesRenderer.chainRules(policy, family: family, options: options)
-            let chains: [(String, [[String]])] = [(options.chain, expected)]
+            let chains: [(String, [[String]])] =
+                [(options.chain, expected)]
                 + (options.countsBypass ? [(options.bypassChain, IPTablesRenderer.bypassRules(policy, family: family).rules)] : [])
                 + (options.safetyNet ? [(options.safetyNetChain, IPTablesRenderer.safetyNetRules(policy, family: family).rules)] : [])
             for (chain, rules) in chains {
                 let listing = try await listChain(family, chain)
                 if rules.isEmpty {
-                    if listing != nil && chain != options.bypassChain { differences.append("\(tool): chain \(chain) exists but the policy has no \(family) rules") }
+                    if listing != nil && chain != options.bypassChain {
+                        differences.append("\(tool): chain \(chain) exists but the policy has no \(family) rules")
+                    }
                     continue
                 }
                 guard let listing else {
@@ -117,7 +125,9 @@ public struct IPTablesFirewall: Firewall {
                 }
                 let digests = Set(listing.compactMap(RulesObservation.digest(inRule:)))
                 if !digests.isEmpty && digests != [policy.digest] {
-                    differences.append("\(tool): \(chain) holds rules of another policy (policy:\(digests.sorted().joined(separator: ","))); this one is policy:\(policy.digest)")
+                    differences.append(
+                        "\(tool): \(chain) holds rules of another policy (policy:\(digests.sorted().joined(separator: ","))); this one is policy:\(policy.digest)"
+                    )
                 }
                 for rule in rules where try await run(family, ["-C", chain] + rule).status != 0 {
                     differences.append("\(tool): missing in \(chain): -A \(chain) \(IPTablesRenderer.quote(rule))")
@@ -217,8 +227,12 @@ public struct IPTablesFirewall: Firewall {
     func refuseForeignChains(_ family: IPFamily) async throws(FirewallError) {
         for chain in [options.chain, options.bypassChain, options.safetyNetChain] {
             guard let rules = try await listChain(family, chain) else { continue }
-            if let foreign = rules.first(where: { !$0.contains("--comment \"\(SteeringOptions.comment)") && !$0.contains("--comment \(SteeringOptions.comment)") }) {
-                throw FirewallError("\(backend.tools(family).command): chain \(chain) in the mangle table already exists and is not mssclamp's (\(foreign)); nothing was changed")
+            if let foreign = rules.first(where: {
+                !$0.contains("--comment \"\(SteeringOptions.comment)") && !$0.contains("--comment \(SteeringOptions.comment)")
+            }) {
+                throw FirewallError(
+                    "\(backend.tools(family).command): chain \(chain) in the mangle table already exists and is not mssclamp's (\(foreign)); nothing was changed"
+                )
             }
         }
     }
@@ -248,7 +262,8 @@ public struct IPTablesFirewall: Firewall {
         let tool = backend.tools(family).restore
         let result = try await FirewallTool.run(tool, ["-w", "--noflush"], input: script)
         guard result.status == 0 else {
-            throw FirewallError("\(tool) refused the change, nothing was applied (exit \(result.status)): \(result.error.trimmingSpaces)\nscript was:\n\(script)")
+            throw FirewallError(
+                "\(tool) refused the change, nothing was applied (exit \(result.status)): \(result.error.trimmingSpaces)\nscript was:\n\(script)")
         }
     }
 
@@ -269,7 +284,8 @@ public struct IPTablesFirewall: Firewall {
             return "\(tool): cannot open \(IPTablesFirewall.legacyLockPath) (\(stderr.trimmingSpaces)). " + IPTablesFirewall.legacyLockAdvice
         }
         if backend == .iptablesLegacy && stderr.contains("you must be root") {
-            return "\(tool): permission denied: iptables-legacy talks to the kernel over a raw socket and needs CAP_NET_RAW as well as CAP_NET_ADMIN (mssclamp run keeps both for this backend; grant both, e.g. AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW)"
+            return
+                "\(tool): permission denied: iptables-legacy talks to the kernel over a raw socket and needs CAP_NET_RAW as well as CAP_NET_ADMIN (mssclamp run keeps both for this backend; grant both, e.g. AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW)"
         }
         return "\(tool): permission denied: changing the firewall needs CAP_NET_ADMIN (run as root, or grant it)"
     }

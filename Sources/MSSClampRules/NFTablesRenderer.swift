@@ -97,8 +97,10 @@ public enum NFTablesRenderer {
     /// Without `queueing`, only the safety net (what a stopping worker leaves behind).
     public static func script(_ policy: Policy, options: SteeringOptions, queueing: Bool = true) -> String {
         let digest = policy.digest
-        var lines = ["table inet \(SteeringOptions.nftTable)", "delete table inet \(SteeringOptions.nftTable)",
-                     "table inet \(SteeringOptions.nftTable) {", "\tcomment \"managed by mssclamp\""]
+        var lines = [
+            "table inet \(SteeringOptions.nftTable)", "delete table inet \(SteeringOptions.nftTable)",
+            "table inet \(SteeringOptions.nftTable) {", "\tcomment \"managed by mssclamp\"",
+        ]
         let learning = options.learnPathMTU
         let learnLabel = " comment \"\(SteeringOptions.learnComment) policy:\(digest)\""
         let hooks = Hook.allCases.filter { options.hooks.contains($0) || (learning && SteeringOptions.signalHooks.contains($0)) }
@@ -111,7 +113,8 @@ public enum NFTablesRenderer {
                 // Learning queues every SYN: the policy's lines keep only the rules' own
                 // ranges (and their counters), and a last line takes the rest.
                 lines += perFamily(policy, hook: hook) { index, rule, family, matched in
-                    "\t\t" + matched + range(learning ? rule.mssRange : IPTablesRenderer.candidateRange(rule, family: family)) + " " + queue(options) + comment(index, rule, digest: digest)
+                    "\t\t" + matched + range(learning ? rule.mssRange : IPTablesRenderer.candidateRange(rule, family: family)) + " " + queue(options)
+                        + comment(index, rule, digest: digest)
                 }
                 if learning { lines.append("\t\tmeta l4proto tcp tcp flags & (syn | rst) == syn " + queue(options) + learnLabel) }
             }
@@ -153,7 +156,10 @@ public enum NFTablesRenderer {
         if policy.rules.contains(where: { $0.action == .clampToPathMTU }) {
             notes.append("# note: 'set rt mtu' yields 536 where xt_TCPMSS drops (route MTU too small).")
         }
-        var lines = notes + ["table inet mssclamp_kernel {", "\tchain \(hook.rawValue) {", "\t\ttype filter hook \(hook.rawValue) priority mangle; policy accept;"]
+        var lines =
+            notes + [
+                "table inet mssclamp_kernel {", "\tchain \(hook.rawValue) {", "\t\ttype filter hook \(hook.rawValue) priority mangle; policy accept;",
+            ]
         lines += perFamily(policy, hook: hook) { index, rule, family, matched in
             let mss = rule.mssRange ?? (rule.insertMissing ? nil : IPTablesRenderer.candidateRange(rule, family: family))
             return "\t\t" + matched + range(mss) + " " + target(rule, family: family) + comment(index, rule)

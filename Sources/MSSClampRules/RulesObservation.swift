@@ -69,14 +69,20 @@ public struct RulesObservation: Sendable, Equatable, Codable {
                 rest = rest[rest.index(after: close)...].drop { $0 == " " }
             }
             let words = rest.split(separator: " ")
-            guard words.count >= 2, words[0] == "-A", rest.contains("--comment \"\(SteeringOptions.comment)") || rest.contains("--comment \(SteeringOptions.comment)") else { continue }
+            guard words.count >= 2, words[0] == "-A",
+                rest.contains("--comment \"\(SteeringOptions.comment)") || rest.contains("--comment \(SteeringOptions.comment)")
+            else { continue }
             let chain = String(words[1])
             let target = words.firstIndex(of: "-j").flatMap { $0 + 1 < words.count ? String(words[$0 + 1]) : nil }
             if let digest = RulesObservation.digest(inRule: String(rest)) { digests.insert(digest) }
             switch chain {
             case options.chain: seen.queueRules += 1
-            case options.bypassChain: seen.bypassRules += 1; seen.bypassPackets += packets
-            case options.safetyNetChain: seen.safetyNetRules += 1; seen.safetyNetPackets += packets
+            case options.bypassChain:
+                seen.bypassRules += 1
+                seen.bypassPackets += packets
+            case options.safetyNetChain:
+                seen.safetyNetRules += 1
+                seen.safetyNetPackets += packets
             default:
                 if rest.contains(SteeringOptions.learnComment) {
                     seen.steersSignals = true
@@ -99,7 +105,10 @@ public struct RulesObservation: Sendable, Equatable, Codable {
         var chain = ""
         for raw in text.split(separator: "\n") {
             let line = raw.drop { $0 == " " || $0 == "\t" }
-            if line.hasPrefix("chain ") { chain = String(line.dropFirst(6).prefix { $0 != " " }); continue }
+            if line.hasPrefix("chain ") {
+                chain = String(line.dropFirst(6).prefix { $0 != " " })
+                continue
+            }
             guard line.contains("comment \"\(SteeringOptions.comment)") else { continue }
             let families = RulesObservation.nftFamilies(of: line)
             var packets: UInt64 = 0
@@ -127,8 +136,13 @@ public struct RulesObservation: Sendable, Equatable, Codable {
     private mutating func count(_ line: Substring, chain: String, packets: UInt64, in family: IPFamily) {
         var seen = self[family]
         switch chain {
-        case "bypass": seen.bypassRules += 1; seen.bypassPackets += packets; seen.bypassCounting = true
-        case "safety_net": seen.safetyNetRules += 1; seen.safetyNetPackets += packets
+        case "bypass":
+            seen.bypassRules += 1
+            seen.bypassPackets += packets
+            seen.bypassCounting = true
+        case "safety_net":
+            seen.safetyNetRules += 1
+            seen.safetyNetPackets += packets
         default:
             seen.queueRules += 1
             if line.contains(SteeringOptions.learnComment) {
@@ -159,7 +173,9 @@ extension RulesObservation {
                 problems.append("rules (\(family)): \(found.queueRules) queueing rule(s) installed, the policy needs \(want.queueRules)")
             }
             if want.steersSignals && !found.steersSignals {
-                problems.append("rules (\(family)): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing")
+                problems.append(
+                    "rules (\(family)): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing"
+                )
             }
             if want.bypassCounting && !found.bypassCounting {
                 problems.append("rules (\(family)): the bypass counters are missing, so SYNs that pass the queue unclamped go uncounted")
@@ -170,7 +186,9 @@ extension RulesObservation {
         }
         let others = digests.subtracting(expected.digests)
         if !others.isEmpty {
-            problems.append("rules: installed for another policy (policy:\(others.sorted().joined(separator: ","))); the running policy is policy:\(expected.digests.sorted().joined(separator: ","))")
+            problems.append(
+                "rules: installed for another policy (policy:\(others.sorted().joined(separator: ","))); the running policy is policy:\(expected.digests.sorted().joined(separator: ","))"
+            )
         }
         return problems
     }

@@ -16,8 +16,10 @@ public struct Health: Sendable {
         public var isAlive: @Sendable (Int32) -> Bool
         public var stateDirectory: String
 
-        public init(workers: [WorkerStatus], kernelQueues: [KernelQueueStats]?, rules: RulesObservation?, rulesError: String?,
-                    now: Double, isAlive: @escaping @Sendable (Int32) -> Bool, stateDirectory: String) {
+        public init(
+            workers: [WorkerStatus], kernelQueues: [KernelQueueStats]?, rules: RulesObservation?, rulesError: String?,
+            now: Double, isAlive: @escaping @Sendable (Int32) -> Bool, stateDirectory: String
+        ) {
             self.workers = workers
             self.kernelQueues = kernelQueues
             self.rules = rules
@@ -60,11 +62,13 @@ public struct Health: Sendable {
 
     private mutating func judge() {
         guard let worker else {
-            reasons.append("no mssclamp worker has published its state in this network namespace (looked in \(inputs.stateDirectory)): nothing clamps here")
+            reasons.append(
+                "no mssclamp worker has published its state in this network namespace (looked in \(inputs.stateDirectory)): nothing clamps here")
             if let rules, !rules.isEmpty {
-                reasons.append(rules.hasSafetyNet
-                    ? "mssclamp rules are installed but no worker answers them: SYNs pass the queue (--queue-bypass) and only the safety net clamps them"
-                    : "mssclamp rules are installed but no worker answers them: SYNs pass unclamped (--queue-bypass)")
+                reasons.append(
+                    rules.hasSafetyNet
+                        ? "mssclamp rules are installed but no worker answers them: SYNs pass the queue (--queue-bypass) and only the safety net clamps them"
+                        : "mssclamp rules are installed but no worker answers them: SYNs pass unclamped (--queue-bypass)")
             }
             return
         }
@@ -72,11 +76,14 @@ public struct Health: Sendable {
         if worker.state != "running" {
             reasons.append("the worker (pid \(worker.pid)) has stopped: nothing clamps here\(worker.safetyNet ? " but the safety net" : "")")
         } else if !inputs.isAlive(worker.pid) {
-            reasons.append("the worker (pid \(worker.pid)) is gone without stopping (crashed or killed) \(Health.ago(age)): SYNs pass unclamped (--queue-bypass)\(worker.safetyNet ? " unless the safety net clamps them" : "")")
+            reasons.append(
+                "the worker (pid \(worker.pid)) is gone without stopping (crashed or killed) \(Health.ago(age)): SYNs pass unclamped (--queue-bypass)\(worker.safetyNet ? " unless the safety net clamps them" : "")"
+            )
         } else if age > Health.staleAfter {
             reasons.append("the worker (pid \(worker.pid)) has not updated its state for \(Int(age)) s: it is hung")
         } else if worker.threads < worker.queues.count {
-            reasons.append("\(worker.queues.count - worker.threads) of \(worker.queues.count) queue thread(s) have stopped: their queues are bound but unread")
+            reasons.append(
+                "\(worker.queues.count - worker.threads) of \(worker.queues.count) queue thread(s) have stopped: their queues are bound but unread")
         }
         let running = worker.state == "running" && inputs.isAlive(worker.pid)
         if running, let kernel = inputs.kernelQueues {
@@ -88,10 +95,13 @@ public struct Health: Sendable {
         if running {
             let recent = worker.recent
             if recent[Snapshot.unclampedFailOpen] > 0 {
-                reasons.append("\(recent[Snapshot.unclampedFailOpen]) SYN(s) passed unclamped in the last \(worker.recentSeconds / 60) min: the queue was full or the socket overran and the kernel failed open (raise --queue-maxlen or --receive-buffer)")
+                reasons.append(
+                    "\(recent[Snapshot.unclampedFailOpen]) SYN(s) passed unclamped in the last \(worker.recentSeconds / 60) min: the queue was full or the socket overran and the kernel failed open (raise --queue-maxlen or --receive-buffer)"
+                )
             }
             if recent[Snapshot.overruns] > 0 {
-                reasons.append("\(recent[Snapshot.overruns]) receive buffer overrun(s) in the last \(worker.recentSeconds / 60) min (raise --receive-buffer)")
+                reasons.append(
+                    "\(recent[Snapshot.overruns]) receive buffer overrun(s) in the last \(worker.recentSeconds / 60) min (raise --receive-buffer)")
             }
         }
         judgeRules(worker, running: running)

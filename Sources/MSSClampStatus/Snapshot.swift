@@ -108,14 +108,16 @@ extension Snapshot {
     }
 
     static let packetsHelp = "Queued packets by what mssclamp did (clamped, inserted, unchanged, dropped) and why."
-    static let unclampedHelp = "SYNs that passed the queue unclamped: fail-open (queue full or socket overrun, worker bound) or no-worker (--queue-bypass while none was bound)."
+    static let unclampedHelp =
+        "SYNs that passed the queue unclamped: fail-open (queue full or socket overrun, worker bound) or no-worker (--queue-bypass while none was bound)."
     static let signalsHelp = "ICMP frag-needed / packet-too-big seen: learned, or refused and why."
 
     /// Every outcome the packet core can give, one counter each (the core's `OutcomeCounters`
     /// order, so a worker's counts map one to one).
     public static let outcomes: [Counter] = OutcomeCounters.kinds.map { kind in
-        Counter(kind.reason.map { "\(kind.action)/\($0)" } ?? kind.action, .outcome, metric: "packets",
-                labels: ["action": kind.action, "reason": kind.reason ?? ""], help: packetsHelp, shown: .nonzero)
+        Counter(
+            kind.reason.map { "\(kind.action)/\($0)" } ?? kind.action, .outcome, metric: "packets",
+            labels: ["action": kind.action, "reason": kind.reason ?? ""], help: packetsHelp, shown: .nonzero)
     }
 
     public static let unclampedFailOpen = Counter(
@@ -146,9 +148,12 @@ extension Snapshot {
         "pmtu-clamped", .learning, metric: "pmtu_clamped", help: "SYNs lowered by a learned path MTU (below what the policy set).", shown: .always)
 
     /// The declaration: every counter a worker keeps, in the stats line's order.
-    public static let counters: [Counter] = outcomes
-        + [unclampedFailOpen, unclampedNoWorker, safetyNetClamped, overruns, verdictErrors, sendErrors, truncated, rulesRepairs,
-           pmtuLearned] + pmtuRefused + [pmtuClamped]
+    public static let counters: [Counter] =
+        outcomes
+        + [
+            unclampedFailOpen, unclampedNoWorker, safetyNetClamped, overruns, verdictErrors, sendErrors, truncated, rulesRepairs,
+            pmtuLearned,
+        ] + pmtuRefused + [pmtuClamped]
 
     /// Whether a counter belongs to learning (shown, exported only while learning).
     public static func isLearning(_ counter: Counter) -> Bool { counter.group == .learning || counter.group == .refused }

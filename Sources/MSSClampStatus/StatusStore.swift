@@ -39,8 +39,9 @@ public struct StatusStore: Sendable {
 
     /// Writes atomically (a temporary file renamed over the old one).
     public func write(_ status: WorkerStatus) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755])
         let target = path(netns: status.netns, queue: status.queues.first ?? 0)
         let temporary = target + ".tmp\(status.pid)"
         let data = try StatusStore.encoder.encode(status)

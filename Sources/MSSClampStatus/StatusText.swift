@@ -11,12 +11,17 @@ public enum StatusText {
         let now = health.inputs.now
         if let worker = health.worker {
             let alive = health.inputs.isAlive(worker.pid)
-            lines.append(row("worker", "pid \(worker.pid) \(worker.state == "running" && alive ? "running" : alive ? worker.state : "gone"), started \(Health.ago(now - worker.started)), state written \(Health.ago(now - worker.updated))"))
+            lines.append(
+                row(
+                    "worker",
+                    "pid \(worker.pid) \(worker.state == "running" && alive ? "running" : alive ? worker.state : "gone"), started \(Health.ago(now - worker.started)), state written \(Health.ago(now - worker.updated))"
+                ))
             for queue in worker.queues {
                 var text = "queue \(queue): "
                 if let kernel = health.inputs.kernelQueues {
                     if let stats = kernel.first(where: { $0.queue == queue }) {
-                        text += "bound (port \(stats.portID)), \(stats.waiting) waiting, kernel dropped \(stats.queueDropped) (queue full) + \(stats.userDropped) (socket)"
+                        text +=
+                            "bound (port \(stats.portID)), \(stats.waiting) waiting, kernel dropped \(stats.queueDropped) (queue full) + \(stats.userDropped) (socket)"
                     } else {
                         text += "NOT bound in the kernel"
                     }
@@ -60,10 +65,14 @@ public enum StatusText {
     static func learningLines(_ learning: WorkerStatus.Learning, counters c: Snapshot, now: Double) -> [String] {
         let ignored = Snapshot.pmtuRefused.filter { c[$0] > 0 }.map { "\($0.labels["result"] ?? $0.key) \(c[$0])" }.sorted()
         let learned = c[Snapshot.pmtuLearned]
-        var lines = [row("learning", "\(learning.entries.count) path MTU(s) learned and live (each for \(Int(learning.lifetime)) s); "
-                         + "ICMP seen \(learned + c.refused): \(learned) believed, \(c.refused) refused"
-                         + (ignored.isEmpty ? "" : " (\(ignored.joined(separator: ", ")))")
-                         + "; \(c[Snapshot.pmtuClamped]) SYN(s) clamped by learning")]
+        var lines = [
+            row(
+                "learning",
+                "\(learning.entries.count) path MTU(s) learned and live (each for \(Int(learning.lifetime)) s); "
+                    + "ICMP seen \(learned + c.refused): \(learned) believed, \(c.refused) refused"
+                    + (ignored.isEmpty ? "" : " (\(ignored.joined(separator: ", ")))")
+                    + "; \(c[Snapshot.pmtuClamped]) SYN(s) clamped by learning")
+        ]
         for entry in learning.entries {
             lines.append(row("", "\(entry.host): path MTU \(entry.mtu) -> MSS \(entry.mss), expires in \(max(0, Int(entry.expires - now))) s"))
         }
@@ -73,7 +82,13 @@ public enum StatusText {
     static func rulesLines(_ health: Health) -> [String] {
         guard let worker = health.worker else {
             guard let rules = health.rules else { return [row("rules", "not read (\(health.inputs.rulesError ?? "unknown"))")] }
-            return [row("rules", rules.isEmpty ? "none of mssclamp's (\(rules.backend))" : "\(rules.backend): mssclamp rules present, policy:\(rules.digests.sorted().joined(separator: ","))")]
+            return [
+                row(
+                    "rules",
+                    rules.isEmpty
+                        ? "none of mssclamp's (\(rules.backend))"
+                        : "\(rules.backend): mssclamp rules present, policy:\(rules.digests.sorted().joined(separator: ","))")
+            ]
         }
         guard worker.managesRules else { return [row("rules", "not managed by mssclamp (--no-install-rules): your own rules feed the queue")] }
         guard let rules = health.rules else { return [row("rules", "not read (\(health.inputs.rulesError ?? worker.rulesError ?? "unknown"))")] }
@@ -84,11 +99,16 @@ public enum StatusText {
             var text = "\(name): \(jumps), \(family.queueRules)/\(worker.expected[name].queueRules) queueing rule(s)"
             if worker.learning != nil { text += family.steersSignals ? ", ICMP signals -> queue" : ", ICMP signals NOT steered" }
             text += family.bypassCounting ? ", bypass counted (\(family.bypassPackets))" : ", bypass not counted"
-            text += family.safetyNetRules > 0 ? ", safety net \(family.safetyNetRules) rule(s) (\(family.safetyNetPackets) clamped)" : ", no safety net"
+            text +=
+                family.safetyNetRules > 0 ? ", safety net \(family.safetyNetRules) rule(s) (\(family.safetyNetPackets) clamped)" : ", no safety net"
             lines.append(row(lines.isEmpty ? "rules" : "", text))
         }
         let digests = rules.digests.sorted().map { "policy:\($0)" }.joined(separator: ",")
-        lines.append(row(lines.isEmpty ? "rules" : "", "\(rules.backend), \(digests.isEmpty ? "no policy" : digests)\(rules.digests == [worker.policyDigest] ? " = the running policy" : ""); \(health.rulesSource)"))
+        lines.append(
+            row(
+                lines.isEmpty ? "rules" : "",
+                "\(rules.backend), \(digests.isEmpty ? "no policy" : digests)\(rules.digests == [worker.policyDigest] ? " = the running policy" : ""); \(health.rulesSource)"
+            ))
         return lines
     }
 
@@ -107,8 +127,9 @@ public enum StatusText {
             var rulesSource: String
             var now: Double
         }
-        return StatusStore.json(Document(
-            healthy: health.isHealthy, reasons: health.reasons, worker: health.worker,
-            kernelQueues: health.inputs.kernelQueues, rules: health.rules, rulesSource: health.rulesSource, now: health.inputs.now))
+        return StatusStore.json(
+            Document(
+                healthy: health.isHealthy, reasons: health.reasons, worker: health.worker,
+                kernelQueues: health.inputs.kernelQueues, rules: health.rules, rulesSource: health.rulesSource, now: health.inputs.now))
     }
 }

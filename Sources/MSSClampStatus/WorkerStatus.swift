@@ -43,7 +43,10 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     public var learning: Learning?
 
     public init(
-        pid: Int32, netns: String, started: Double, updated: Double, state: String, queues: [UInt16], threads: Int, backend: String, managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expected: RulesObservation, interfaces: [String], warnings: [String], counters: Snapshot, recent: Snapshot, recentSeconds: Int, lastSynTime: Double?, rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil
+        pid: Int32, netns: String, started: Double, updated: Double, state: String, queues: [UInt16], threads: Int, backend: String,
+        managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expected: RulesObservation,
+        interfaces: [String], warnings: [String], counters: Snapshot, recent: Snapshot, recentSeconds: Int, lastSynTime: Double?,
+        rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil
     ) {
         self.pid = pid
         self.netns = netns

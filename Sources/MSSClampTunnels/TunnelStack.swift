@@ -30,7 +30,9 @@ public struct TunnelStack: Hashable, Sendable, CustomStringConvertible {
         for (index, layer) in layers.enumerated() {
             guard case .esp(_, true, _) = layer else { continue }
             guard index > 0, layers[index - 1].needsIPHeader else {
-                throw TunnelError("'\(text)': ESP transport mode protects the IP payload of the layer inside it (gre, l2tp, ipip, …), and there is none here; use esp-… (tunnel mode)")
+                throw TunnelError(
+                    "'\(text)': ESP transport mode protects the IP payload of the layer inside it (gre, l2tp, ipip, …), and there is none here; use esp-… (tunnel mode)"
+                )
             }
         }
         self.layers = layers

@@ -21,7 +21,10 @@ public enum WatchJSON {
         struct Row: Encodable { let subnet: String, kind: String, mss: [String: Int] }
         let histogram: [Row]
         let kernelDropped: Int
-        enum CodingKeys: String, CodingKey { case histogram, kernelDropped = "kernel_dropped" }
+        enum CodingKeys: String, CodingKey {
+            case histogram
+            case kernelDropped = "kernel_dropped"
+        }
     }
 
     public static func line(_ event: WatchEvent) -> String {
@@ -30,17 +33,22 @@ public enum WatchJSON {
             return JSONReport.line(record)
         case .pathMTU(let seconds, let microseconds, let signal, let verdict):
             let quoted = signal.quoted.map {
-                Signal.Quoted(proto: $0.protocolNumber, src: $0.source.text, sport: $0.sourcePort, dst: $0.destination.text, dport: $0.destinationPort)
+                Signal.Quoted(
+                    proto: $0.protocolNumber, src: $0.source.text, sport: $0.sourcePort, dst: $0.destination.text, dport: $0.destinationPort)
             }
-            return encode(Signal(time: Double(seconds) + Double(microseconds) / 1e6, family: signal.family.description,
-                                 from: signal.from.text, to: signal.to.text, mtu: signal.mtu, quoted: quoted,
-                                 learning: verdict.map { if case .ignored(let reason) = $0 { reason.rawValue } else { "learned" } }))
+            return encode(
+                Signal(
+                    time: Double(seconds) + Double(microseconds) / 1e6, family: signal.family.description,
+                    from: signal.from.text, to: signal.to.text, mtu: signal.mtu, quoted: quoted,
+                    learning: verdict.map { if case .ignored(let reason) = $0 { reason.rawValue } else { "learned" } }))
         }
     }
 
     public static func histogram(_ histogram: MSSHistogram, dropped: Int) -> String {
-        encode(Histogram(histogram: histogram.counts.keys.sorted().map { Histogram.Row(subnet: $0.subnet, kind: $0.kind, mss: histogram.counts[$0]!) },
-                         kernelDropped: dropped))
+        encode(
+            Histogram(
+                histogram: histogram.counts.keys.sorted().map { Histogram.Row(subnet: $0.subnet, kind: $0.kind, mss: histogram.counts[$0]!) },
+                kernelDropped: dropped))
     }
 
     static func encode<T: Encodable>(_ value: T) -> String {

@@ -17,7 +17,8 @@ public enum WatchEvent: Sendable {
 public struct Watcher: Sendable {
     /// The kernel-side filter: SYN or SYN-ACK (IPv4; IPv6 without extension headers),
     /// frag-needed and packet-too-big. libpcap cannot index IPv6 TCP headers, hence ip6[53].
-    public static let filter = "(tcp[tcpflags] & tcp-syn != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 2 != 0)"
+    public static let filter =
+        "(tcp[tcpflags] & tcp-syn != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 2 != 0)"
         + " or (icmp[icmptype] == 3 and icmp[icmpcode] == 4) or (ip6 and ip6[6] == 58 and ip6[40] == 2)"
 
     public let policy: Policy
@@ -50,8 +51,12 @@ public struct Watcher: Sendable {
             guard let flow = FlowInfo.inspect(raw, length: length), flow.flags & TCPFlags.syn != 0 else { return nil }
             guard learner != nil else { return (flow, policy.apply(to: raw, length: length, metadata: metadata, pathMTU: NoPathMTU())) }
             return withUnsafeMutablePointer(to: &learner!) { learner in
-                (flow, policy.apply(to: raw, length: length, metadata: metadata, pathMTU: NoPathMTU(),
-                                    ceiling: LearnerCeiling(learner: learner, now: now)))
+                (
+                    flow,
+                    policy.apply(
+                        to: raw, length: length, metadata: metadata, pathMTU: NoPathMTU(),
+                        ceiling: LearnerCeiling(learner: learner, now: now))
+                )
             }
         }
         guard let (flow, decision) = result else { return nil }
@@ -65,8 +70,10 @@ public struct Watcher: Sendable {
         case .handshake(let record):
             return TextReport.line(record)
         case .pathMTU(let seconds, let microseconds, let signal, let verdict):
-            let kind = signal.family == .ipv4 ? "IP \(signal.from.text) > \(signal.to.text): ICMP frag-needed"
-                                              : "IP6 \(signal.from.text) > \(signal.to.text): ICMP6 packet-too-big"
+            let kind =
+                signal.family == .ipv4
+                ? "IP \(signal.from.text) > \(signal.to.text): ICMP frag-needed"
+                : "IP6 \(signal.from.text) > \(signal.to.text): ICMP6 packet-too-big"
             var text = TextReport.timestamp(seconds: seconds, microseconds: microseconds) + " \(kind), mtu \(signal.mtu)"
             if let quoted = signal.quoted {
                 let name = quoted.protocolNumber == 6 ? "TCP" : quoted.protocolNumber == 17 ? "UDP" : "proto \(quoted.protocolNumber)"
@@ -108,17 +115,19 @@ public struct MSSHistogram: Sendable {
 
     mutating func add(_ flow: FlowInfo) {
         let prefix = CIDR(address: flow.source, prefixLength: flow.family == .ipv4 ? 24 : 64)
-        let key = Key(subnet: prefix.map { "\($0.address.text)/\($0.prefixLength)" } ?? flow.source.text,
-                      kind: flow.flags & TCPFlags.ack != 0 ? "SYN-ACK" : "SYN")
+        let key = Key(
+            subnet: prefix.map { "\($0.address.text)/\($0.prefixLength)" } ?? flow.source.text,
+            kind: flow.flags & TCPFlags.ack != 0 ? "SYN-ACK" : "SYN")
         counts[key, default: [:]][flow.mss.map(String.init) ?? "none", default: 0] += 1
     }
 
     public var lines: [String] {
         guard !counts.isEmpty else { return ["no SYN seen"] }
-        return ["MSS announced, by source subnet:"] + counts.keys.sorted().map { key in
-            let values = counts[key]!.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            let text = values.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
-            return "  " + TextReport.pad(key.subnet, 22) + TextReport.pad(key.kind, 9) + text
-        }
+        return ["MSS announced, by source subnet:"]
+            + counts.keys.sorted().map { key in
+                let values = counts[key]!.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                let text = values.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+                return "  " + TextReport.pad(key.subnet, 22) + TextReport.pad(key.kind, 9) + text
+            }
     }
 }

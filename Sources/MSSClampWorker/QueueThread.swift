@@ -18,11 +18,13 @@ enum QueueThread {
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
-        let created = pthread_create(&thread, &attributes, { argument in
-            let context = Unmanaged<Context>.fromOpaque(argument!).takeRetainedValue()
-            context.body(context.cpu.map(QueueThread.pinCurrentThread))
-            return nil
-        }, context)
+        let created = pthread_create(
+            &thread, &attributes,
+            { argument in
+                let context = Unmanaged<Context>.fromOpaque(argument!).takeRetainedValue()
+                context.body(context.cpu.map(QueueThread.pinCurrentThread))
+                return nil
+            }, context)
         guard created == 0 else {
             Unmanaged<Context>.fromOpaque(context).release()
             return false

@@ -1,8 +1,8 @@
 import Glibc
-import NIOConcurrencyHelpers
 import MSSClampCore
 import MSSClampLearning
 import MSSClampNFQueue
+import NIOConcurrencyHelpers
 
 /// One queue's receive → decide → verdict loop, on a thread of its own.
 ///
@@ -93,11 +93,14 @@ final class QueueWorker: @unchecked Sendable {
 
     /// Every packet in `count` bytes of netlink messages: decided, its verdict batched.
     func handle(_ messages: UnsafeRawBufferPointer, count: Int, policy: Policy, needsNames: Bool) {
-        decoder.decode(messages, count: count, packet: { packet in
-            handle(packet, policy: policy, needsNames: needsNames)
-        }, error: { _ in
-            transport.verdictErrors &+= 1
-        })
+        decoder.decode(
+            messages, count: count,
+            packet: { packet in
+                handle(packet, policy: policy, needsNames: needsNames)
+            },
+            error: { _ in
+                transport.verdictErrors &+= 1
+            })
     }
 
     private func handle(_ packet: QueuedPacket, policy: Policy, needsNames: Bool) {
@@ -124,8 +127,9 @@ final class QueueWorker: @unchecked Sendable {
         let checksum: ChecksumMode = packet.checksumNotReady ? .recompute : .incremental
         let decision: Decision
         if let learner = state.learner {
-            decision = policy.apply(to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes,
-                                    ceiling: SharedLearner(box: learner, now: WorkerState.now()), checksum: checksum)
+            decision = policy.apply(
+                to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes,
+                ceiling: SharedLearner(box: learner, now: WorkerState.now()), checksum: checksum)
             if decision.learned { learner.withLockedValue { $0.noteClamp() } }
         } else {
             decision = policy.apply(to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes, checksum: checksum)
@@ -151,7 +155,8 @@ final class QueueWorker: @unchecked Sendable {
             samplesThisSecond = 0
         }
         guard samplesThisSecond < WorkerState.sampleRate,
-              let flow = FlowInfo.inspect(scratch, length: decision.length) else { return }
+            let flow = FlowInfo.inspect(scratch, length: decision.length)
+        else { return }
         samplesThisSecond += 1
         state.addSample(flow, decision)
     }

@@ -1,7 +1,7 @@
+import Glibc
 import MSSClampCore
 import MSSClampLearning
 import MSSClampNFQueue
-import Glibc
 import Synchronization
 
 /// The queues and their threads. Order matters for losing nothing: bind before the rules

@@ -1,7 +1,7 @@
 import Glibc
-import NIOConcurrencyHelpers
 import MSSClampCore
 import MSSClampLearning
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Counts that are not about packets' contents but about the queue transport.

@@ -23,7 +23,9 @@ struct DryRunCommand: ParsableCommand {
     @OptionGroup(title: "Policy")
     var policy: PolicyOptions
 
-    @Option(name: [.customShort("w"), .customLong("write")], help: ArgumentHelp("Write every frame, rewritten where the policy applies, to this pcap.", valueName: "file"))
+    @Option(
+        name: [.customShort("w"), .customLong("write")],
+        help: ArgumentHelp("Write every frame, rewritten where the policy applies, to this pcap.", valueName: "file"))
     var write: String?
 
     @Flag(name: .customLong("json"), help: "JSON lines instead of text.")
@@ -41,9 +43,11 @@ struct DryRunCommand: ParsableCommand {
     @Option(name: .customLong("assume-pmtu"), help: ArgumentHelp("Path MTU to assume for --clamp-mss-to-pmtu.", valueName: "MTU"))
     var assumePMTU: Int?
 
-    @Option(name: .customLong("assume-learned"), help: ArgumentHelp(
-        "A path MTU `run --learn-pmtu` would have learned toward HOST: SYNs from HOST are lowered to its MSS (repeatable).",
-        valueName: "host=MTU"))
+    @Option(
+        name: .customLong("assume-learned"),
+        help: ArgumentHelp(
+            "A path MTU `run --learn-pmtu` would have learned toward HOST: SYNs from HOST are lowered to its MSS (repeatable).",
+            valueName: "host=MTU"))
     var assumeLearned: [String] = []
 
     @Flag(name: .customShort("t"), help: "Do not print timestamps (as tcpdump -t).")
@@ -68,7 +72,8 @@ struct DryRunCommand: ParsableCommand {
             // The learner's own limits: below them it refuses the ICMP as hostile.
             let floor = PathMTULearner.floor(host.family)
             guard (floor...65535).contains(mtu) else {
-                throw CommandFailure.config("--assume-learned: MTU \(mtu) for \(parts[0]) is outside \(floor)-65535 (what --learn-pmtu would ever believe)")
+                throw CommandFailure.config(
+                    "--assume-learned: MTU \(mtu) for \(parts[0]) is outside \(floor)-65535 (what --learn-pmtu would ever believe)")
             }
             options.learned.paths[host] = mtu
         }
@@ -93,13 +98,18 @@ struct DryRunCommand: ParsableCommand {
             pending.removeAll(keepingCapacity: true)
         }
         do {
-            let summary = try DryRun.run(capture: capture, options: options, onOpen: {
-                if !json { TextReport.header(policy: policy, options: options).forEach { print($0) } }
-            }, onRecord: quiet ? nil : { record in
-                if json { pending += JSONReport.line(record).utf8 } else { TextReport.append(record, showTime: !noTime, to: &pending) }
-                pending.append(0x0a)
-                if pending.count >= 60_000 { flush() }
-            })
+            let summary = try DryRun.run(
+                capture: capture, options: options,
+                onOpen: {
+                    if !json { TextReport.header(policy: policy, options: options).forEach { print($0) } }
+                },
+                onRecord: quiet
+                    ? nil
+                    : { record in
+                        if json { pending += JSONReport.line(record).utf8 } else { TextReport.append(record, showTime: !noTime, to: &pending) }
+                        pending.append(0x0a)
+                        if pending.count >= 60_000 { flush() }
+                    })
             flush()
             printSummary(summary, policy: policy)
         } catch {

@@ -56,7 +56,8 @@ struct MSSCommand: ParsableCommand {
         lines.append("")
         lines.append("MSS for IPv4 traffic: \(budget.innerMTU) - 20 (IPv4) - 20 (TCP) = \(budget.mssIPv4)")
         lines.append("MSS for IPv6 traffic: \(budget.innerMTU) - 40 (IPv6) - 20 (TCP) = \(budget.mssIPv6)")
-        let spec = budget.stack.text + (outer == "ipv4" && budget.linkMTU == 1500 ? "" : "/\(outer)") + (budget.linkMTU == 1500 ? "" : "/\(budget.linkMTU)")
+        let spec =
+            budget.stack.text + (outer == "ipv4" && budget.linkMTU == 1500 ? "" : "/\(outer)") + (budget.linkMTU == 1500 ? "" : "/\(budget.linkMTU)")
         lines.append("")
         lines.append("mssclamp run -o IFACE --set-mss \(budget.mssIPv4) --set-mss-ipv6 \(budget.mssIPv6)")
         lines.append("  (or: --set-mss-for-tunnel \(spec); in YAML: set-mss-for-tunnel: \(spec))")
@@ -70,18 +71,25 @@ struct MSSCommand: ParsableCommand {
     }
 
     struct Report: Encodable {
-        struct Step: Encodable { let bytes: Int; let what: String }
+        struct Step: Encodable {
+            let bytes: Int
+            let what: String
+        }
         let tunnel: String, outer: String, linkMTU: Int, steps: [Step], innerMTU: Int, mssIPv4: Int, mssIPv6: Int
         enum CodingKeys: String, CodingKey {
             case tunnel, outer, steps
-            case linkMTU = "link_mtu", innerMTU = "inner_mtu", mssIPv4 = "mss_ipv4", mssIPv6 = "mss_ipv6"
+            case linkMTU = "link_mtu"
+            case innerMTU = "inner_mtu"
+            case mssIPv4 = "mss_ipv4"
+            case mssIPv6 = "mss_ipv6"
         }
     }
 
     static func json(_ budget: TunnelBudget) -> String {
-        let report = Report(tunnel: budget.stack.text, outer: budget.stack.outer == .ipv4 ? "ipv4" : "ipv6", linkMTU: budget.linkMTU,
-                            steps: budget.steps.map { Report.Step(bytes: $0.bytes, what: $0.what) },
-                            innerMTU: budget.innerMTU, mssIPv4: budget.mssIPv4, mssIPv6: budget.mssIPv6)
+        let report = Report(
+            tunnel: budget.stack.text, outer: budget.stack.outer == .ipv4 ? "ipv4" : "ipv6", linkMTU: budget.linkMTU,
+            steps: budget.steps.map { Report.Step(bytes: $0.bytes, what: $0.what) },
+            innerMTU: budget.innerMTU, mssIPv4: budget.mssIPv4, mssIPv6: budget.mssIPv6)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self) + "\n"

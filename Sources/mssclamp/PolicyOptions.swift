@@ -17,8 +17,10 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("set-mss-ipv6"), help: ArgumentHelp("A different --set-mss for IPv6 (its header is 20 bytes larger).", valueName: "N"))
     var setMSSIPv6: String?
 
-    @Option(name: .customLong("set-mss-for-tunnel"), help: ArgumentHelp(
-        "Clamp to the MSS a tunnel needs, per family (see `mssclamp mss`).", valueName: "stack[/outer[/mtu]]"))
+    @Option(
+        name: .customLong("set-mss-for-tunnel"),
+        help: ArgumentHelp(
+            "Clamp to the MSS a tunnel needs, per family (see `mssclamp mss`).", valueName: "stack[/outer[/mtu]]"))
     var setMSSForTunnel: String?
 
     @Flag(name: .customLong("clamp-mss-to-pmtu"), help: "Clamp to the path MTU minus 40 (IPv4) or 60 (IPv6).")
@@ -30,13 +32,16 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: [.customShort("s"), .customLong("source")], help: ArgumentHelp("Source prefixes, comma-separated.", valueName: "cidr[,cidr]"))
     var source: String?
 
-    @Option(name: [.customShort("d"), .customLong("destination")], help: ArgumentHelp("Destination prefixes, comma-separated.", valueName: "cidr[,cidr]"))
+    @Option(
+        name: [.customShort("d"), .customLong("destination")], help: ArgumentHelp("Destination prefixes, comma-separated.", valueName: "cidr[,cidr]"))
     var destination: String?
 
-    @Option(name: [.customShort("i"), .customLong("in-interface")], help: ArgumentHelp("Input interface ('+' suffix for a prefix).", valueName: "name"))
+    @Option(
+        name: [.customShort("i"), .customLong("in-interface")], help: ArgumentHelp("Input interface ('+' suffix for a prefix).", valueName: "name"))
     var inInterface: String?
 
-    @Option(name: [.customShort("o"), .customLong("out-interface")], help: ArgumentHelp("Output interface ('+' suffix for a prefix).", valueName: "name"))
+    @Option(
+        name: [.customShort("o"), .customLong("out-interface")], help: ArgumentHelp("Output interface ('+' suffix for a prefix).", valueName: "name"))
     var outInterface: String?
 
     @Option(name: .customLong("family"), help: ArgumentHelp("ipv4, ipv6 or both.", valueName: "family"))

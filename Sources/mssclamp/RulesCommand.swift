@@ -11,7 +11,8 @@ struct RulesCommand: AsyncParsableCommand {
 
     struct Print: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the rules `install` would apply, or with --kernel-equivalent the TCPMSS / nftables rules that do the job with no daemon.")
+            abstract: "Print the rules `install` would apply, or with --kernel-equivalent the TCPMSS / nftables rules that do the job with no daemon."
+        )
 
         @OptionGroup(title: "Policy") var policy: PolicyOptions
         @OptionGroup(title: "Steering") var steering: SteeringArguments

@@ -38,18 +38,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("queue-maxlen"), help: ArgumentHelp("Packets the kernel may hold per queue.", valueName: "N"))
     var queueMaxLength: UInt32 = 4096
 
-    @Option(name: .customLong("receive-buffer"), help: ArgumentHelp("Netlink receive buffer per queue, in bytes (forced past rmem_max).", valueName: "bytes"))
+    @Option(
+        name: .customLong("receive-buffer"),
+        help: ArgumentHelp("Netlink receive buffer per queue, in bytes (forced past rmem_max).", valueName: "bytes"))
     var receiveBuffer: Int = 8 << 20
 
-    @Option(name: .customLong("cpus"), help: ArgumentHelp(
-        "Pin the queue threads to these CPUs, one each in turn (taskset's list: 1, 2-3, 0,2).", valueName: "list"))
+    @Option(
+        name: .customLong("cpus"),
+        help: ArgumentHelp(
+            "Pin the queue threads to these CPUs, one each in turn (taskset's list: 1, 2-3, 0,2).", valueName: "list"))
     var cpus: String?
 
     @Flag(name: .customLong("fail-closed"), help: "Drop instead of accepting unclamped when a queue is full.")
     var failClosed = false
 
-    @Option(name: .customLong("stats-interval"), parsing: .unconditional,
-            help: ArgumentHelp("Seconds between summary log lines (0: none).", valueName: "s"))
+    @Option(
+        name: .customLong("stats-interval"), parsing: .unconditional,
+        help: ArgumentHelp("Seconds between summary log lines (0: none).", valueName: "s"))
     var statsInterval: Int = 60
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where to publish the state `mssclamp status` reads.", valueName: "dir"))
@@ -58,12 +63,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "host:port"))
     var metrics: String?
 
-    @Option(name: .customLong("learn-pmtu-expiry"), help: ArgumentHelp(
-        "With --learn-pmtu: seconds a learned path MTU lasts (the kernel's PMTU cache keeps 600).", valueName: "seconds"))
+    @Option(
+        name: .customLong("learn-pmtu-expiry"),
+        help: ArgumentHelp(
+            "With --learn-pmtu: seconds a learned path MTU lasts (the kernel's PMTU cache keeps 600).", valueName: "seconds"))
     var learnExpiry: Double = 600
 
-    @Option(name: .customLong("user"), help: ArgumentHelp(
-        "Run as this user once started as root (its group too, no supplementary groups).", valueName: "name"))
+    @Option(
+        name: .customLong("user"),
+        help: ArgumentHelp(
+            "Run as this user once started as root (its group too, no supplementary groups).", valueName: "name"))
     var user: String?
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error.", valueName: "level"))
@@ -72,10 +81,13 @@ struct RunCommand: AsyncParsableCommand {
     /// Settings that would turn clamping off, or cannot work, are usage errors (exit 2).
     func validate() throws {
         guard queueMaxLength >= 1 else {
-            throw ValidationError("--queue-maxlen: 0 lets the kernel hold no packet, so every SYN would pass unclamped (fail-open) or be dropped; use 1 or more (default 4096)")
+            throw ValidationError(
+                "--queue-maxlen: 0 lets the kernel hold no packet, so every SYN would pass unclamped (fail-open) or be dropped; use 1 or more (default 4096)"
+            )
         }
         guard receiveBuffer >= 4096 else {
-            throw ValidationError("--receive-buffer: \(receiveBuffer) bytes cannot hold one queued packet with its netlink headers; use 4096 or more (default 8388608)")
+            throw ValidationError(
+                "--receive-buffer: \(receiveBuffer) bytes cannot hold one queued packet with its netlink headers; use 4096 or more (default 8388608)")
         }
         guard statsInterval >= 0 else {
             throw ValidationError("--stats-interval: \(statsInterval) must be 0 (no summary lines) or a number of seconds")

@@ -25,7 +25,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where workers publish their state.", valueName: "dir"))
     var stateDirectory = StatusStore.defaultDirectory
 
-    @Option(name: .customLong("backend"), help: ArgumentHelp("Firewall backend to read when no worker says which (default: auto).", valueName: "name"))
+    @Option(
+        name: .customLong("backend"), help: ArgumentHelp("Firewall backend to read when no worker says which (default: auto).", valueName: "name"))
     var backend: String?
 
     func run() async throws {
@@ -49,10 +50,11 @@ struct StatusCommand: AsyncParsableCommand {
         } catch {
             rulesError = error.description
         }
-        let health = Health(Health.Inputs(
-            workers: workers, kernelQueues: KernelQueueStats.readIfPermitted(), rules: rules, rulesError: rulesError,
-            now: Date().timeIntervalSince1970, isAlive: { pid in kill(pid, 0) == 0 || errno == EPERM },
-            stateDirectory: stateDirectory))
+        let health = Health(
+            Health.Inputs(
+                workers: workers, kernelQueues: KernelQueueStats.readIfPermitted(), rules: rules, rulesError: rulesError,
+                now: Date().timeIntervalSince1970, isAlive: { pid in kill(pid, 0) == 0 || errno == EPERM },
+                stateDirectory: stateDirectory))
         if json {
             print(StatusText.json(health))
         } else {

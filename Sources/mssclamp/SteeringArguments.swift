@@ -10,16 +10,27 @@ struct SteeringArguments: ParsableArguments {
     @Option(name: .customLong("queues"), help: ArgumentHelp("Several queues (--queue-balance A:B), one worker thread each.", valueName: "A-B"))
     var queues: String?
 
-    @Option(name: .customLong("backend"), help: ArgumentHelp("iptables-nft, iptables-legacy, nftables, or auto (the iptables backend that already holds rules).", valueName: "name"))
+    @Option(
+        name: .customLong("backend"),
+        help: ArgumentHelp("iptables-nft, iptables-legacy, nftables, or auto (the iptables backend that already holds rules).", valueName: "name"))
     var backend: String = "auto"
 
-    @Option(name: .customLong("hooks"), help: ArgumentHelp("Chains that jump to ours: forward (routed traffic), output, postrouting (traffic this host originates).", valueName: "list"))
+    @Option(
+        name: .customLong("hooks"),
+        help: ArgumentHelp(
+            "Chains that jump to ours: forward (routed traffic), output, postrouting (traffic this host originates).", valueName: "list"))
     var hooks: String = "forward"
 
-    @Flag(name: .customLong("safety-net"), help: "Kernel TCPMSS rules in mangle POSTROUTING that clamp SYNs which bypass the worker (they outlive `run`).")
+    @Flag(
+        name: .customLong("safety-net"),
+        help: "Kernel TCPMSS rules in mangle POSTROUTING that clamp SYNs which bypass the worker (they outlive `run`).")
     var safetyNet = false
 
-    @Flag(name: .customLong("learn-pmtu"), help: "Learn path MTUs from ICMP frag-needed / packet-too-big crossing or sent by this host, and clamp later SYNs from the hosts they name (queues every SYN and those ICMP messages).")
+    @Flag(
+        name: .customLong("learn-pmtu"),
+        help:
+            "Learn path MTUs from ICMP frag-needed / packet-too-big crossing or sent by this host, and clamp later SYNs from the hosts they name (queues every SYN and those ICMP messages)."
+    )
     var learnPathMTU = false
 
     func queueRange() throws(CommandFailure) -> ClosedRange<UInt16> {

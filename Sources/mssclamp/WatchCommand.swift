@@ -38,7 +38,9 @@ struct WatchCommand: ParsableCommand {
     @Option(name: .customLong("set-mss"), help: ArgumentHelp("Judge by this --set-mss instead.", valueName: "N"))
     var setMSS: String?
 
-    @Option(name: .customLong("set-mss-for-tunnel"), help: ArgumentHelp("Judge by a tunnel's MSS (see `mssclamp mss`).", valueName: "stack[/outer[/mtu]]"))
+    @Option(
+        name: .customLong("set-mss-for-tunnel"), help: ArgumentHelp("Judge by a tunnel's MSS (see `mssclamp mss`).", valueName: "stack[/outer[/mtu]]")
+    )
     var setMSSForTunnel: String?
 
     @Option(name: .customLong("seconds"), help: ArgumentHelp("Stop after this many seconds.", valueName: "N"))

@@ -25,9 +25,11 @@ import Testing
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    @Test(arguments: ["0.0.0.0", "192.0.2.1", "255.255.255.255", "::", "::1", "2001:db8::1", "2001:db8:0:0:1::1",
-                      "2001:0:0:1::1", "::ffff:192.0.2.1", "::192.0.2.1", "::ffff:0:1", "1::", "fe80::1:0:0:1",
-                      "2001:db8:1:2:3:4:5:6", "0:1:0:1:0:1:0:1", "1:0:0:2:0:0:0:3"])
+    @Test(arguments: [
+        "0.0.0.0", "192.0.2.1", "255.255.255.255", "::", "::1", "2001:db8::1", "2001:db8:0:0:1::1",
+        "2001:0:0:1::1", "::ffff:192.0.2.1", "::192.0.2.1", "::ffff:0:1", "1::", "fe80::1:0:0:1",
+        "2001:db8:1:2:3:4:5:6", "0:1:0:1:0:1:0:1", "1:0:0:2:0:0:0:3",
+    ])
     func printsAsInetNtopDoesAndReadsBack(_ text: String) throws {
         let address = try #require(IPAddress(text: text))
         #expect(address.text == Self.ntop(address))

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct PolicyFileTests {
     @Test func fullRule() throws {
-        let policy = try PolicyFile.parse("""
+        let policy = try PolicyFile.parse(
+            """
             # VPN pool out to the WAN
             rules:
               - name: vpn-to-wan
@@ -28,7 +29,9 @@ import Testing
         #expect(first.direction == .syn)
         #expect(first.mssRange == 1361...1536)
         #expect(first.action == .setMSS(ipv4: 1360, ipv6: 1340))
-        #expect(first.summary == "-i wg+ -o eth0 -s 198.51.100.0/24,2001:db8:100::/56 --syn -m tcpmss --mss 1361:1536 -> set-mss 1360 (IPv4) / 1340 (IPv6)")
+        #expect(
+            first.summary
+                == "-i wg+ -o eth0 -s 198.51.100.0/24,2001:db8:100::/56 --syn -m tcpmss --mss 1361:1536 -> set-mss 1360 (IPv4) / 1340 (IPv6)")
         let second = policy.rules[1]
         #expect(second.action == .clampToPathMTU && second.mssRange == nil && second.insertMissing)
     }
@@ -36,7 +39,10 @@ import Testing
     /// A file rule must say what it does: a forgotten action is an error naming the rule,
     /// not a silent clamp to 1360 (the command line keeps the classic rule as its default).
     @Test func ruleWithoutActionIsAnError() throws {
-        #expect(throws: ConfigError(source: "t.yaml", line: 2, key: "rules[0]", message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel")) {
+        #expect(
+            throws: ConfigError(
+                source: "t.yaml", line: 2, key: "rules[0]", message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel")
+        ) {
             try PolicyFile.parse("rules:\n  - out-interface: eth0\n", source: "t.yaml")
         }
         #expect(throws: ConfigError.self) { try PolicyFile.parse("rules:\n  - mss: any\n    set-mss: 1300\n  - mss: any\n", source: "t.yaml") }
@@ -45,7 +51,8 @@ import Testing
     }
 
     @Test func lintNamesMissingInterfacesAndDeadRanges() throws {
-        let policy = try PolicyFile.parse("""
+        let policy = try PolicyFile.parse(
+            """
             rules:
               - out-interface: wan
                 set-mss: 1360
@@ -72,18 +79,38 @@ import Testing
 
     static let bad: [Bad] = [
         Bad(yaml: "rules:\n  - mss: 1536:1361\n", expected: "t.yaml:2: rules[0].mss: '1536:1361': range start 1536 is above its end 1361"),
-        Bad(yaml: "rules:\n  - out_interface: eth0\n", expected: "t.yaml:2: rules[0].out_interface: unknown key (known: clamp-mss-to-pmtu, clamp-to-mtu, destination, direction, family, in-interface, insert-missing, mss, name, out-interface, set-mss, set-mss-for-tunnel, source)"),
+        Bad(
+            yaml: "rules:\n  - out_interface: eth0\n",
+            expected:
+                "t.yaml:2: rules[0].out_interface: unknown key (known: clamp-mss-to-pmtu, clamp-to-mtu, destination, direction, family, in-interface, insert-missing, mss, name, out-interface, set-mss, set-mss-for-tunnel, source)"
+        ),
         Bad(yaml: "rules:\n  - name: a\n    set-mss: 70000\n", expected: "t.yaml:3: rules[0].set-mss: MSS 70000 is outside 1-65535"),
-        Bad(yaml: "rules:\n  - set-mss: 1360\n    clamp-mss-to-pmtu: true\n", expected: "t.yaml:3: rules[0].clamp-mss-to-pmtu: choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel (rules[0].set-mss, rules[0].clamp-mss-to-pmtu given)"),
-        Bad(yaml: "rules:\n  - source: 198.51.100.0/33\n", expected: "t.yaml:2: rules[0].source: '198.51.100.0/33' is not an address or prefix (e.g. 198.51.100.0/24, 2001:db8::/32)"),
-        Bad(yaml: "rules:\n  - family: ipv4\n    source: 2001:db8::/32\n", expected: "t.yaml:3: rules[0].source: 2001:db8::/32 is IPv6 but the rule's family is ipv4"),
-        Bad(yaml: "rules:\n  - out-interface: averyveryverylongname\n", expected: "t.yaml:2: rules[0].out-interface: interface 'averyveryverylongname' must be 1-15 characters"),
-        Bad(yaml: "rules:\n  - mss: 1361:1536\n    insert-missing: true\n", expected: "t.yaml:3: rules[0].insert-missing: insert-missing cannot work with an mss range: the range matches only SYNs that carry an MSS option (drop the range or set it to 'any')"),
+        Bad(
+            yaml: "rules:\n  - set-mss: 1360\n    clamp-mss-to-pmtu: true\n",
+            expected:
+                "t.yaml:3: rules[0].clamp-mss-to-pmtu: choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel (rules[0].set-mss, rules[0].clamp-mss-to-pmtu given)"
+        ),
+        Bad(
+            yaml: "rules:\n  - source: 198.51.100.0/33\n",
+            expected: "t.yaml:2: rules[0].source: '198.51.100.0/33' is not an address or prefix (e.g. 198.51.100.0/24, 2001:db8::/32)"),
+        Bad(
+            yaml: "rules:\n  - family: ipv4\n    source: 2001:db8::/32\n",
+            expected: "t.yaml:3: rules[0].source: 2001:db8::/32 is IPv6 but the rule's family is ipv4"),
+        Bad(
+            yaml: "rules:\n  - out-interface: averyveryverylongname\n",
+            expected: "t.yaml:2: rules[0].out-interface: interface 'averyveryverylongname' must be 1-15 characters"),
+        Bad(
+            yaml: "rules:\n  - mss: 1361:1536\n    insert-missing: true\n",
+            expected:
+                "t.yaml:3: rules[0].insert-missing: insert-missing cannot work with an mss range: the range matches only SYNs that carry an MSS option (drop the range or set it to 'any')"
+        ),
         Bad(yaml: "rules: []\n", expected: "t.yaml:1: rules: must be a non-empty list of rules"),
         Bad(yaml: "rule:\n  - mss: 1\n", expected: "t.yaml:1: rule: unknown key (known: rules)"),
         Bad(yaml: "rules:\n  - mss: [1\n", expected: "t.yaml:3: not valid YAML: did not find expected ',' or ']'"),
         Bad(yaml: "rules:\n  - direction: out\n", expected: "t.yaml:2: rules[0].direction: direction 'out' must be syn, syn-ack or both"),
-        Bad(yaml: "rules:\n  - clamp-to-mtu: 40\n", expected: "t.yaml:2: rules[0].clamp-to-mtu: MTU 40 is outside 68-65535 (68 is IPv4's minimum link MTU)"),
+        Bad(
+            yaml: "rules:\n  - clamp-to-mtu: 40\n",
+            expected: "t.yaml:2: rules[0].clamp-to-mtu: MTU 40 is outside 68-65535 (68 is IPv4's minimum link MTU)"),
         Bad(yaml: "rules:\n  - set-mss: { ipv4: 1360, ipv7: 1 }\n", expected: "t.yaml:2: rules[0].set-mss.ipv7: unknown key (known: ipv4, ipv6)"),
     ]
 

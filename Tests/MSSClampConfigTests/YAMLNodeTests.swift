@@ -1,15 +1,20 @@
-@testable import MSSClampConfig
 import Testing
+
+@testable import MSSClampConfig
 
 /// libyaml's events stacked into nodes: lines, scalars as written, anchors, and the limits
 /// that keep a hostile file cheap.
 @Suite struct YAMLNodeTests {
     @Test func linesAndScalarsAsWritten() throws {
         let root = try #require(try YAMLNode.compose("# c\nrules:\n  - mss: 1361:1536\n    on: on\n    list: [a, \"b\"]\n"))
-        guard case .mapping(let top, let line) = root else { Issue.record("not a mapping"); return }
+        guard case .mapping(let top, let line) = root else {
+            Issue.record("not a mapping")
+            return
+        }
         #expect(line == 2 && top.count == 1 && top[0].key.string == "rules")
         guard case .sequence(let rules, _) = top[0].value, case .mapping(let rule, let ruleLine) = rules[0] else {
-            Issue.record("not a list of mappings"); return
+            Issue.record("not a list of mappings")
+            return
         }
         #expect(ruleLine == 3)
         #expect(rule.map { $0.key.string } == ["mss", "on", "list"])
@@ -20,7 +25,10 @@ import Testing
 
     @Test func anchorsAndAliases() throws {
         let root = try #require(try YAMLNode.compose("a: &x [1, 2]\nb: *x\n"))
-        guard case .mapping(let pairs, _) = root else { Issue.record("not a mapping"); return }
+        guard case .mapping(let pairs, _) = root else {
+            Issue.record("not a mapping")
+            return
+        }
         #expect(pairs[1].value == pairs[0].value)
         #expect(throws: YAMLNode.SyntaxError(problem: "unknown alias 'y'", line: 1)) { try YAMLNode.compose("a: *y\n") }
     }

@@ -18,7 +18,8 @@ final class RecordingCeiling: MSSCeilingSource {
 @Suite struct CeilingTests {
     /// Through a policy that matches nothing, so only the ceiling can change the packet.
     func lower(_ packet: [UInt8], to limit: UInt16?, checksum: ChecksumMode = .incremental, policy: Policy = Policy(rules: []))
-        -> (result: (from: UInt16, to: UInt16)?, output: [UInt8], seen: [FlowInfo], decision: Decision) {
+        -> (result: (from: UInt16, to: UInt16)?, output: [UInt8], seen: [FlowInfo], decision: Decision)
+    {
         var buffer = packet + [0, 0, 0, 0]
         let ceiling = RecordingCeiling(limit)
         let decision = buffer.withUnsafeMutableBytes {

@@ -37,7 +37,8 @@ import Testing
         packet[0] = 0x44  // IHL 4
         #expect(run(packet).0.outcome == .dropped(.malformedIPHeader))
         packet = PacketBuilder().build()
-        packet[2] = 0; packet[3] = 10  // total length below header length
+        packet[2] = 0
+        packet[3] = 10  // total length below header length
         #expect(run(packet).0.outcome == .dropped(.malformedIPHeader))
     }
 

@@ -12,8 +12,9 @@ import Testing
 
     static let cases: [Case] = [
         Case(name: "MSS first", options: [2, 4, 0x05, 0xb4], outcome: .clamped(from: 1460, to: 1360)),
-        Case(name: "Linux SYN layout", options: [2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7],
-             outcome: .clamped(from: 1460, to: 1360)),
+        Case(
+            name: "Linux SYN layout", options: [2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7],
+            outcome: .clamped(from: 1460, to: 1360)),
         Case(name: "after NOP (odd offset)", options: [1, 2, 4, 0x05, 0xb4, 1, 1, 1], outcome: .clamped(from: 1460, to: 1360)),
         Case(name: "after three NOPs", options: [1, 1, 1, 2, 4, 0x05, 0xb4, 0], outcome: .clamped(from: 1460, to: 1360)),
         Case(name: "EOL does not end the walk", options: [0, 1, 1, 1, 2, 4, 0x05, 0xb4], outcome: .clamped(from: 1460, to: 1360)),

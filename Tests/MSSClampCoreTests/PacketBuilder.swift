@@ -113,8 +113,10 @@ func run<P: PathMTUSource>(
     return (decision, Array(buffer[0..<decision.length]))
 }
 
-func run(_ packet: [UInt8], policy: Policy = .default, metadata: PacketMetadata = PacketMetadata(),
-         checksum: ChecksumMode = .incremental, tailroom: Int = 4) -> (Decision, [UInt8]) {
+func run(
+    _ packet: [UInt8], policy: Policy = .default, metadata: PacketMetadata = PacketMetadata(),
+    checksum: ChecksumMode = .incremental, tailroom: Int = 4
+) -> (Decision, [UInt8]) {
     run(packet, policy: policy, metadata: metadata, pathMTU: NoPathMTU(), checksum: checksum, tailroom: tailroom)
 }
 
@@ -136,7 +138,9 @@ func hexString(_ bytes: [UInt8]) -> String {
 /// The MSS value of the first well-formed MSS option, by the spec's walk (test-side copy).
 func mssOption(_ packet: [UInt8]) -> UInt16? {
     var tcpStart = 0
-    if packet[0] >> 4 == 4 { tcpStart = Int(packet[0] & 0x0f) * 4 } else {
+    if packet[0] >> 4 == 4 {
+        tcpStart = Int(packet[0] & 0x0f) * 4
+    } else {
         var next = packet[6]
         tcpStart = 40
         while [0, 43, 44, 60].contains(next) {

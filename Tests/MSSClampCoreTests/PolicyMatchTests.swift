@@ -55,13 +55,17 @@ import Testing
         let rule = Rule(outInterface: InterfacePattern("eth0"))
         let wildcard = Rule(inInterface: InterfacePattern("wg+"))
         #expect(run(packet(), policy: Policy(rules: [rule])).0.outcome == .unchanged(.interfaceUnknown))
-        #expect(run(packet(), policy: Policy(rules: [rule]), metadata: PacketMetadata(outInterface: "eth0")).0.outcome
+        #expect(
+            run(packet(), policy: Policy(rules: [rule]), metadata: PacketMetadata(outInterface: "eth0")).0.outcome
                 == .clamped(from: 1460, to: 1360))
-        #expect(run(packet(), policy: Policy(rules: [rule]), metadata: PacketMetadata(outInterface: "eth1")).0.outcome
+        #expect(
+            run(packet(), policy: Policy(rules: [rule]), metadata: PacketMetadata(outInterface: "eth1")).0.outcome
                 == .unchanged(.noRuleMatched))
-        #expect(run(packet(), policy: Policy(rules: [wildcard]), metadata: PacketMetadata(inInterface: "wg12")).0.outcome
+        #expect(
+            run(packet(), policy: Policy(rules: [wildcard]), metadata: PacketMetadata(inInterface: "wg12")).0.outcome
                 == .clamped(from: 1460, to: 1360))
-        #expect(run(packet(), policy: Policy(rules: [wildcard]), metadata: PacketMetadata(inInterface: "eth0")).0.outcome
+        #expect(
+            run(packet(), policy: Policy(rules: [wildcard]), metadata: PacketMetadata(inInterface: "eth0")).0.outcome
                 == .unchanged(.noRuleMatched))
     }
 

@@ -41,12 +41,14 @@ import Testing
 
             #expect(checksumsValid(output), "iteration \(iteration)")
             let tcp = builder.family == .ipv4 ? 20 : 40
-            let declared = builder.family == .ipv4
+            let declared =
+                builder.family == .ipv4
                 ? Int(output[2]) << 8 | Int(output[3])
                 : 40 + (Int(output[4]) << 8 | Int(output[5]))
             #expect(declared == output.count, "length field consistent, iteration \(iteration)")
-            #expect(Int(output[tcp + 12] >> 4) * 4 == 20 + builder.options.count + (decision.length - input.count),
-                    "data offset consistent, iteration \(iteration)")
+            #expect(
+                Int(output[tcp + 12] >> 4) * 4 == 20 + builder.options.count + (decision.length - input.count),
+                "data offset consistent, iteration \(iteration)")
             if let before, let after = mssOption(output) {
                 #expect(after <= before, "never raised, iteration \(iteration)")
             }

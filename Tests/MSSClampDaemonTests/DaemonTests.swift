@@ -34,9 +34,14 @@ import Testing
             settings.stateDirectory = directory
             settings.statsInterval = 0
             let journal = self.journal
-            daemon = Daemon(queues: queues, firewall: firewall, settings: settings, logger: Logger(label: "test"),
-                            reloadPolicy: reload, otherBackends: { journal.add("otherBackends"); return [] },
-                            serviceManager: ServiceManager(environment: notify.path))
+            daemon = Daemon(
+                queues: queues, firewall: firewall, settings: settings, logger: Logger(label: "test"),
+                reloadPolicy: reload,
+                otherBackends: {
+                    journal.add("otherBackends")
+                    return []
+                },
+                serviceManager: ServiceManager(environment: notify.path))
         }
 
         func published() -> WorkerStatus? { StatusStore(directory: directory).read().first }

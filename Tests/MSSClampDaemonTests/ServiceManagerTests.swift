@@ -33,7 +33,10 @@ import Testing
         let name = kind == "path" ? "/tmp/mssclamp-notify-test-\(getpid())" : "@mssclamp-notify-test-\(getpid())"
         unlink(name)
         let fd = try listen(name)
-        defer { close(fd); if kind == "path" { unlink(name) } }
+        defer {
+            close(fd)
+            if kind == "path" { unlink(name) }
+        }
         let manager = ServiceManager(environment: name)
         #expect(manager.notify(.ready(status: "clamping: queue 0")))
         #expect(receive(fd) == "READY=1\nSTATUS=clamping: queue 0")

@@ -1,4 +1,3 @@
-@testable import MSSClampDaemon
 import MSSClampCore
 import MSSClampLearning
 import MSSClampNFQueue
@@ -6,16 +5,21 @@ import MSSClampStatus
 import MSSClampWorker
 import Testing
 
+@testable import MSSClampDaemon
+
 /// Where the worker's own storage meets the one declaration: every field the queue threads
 /// or the control loop count into is mapped to a declared counter, exactly once.
 @Suite struct SnapshotTakingTests {
     @Test func everyStoredCountIsMappedOnce() {
-        #expect(Mirror(reflecting: TransportCounters()).children.count == Snapshot.transportFields.count,
-                "a TransportCounters field without a declared counter")
+        #expect(
+            Mirror(reflecting: TransportCounters()).children.count == Snapshot.transportFields.count,
+            "a TransportCounters field without a declared counter")
         // FirewallCounts: every count, plus rulesInForce (a state, rendered as a gauge).
-        #expect(Mirror(reflecting: FirewallCounts()).children.count == Snapshot.firewallFields.count + 1,
-                "a FirewallCounts field without a declared counter")
-        let mapped = Snapshot.transportFields.map(\.0.key) + Snapshot.firewallFields.map(\.0.key)
+        #expect(
+            Mirror(reflecting: FirewallCounts()).children.count == Snapshot.firewallFields.count + 1,
+            "a FirewallCounts field without a declared counter")
+        let mapped =
+            Snapshot.transportFields.map(\.0.key) + Snapshot.firewallFields.map(\.0.key)
             + Snapshot.outcomes.map(\.key) + [Snapshot.pmtuLearned.key, Snapshot.pmtuClamped.key] + Snapshot.pmtuRefused.map(\.key)
         #expect(mapped.sorted() == Snapshot.counters.map(\.key).sorted(), "declared but never filled, or filled twice")
     }
@@ -33,8 +37,11 @@ import Testing
         #expect(snapshot.learning == Snapshot.Learning(entries: 0, flows: 0))
         #expect(snapshot.byRule == [0])
         // No thread runs in this test: neither queue is up; the kernel's figures where it has them.
-        #expect(snapshot.queues == [Snapshot.Queue(queue: 0, up: false, waiting: 5, queueDropped: 6, userDropped: 7),
-                                    Snapshot.Queue(queue: 1, up: false)])
+        #expect(
+            snapshot.queues == [
+                Snapshot.Queue(queue: 0, up: false, waiting: 5, queueDropped: 6, userDropped: 7),
+                Snapshot.Queue(queue: 1, up: false),
+            ])
         #expect(snapshot.line.contains("unclamped-fail-open=3") && snapshot.line.contains("pmtu-entries=0"))
     }
 }

@@ -15,11 +15,12 @@ import Testing
     func seedsAndRegressionsKeepEveryProperty(kind: String) {
         let files = inputs(kind)
         #expect(files.count >= 3, "corpus for \(kind) at \(Self.root)")
-        let check: ([UInt8]) -> [String] = switch kind {
-        case "core": CoreChecks.check
-        case "capture": CaptureChecks.check
-        default: PolicyChecks.check
-        }
+        let check: ([UInt8]) -> [String] =
+            switch kind {
+            case "core": CoreChecks.check
+            case "capture": CaptureChecks.check
+            default: PolicyChecks.check
+            }
         for file in files {
             #expect(check(FuzzMain.read(file)) == [], "\(file)")
         }

@@ -5,10 +5,11 @@ import Testing
 /// The learner's rules, with time passed in: believed only for forwarded TCP flows, above
 /// the floor, rate-limited, bounded, expiring.
 @Suite struct PathMTULearnerTests {
-    static let client = IPAddress.v4(0xc000_0201)   // 192.0.2.1
-    static let server = IPAddress.v4(0xc633_6401)   // 198.51.100.1
-    static let syn = FlowInfo(family: .ipv4, source: client, destination: server, sourcePort: 40000, destinationPort: 443, flags: TCPFlags.syn, mss: 1460)
-    static let hop = IPAddress.v4(0xc633_64fe)      // 198.51.100.254
+    static let client = IPAddress.v4(0xc000_0201)  // 192.0.2.1
+    static let server = IPAddress.v4(0xc633_6401)  // 198.51.100.1
+    static let syn = FlowInfo(
+        family: .ipv4, source: client, destination: server, sourcePort: 40000, destinationPort: 443, flags: TCPFlags.syn, mss: 1460)
+    static let hop = IPAddress.v4(0xc633_64fe)  // 198.51.100.254
     /// What a hop quotes: the server's large segment towards the client.
     static let quote = PathMTUSignal.QuotedFlow(source: server, destination: client, protocolNumber: 6, sourcePort: 443, destinationPort: 40000)
 
@@ -50,7 +51,10 @@ import Testing
         var learned = 0, limited = 0
         for index in 0..<100 {
             let host = IPAddress.v4(0xc000_0200 + UInt32(index))
-            learner.forwarded(FlowInfo(family: .ipv4, source: host, destination: Self.server, sourcePort: 40000, destinationPort: 443, flags: TCPFlags.syn, mss: 1460), now: 0)
+            learner.forwarded(
+                FlowInfo(
+                    family: .ipv4, source: host, destination: Self.server, sourcePort: 40000, destinationPort: 443, flags: TCPFlags.syn, mss: 1460),
+                now: 0)
             let quote = PathMTUSignal.QuotedFlow(source: Self.server, destination: host, protocolNumber: 6, sourcePort: 443, destinationPort: 40000)
             switch learner.observe(Self.signal(1400, quote), now: Double(index) * 0.05) {
             case .learned: learned += 1
@@ -68,7 +72,8 @@ import Testing
         limits.maxFlows = 4
         var learner = PathMTULearner(limits: limits)
         func flow(_ port: UInt16) -> FlowInfo {
-            FlowInfo(family: .ipv4, source: Self.client, destination: Self.server, sourcePort: port, destinationPort: 443, flags: TCPFlags.syn, mss: 1460)
+            FlowInfo(
+                family: .ipv4, source: Self.client, destination: Self.server, sourcePort: port, destinationPort: 443, flags: TCPFlags.syn, mss: 1460)
         }
         func quote(_ port: UInt16) -> PathMTUSignal.QuotedFlow {
             .init(source: Self.server, destination: Self.client, protocolNumber: 6, sourcePort: 443, destinationPort: port)

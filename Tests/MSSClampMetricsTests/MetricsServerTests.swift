@@ -1,7 +1,8 @@
+import Foundation
 import Glibc
 import MSSClampMetrics
+import Synchronization
 import Testing
-import Foundation
 
 /// The metrics endpoint against real TCP clients on loopback: what it answers, and that no
 /// client can hold it (the issue's slow-client case).
@@ -88,7 +89,9 @@ import Foundation
         // Let the slow client reach the deadline.
         for _ in 0..<40 where slowResult.withLock({ $0.closedAfter }) < 0 { usleep(100_000) }
         let result = slowResult.withLock { $0 }
-        print("slow-client: worst scrape \(String(format: "%.2f", worst * 1000)) ms; slow client cut off after \(result.sent) bytes, \(String(format: "%.1f", result.closedAfter)) s")
+        print(
+            "slow-client: worst scrape \(String(format: "%.2f", worst * 1000)) ms; slow client cut off after \(result.sent) bytes, \(String(format: "%.1f", result.closedAfter)) s"
+        )
         #expect(worst < 0.1)
         #expect(result.closedAfter > 1.5 && result.closedAfter < 3.5)
     }
@@ -127,13 +130,17 @@ enum Client {
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = UInt16(port).bigEndian
             inet_pton(AF_INET6, host, &address.sin6_addr)
-            result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = UInt16(port).bigEndian
             inet_pton(AF_INET, host, &address.sin_addr)
-            result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
         guard result == 0 else {
             close(fd)
@@ -163,5 +170,3 @@ enum Client {
         return String(decoding: response, as: UTF8.self)
     }
 }
-
-import Synchronization

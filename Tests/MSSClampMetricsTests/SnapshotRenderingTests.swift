@@ -51,8 +51,10 @@ import Testing
             managesRules: true, hooks: ["FORWARD"], safetyNet: false, countsBypass: true, policyDigest: "0badcafe", policy: [],
             expected: RulesObservation(backend: "nftables"), interfaces: [], warnings: [], counters: snapshot, recent: snapshot,
             recentSeconds: 300, lastSynTime: nil, rules: nil, rulesChecked: nil, rulesError: nil)
-        let health = Health(Health.Inputs(workers: [status], kernelQueues: nil, rules: nil, rulesError: nil, now: 0,
-                                          isAlive: { _ in true }, stateDirectory: "/"))
+        let health = Health(
+            Health.Inputs(
+                workers: [status], kernelQueues: nil, rules: nil, rulesError: nil, now: 0,
+                isAlive: { _ in true }, stateDirectory: "/"))
         let json = StatusText.json(health)
         let document = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let counts = ((document?["worker"] as? [String: Any])?["counters"] as? [String: Any])?["counts"] as? [String: Any]

@@ -5,7 +5,8 @@ import Testing
     /// Lines as kernel 6.x prints them: queue, portid, waiting, copy mode, range, queue
     /// dropped, user dropped, last id, 1.
     @Test func parsesProcLines() {
-        let text = "    0  123456     7 2 65535     0     3     98 1\n    1 4000123     0 2 65535    12     0      5  1\n    2 x 1 2 3 4 5 6 1\ngarbage\n"
+        let text =
+            "    0  123456     7 2 65535     0     3     98 1\n    1 4000123     0 2 65535    12     0      5  1\n    2 x 1 2 3 4 5 6 1\ngarbage\n"
         let stats = KernelQueueStats.parse(text)
         // The line with a port that is not a number is unusable, never shifted.
         #expect(stats.map(\.queue) == [0, 1])

@@ -23,14 +23,18 @@ import Testing
     static let header = (UInt16(NFQA_PACKET_HDR.rawValue), be32(77) + [0x08, 0x00, 2])
     static let payload = (UInt16(NFQA_PAYLOAD.rawValue), [UInt8](repeating: 0x45, count: 41))
 
-    static func decode(_ bytes: [UInt8]) -> (packets: [(id: UInt32, payload: [UInt8], truncated: Bool, csum: Bool, indev: UInt32, outdev: UInt32)], errors: [Int32]) {
+    static func decode(_ bytes: [UInt8]) -> (
+        packets: [(id: UInt32, payload: [UInt8], truncated: Bool, csum: Bool, indev: UInt32, outdev: UInt32)], errors: [Int32]
+    ) {
         var decoder = MessageDecoder()
         var packets: [(id: UInt32, payload: [UInt8], truncated: Bool, csum: Bool, indev: UInt32, outdev: UInt32)] = []
         var errors: [Int32] = []
         bytes.withUnsafeBytes { raw in
-            decoder.decode(raw, count: raw.count, packet: {
-                packets.append(($0.id, Array($0.payload), $0.isTruncated, $0.checksumNotReady, $0.inInterfaceIndex, $0.outInterfaceIndex))
-            }, error: { errors.append($0) })
+            decoder.decode(
+                raw, count: raw.count,
+                packet: {
+                    packets.append(($0.id, Array($0.payload), $0.isTruncated, $0.checksumNotReady, $0.inInterfaceIndex, $0.outInterfaceIndex))
+                }, error: { errors.append($0) })
         }
         return (packets, errors)
     }

@@ -1,7 +1,7 @@
 import Glibc
 import MSSClampPrivileges
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct CapabilityTests {
     @Test func namesFollowLinuxCapabilityH() {
@@ -32,8 +32,10 @@ import TestSupport
         let r = TestSupport.results(run.stdout)
         let netAdmin = "0000000000001000", netAdminRaw = "0000000000003000"
         // 1-3: started as root, each backend keeps what it needs and nothing else; clamps.
-        for (prefix, uid, caps) in [("nft_root", "0", netAdmin), ("nft_user", "65534", netAdmin),
-                                    ("legacy_root", "0", netAdminRaw), ("legacy_user", "65534", netAdminRaw)] {
+        for (prefix, uid, caps) in [
+            ("nft_root", "0", netAdmin), ("nft_user", "65534", netAdmin),
+            ("legacy_root", "0", netAdminRaw), ("legacy_user", "65534", netAdminRaw),
+        ] {
             #expect(r["\(prefix)_ready"] == "1", "\(prefix)")
             #expect(r["\(prefix)_uid"] == uid && r["\(prefix)_eff"] == caps && r["\(prefix)_bnd"] == caps, "\(prefix)")
             #expect(r["\(prefix)_nnp"] == "1", "\(prefix): no_new_privs")

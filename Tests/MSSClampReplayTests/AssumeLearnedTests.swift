@@ -1,7 +1,7 @@
 import Foundation
 import MSSClampCore
-import Testing
 import TestSupport
+import Testing
 
 /// `dry-run --assume-learned HOST=MTU`: what `run --learn-pmtu` would do once it had
 /// learned that path MTU, through the same pass of `Policy.apply` as the worker.

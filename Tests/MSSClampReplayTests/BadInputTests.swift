@@ -1,8 +1,8 @@
 import Foundation
 import MSSClampCore
 import MSSClampReplay
-import Testing
 import TestSupport
+import Testing
 
 /// Broken captures and bad policies: a clear message, what was read, the right exit status.
 @Suite struct BadInputTests {
@@ -23,7 +23,10 @@ import TestSupport
             _ = try DryRun.run(capture: cut, options: DryRunOptions(policy: .default)) { _ in }
             Issue.record("expected a read error")
         } catch {
-            guard case .read(_, let partial) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .read(_, let partial) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(partial.frames == 14)
         }
     }
@@ -71,13 +74,13 @@ import TestSupport
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = directory + "/policy.yaml"
         try """
-            rules:
-              - family: ipv6
-                set-mss: 1340
-              - family: ipv4
-                mss: 1361:1536
-                set-mss: 1360
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        rules:
+          - family: ipv6
+            set-mss: 1340
+          - family: ipv4
+            mss: 1361:1536
+            set-mss: 1360
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let result = Support.mssclamp(["dry-run", "-t", Support.fixtures + "/link-raw.pcap", "--config", config])
         #expect(result.status == 0)
         #expect(result.stdout.contains("mss 1460 -> 1360, clamped (rule 2)"))

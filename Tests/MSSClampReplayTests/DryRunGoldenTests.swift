@@ -1,8 +1,8 @@
 import Foundation
 import MSSClampCore
 import MSSClampReplay
-import Testing
 import TestSupport
+import Testing
 
 /// Dry-run over scapy-made captures, compared with reviewed golden outputs. Run with
 /// UPDATE_GOLDEN=1 to rewrite them after an intended change (then read the diff).
@@ -56,10 +56,11 @@ import TestSupport
             lines.append(TextReport.line($0, showTime: false))
         }
         #expect(summary.linkLayer.name == name)
-        #expect(lines == [
-            "IP 192.0.2.10.40000 > 198.51.100.20.443: Flags [S], mss 1460 -> 1360, clamped (rule 1)",
-            "IP6 2001:db8::10.40003 > 2001:db8:1::20.443: Flags [S], mss 1440 -> 1360, clamped (rule 1)",
-        ])
+        #expect(
+            lines == [
+                "IP 192.0.2.10.40000 > 198.51.100.20.443: Flags [S], mss 1460 -> 1360, clamped (rule 1)",
+                "IP6 2001:db8::10.40003 > 2001:db8:1::20.443: Flags [S], mss 1440 -> 1360, clamped (rule 1)",
+            ])
     }
 
     @Test func timestampsAreUTCMicroseconds() {

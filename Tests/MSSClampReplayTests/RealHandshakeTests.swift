@@ -1,7 +1,7 @@
 import Foundation
 import MSSClampReplay
-import Testing
 import TestSupport
+import Testing
 
 /// A real Linux handshake, captured by tcpdump between two namespaces the test creates, then
 /// replayed; the rewritten capture is checked by tshark.
@@ -9,14 +9,19 @@ import TestSupport
     @Test func ipv4AndIPv6() throws {
         let directory = Support.temporaryDirectory("handshake")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let capture = Support.run("/usr/bin/timeout", ["-k", "5", "60", "/bin/bash", Support.packageRoot + "/Tests/Fixtures/capture-handshake.sh", directory], timeout: 70)
+        let capture = Support.run(
+            "/usr/bin/timeout", ["-k", "5", "60", "/bin/bash", Support.packageRoot + "/Tests/Fixtures/capture-handshake.sh", directory], timeout: 70)
         try #require(capture.status == 0, "capture-handshake.sh: \(capture.stderr)")
 
         let expected = [
-            "ipv4": ["IP 192.0.2.1.40001 > 192.0.2.2.8080: Flags [S], mss 1460 -> 1360, clamped (rule 1)",
-                     "IP 192.0.2.2.8080 > 192.0.2.1.40001: Flags [S.], mss 1460 -> 1360, clamped (rule 1)"],
-            "ipv6": ["IP6 2001:db8::1.40002 > 2001:db8::2.8080: Flags [S], mss 1440 -> 1360, clamped (rule 1)",
-                     "IP6 2001:db8::2.8080 > 2001:db8::1.40002: Flags [S.], mss 1440 -> 1360, clamped (rule 1)"],
+            "ipv4": [
+                "IP 192.0.2.1.40001 > 192.0.2.2.8080: Flags [S], mss 1460 -> 1360, clamped (rule 1)",
+                "IP 192.0.2.2.8080 > 192.0.2.1.40001: Flags [S.], mss 1460 -> 1360, clamped (rule 1)",
+            ],
+            "ipv6": [
+                "IP6 2001:db8::1.40002 > 2001:db8::2.8080: Flags [S], mss 1440 -> 1360, clamped (rule 1)",
+                "IP6 2001:db8::2.8080 > 2001:db8::1.40002: Flags [S.], mss 1440 -> 1360, clamped (rule 1)",
+            ],
         ]
         for family in ["ipv4", "ipv6"] {
             let input = "\(directory)/handshake-\(family).pcap"

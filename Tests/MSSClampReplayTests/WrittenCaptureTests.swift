@@ -2,8 +2,8 @@ import Foundation
 import MSSClampCapture
 import MSSClampCore
 import MSSClampReplay
-import Testing
 import TestSupport
+import Testing
 
 /// `--write` output, checked by an independent reader: tshark's MSS field and its checksum
 /// validation, and byte equality of every frame the policy did not touch.
@@ -20,8 +20,10 @@ import TestSupport
         let rows = Support.tshark(output, fields: ["frame.number", "tcp.options.mss_val", "tcp.checksum.status", "ip.checksum.status"])
         #expect(rows.count == 15)
         // Frame: expected MSS after rewriting (nil: no TCP options field to show).
-        let expected: [Int: String] = [1: "1400", 2: "1400", 3: "1300", 4: "1400", 5: "1400", 6: "536",
-                                       7: "1400", 8: "1400", 9: "1400", 15: ""]
+        let expected: [Int: String] = [
+            1: "1400", 2: "1400", 3: "1300", 4: "1400", 5: "1400", 6: "536",
+            7: "1400", 8: "1400", 9: "1400", 15: "",
+        ]
         for row in rows {
             let frame = Int(row[0])!
             if let mss = expected[frame] { #expect(row[1] == mss, "frame \(frame)") }
@@ -57,7 +59,8 @@ import TestSupport
     @Test func aHugeClaimedWireLengthIsKeptNotTrapped() throws {
         let directory = Support.temporaryDirectory("huge")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let input = #filePath.split(separator: "/").dropLast(3).reduce("") { $0 + "/" + $1 } + "/Fuzz/regressions/capture/wire-length-max-plus-insertion.pcap"
+        let input =
+            #filePath.split(separator: "/").dropLast(3).reduce("") { $0 + "/" + $1 } + "/Fuzz/regressions/capture/wire-length-max-plus-insertion.pcap"
         let result = Support.mssclamp(["dry-run", input, "--set-mss", "1360", "--insert-missing", "-w", directory + "/out.pcap"])
         #expect(result.status == 0, "\(result.stderr)")
         let written = try frames(directory + "/out.pcap")

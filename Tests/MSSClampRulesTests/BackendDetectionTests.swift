@@ -1,10 +1,12 @@
-@testable import MSSClampRules
 import Testing
+
+@testable import MSSClampRules
 
 /// `--backend auto`: which backend, and the reason the log gives. A fallback away from
 /// nf_tables must say why (a kernel without nf_tables' modules once fell back silently).
 @Suite struct BackendDetectionTests {
-    let broken = FirewallError("iptables-nft-save exit 1: iptables-nft-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Invalid argument")
+    let broken = FirewallError(
+        "iptables-nft-save exit 1: iptables-nft-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Invalid argument")
 
     @Test func noRulesAnywhereIsNFTables() {
         let detection = Backend.choose(legacy: .success(0), nft: .success(0), legacyTables: [])
@@ -25,7 +27,8 @@ import Testing
     }
 
     @Test func legacyTablesThisProcessCannotReadStillMeanLegacy() {
-        let denied = FirewallError("iptables-legacy-save exit 1: iptables-legacy-save v1.8.9 (legacy): Cannot initialize: Permission denied (you must be root)")
+        let denied = FirewallError(
+            "iptables-legacy-save exit 1: iptables-legacy-save v1.8.9 (legacy): Cannot initialize: Permission denied (you must be root)")
         let detection = Backend.choose(legacy: .failure(denied), nft: .success(0), legacyTables: ["filter", "mangle"])
         #expect(detection.backend == .iptablesLegacy && detection.isFallback)
         #expect(detection.reason.contains("filter, mangle") && detection.reason.contains("Permission denied"))

@@ -5,11 +5,14 @@ import Testing
 
 @Suite struct IPTablesRendererTests {
     func rendered(_ policy: Policy, _ family: IPFamily, queues: ClosedRange<UInt16> = 0...0) -> String {
-        IPTablesRenderer.restoreScript(policy, family: family, options: SteeringOptions(queues: queues), missingJumps: IPTablesRenderer.jumps(SteeringOptions(queues: queues), family: family))
+        IPTablesRenderer.restoreScript(
+            policy, family: family, options: SteeringOptions(queues: queues),
+            missingJumps: IPTablesRenderer.jumps(SteeringOptions(queues: queues), family: family))
     }
 
     @Test func seedScenario() throws {
-        let policy = try PolicyFile.parse("""
+        let policy = try PolicyFile.parse(
+            """
             rules:
               - source: 198.51.100.0/24
                 out-interface: eth0
@@ -17,17 +20,18 @@ import Testing
                 set-mss: 1360
             """, source: "t")
         let digest = policy.digest
-        #expect(rendered(policy, .ipv4) == """
-            *mangle
-            :MSSCLAMP - [0:0]
-            :MSSCLAMP_BYPASS - [0:0]
-            -A MSSCLAMP -p tcp -o eth0 -s 198.51.100.0/24 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -m comment --comment "mssclamp rule 1 policy:\(digest)" -j NFQUEUE --queue-num 0 --queue-bypass
-            -A MSSCLAMP_BYPASS -p tcp -o eth0 -s 198.51.100.0/24 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -m comment --comment "mssclamp bypass rule 1 policy:\(digest)"
-            -A FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP
-            -A POSTROUTING -p tcp --tcp-flags SYN,RST SYN -m comment --comment "mssclamp bypass" -j MSSCLAMP_BYPASS
-            COMMIT
+        #expect(
+            rendered(policy, .ipv4) == """
+                *mangle
+                :MSSCLAMP - [0:0]
+                :MSSCLAMP_BYPASS - [0:0]
+                -A MSSCLAMP -p tcp -o eth0 -s 198.51.100.0/24 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -m comment --comment "mssclamp rule 1 policy:\(digest)" -j NFQUEUE --queue-num 0 --queue-bypass
+                -A MSSCLAMP_BYPASS -p tcp -o eth0 -s 198.51.100.0/24 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -m comment --comment "mssclamp bypass rule 1 policy:\(digest)"
+                -A FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP
+                -A POSTROUTING -p tcp --tcp-flags SYN,RST SYN -m comment --comment "mssclamp bypass" -j MSSCLAMP_BYPASS
+                COMMIT
 
-            """)
+                """)
         // Another value is another digest, though the queue rule's range is the same.
         var other = policy
         other.rules[0].action = .setMSS(1300)
@@ -46,12 +50,14 @@ import Testing
         let rules = { (family: IPFamily) in
             IPTablesRenderer.chainRules(policy, family: family, options: SteeringOptions(queues: 2...5)).map { $0.joined(separator: " ") }
         }
-        #expect(rules(.ipv4) == [
-            "-p tcp --syn -m tcpmss --mss 1361:65535 -m comment --comment mssclamp rule 1 policy:D wan -j NFQUEUE --queue-balance 2:5 --queue-bypass",
-            "-p tcp --tcp-flags SYN,RST,ACK SYN,ACK -m tcpmss --mss 1361:1536 -m comment --comment mssclamp rule 2 policy:D -j NFQUEUE --queue-balance 2:5 --queue-bypass",
-            "-p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp rule 3 policy:D -j NFQUEUE --queue-balance 2:5 --queue-bypass",
-            "-p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp rule 4 policy:D -j NFQUEUE --queue-balance 2:5 --queue-bypass",
-        ].map { $0.replacingOccurrences(of: "policy:D", with: "policy:\(policy.digest)") })
+        #expect(
+            rules(.ipv4)
+                == [
+                    "-p tcp --syn -m tcpmss --mss 1361:65535 -m comment --comment mssclamp rule 1 policy:D wan -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+                    "-p tcp --tcp-flags SYN,RST,ACK SYN,ACK -m tcpmss --mss 1361:1536 -m comment --comment mssclamp rule 2 policy:D -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+                    "-p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp rule 3 policy:D -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+                    "-p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp rule 4 policy:D -j NFQUEUE --queue-balance 2:5 --queue-bypass",
+                ].map { $0.replacingOccurrences(of: "policy:D", with: "policy:\(policy.digest)") })
         // Only rules with a fixed target can be counted when they bypass the queue.
         #expect(IPTablesRenderer.bypassRules(policy, family: .ipv4).rules.count == 2)
         #expect(IPTablesRenderer.bypassRules(policy, family: .ipv4).skipped == [2, 3])
@@ -62,11 +68,14 @@ import Testing
     @Test func removalLeavesOutWhatIsGone() {
         let jump = IPTablesRenderer.jumps(SteeringOptions(), family: .ipv4)
         #expect(IPTablesRenderer.removalScript(presentJumps: [], presentChains: []) == nil)
-        #expect(IPTablesRenderer.removalScript(presentJumps: [], presentChains: ["MSSCLAMP"])
+        #expect(
+            IPTablesRenderer.removalScript(presentJumps: [], presentChains: ["MSSCLAMP"])
                 == "*mangle\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
-        #expect(IPTablesRenderer.removalScript(presentJumps: jump, presentChains: ["MSSCLAMP"])
+        #expect(
+            IPTablesRenderer.removalScript(presentJumps: jump, presentChains: ["MSSCLAMP"])
                 == "*mangle\n-D FORWARD -p tcp --tcp-flags SYN,RST SYN -m comment --comment mssclamp -j MSSCLAMP\n"
-                + "-D POSTROUTING -p tcp --tcp-flags SYN,RST SYN -m comment --comment \"mssclamp bypass\" -j MSSCLAMP_BYPASS\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n")
+                + "-D POSTROUTING -p tcp --tcp-flags SYN,RST SYN -m comment --comment \"mssclamp bypass\" -j MSSCLAMP_BYPASS\n-F MSSCLAMP\n-X MSSCLAMP\nCOMMIT\n"
+        )
     }
 
     /// `--learn-pmtu`: the signals first, the policy's lines without ranges, then every
@@ -105,7 +114,9 @@ import Testing
         let policy = Policy(rules: [Rule(mssRange: 1361...1536, action: .setMSS(1360))])
         let script = NFTablesRenderer.script(policy, options: options)
         #expect(script.contains("chain output {"))
-        #expect(script.contains("meta nfproto ipv4 icmp type destination-unreachable icmp code frag-needed queue flags bypass to 0 comment \"mssclamp learn-pmtu"))
+        #expect(
+            script.contains(
+                "meta nfproto ipv4 icmp type destination-unreachable icmp code frag-needed queue flags bypass to 0 comment \"mssclamp learn-pmtu"))
         #expect(script.contains("meta nfproto ipv6 icmpv6 type packet-too-big queue flags bypass to 0"))
         #expect(script.contains("meta l4proto tcp tcp flags & (syn | rst) == syn queue flags bypass to 0 comment \"mssclamp learn-pmtu"))
         var observed = RulesObservation(backend: "nftables")

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// The installer against real iptables / nft in namespaces the scripts create.
 @Suite(.root, .serialized) struct RulesIntegrationTests {
@@ -9,7 +9,9 @@ import TestSupport
         let lines = run.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("RESULT ") }
         for backend in ["iptables-nft", "iptables-legacy"] {
             let unlearn = TestSupport.results(lines.first { $0.contains("backend=\(backend) case=unlearn ") } ?? "")
-            #expect(unlearn["learn_jumps"] == "3" && unlearn["left"] == "0", "--learn-pmtu adds two signal jumps, and an install without it removes them: \(backend)")
+            #expect(
+                unlearn["learn_jumps"] == "3" && unlearn["left"] == "0",
+                "--learn-pmtu adds two signal jumps, and an install without it removes them: \(backend)")
             for label in ["pristine", "operator-rules", "learn-pmtu"] {
                 let results = TestSupport.results(lines.first { $0.contains("backend=\(backend) case=\(label) ") } ?? "")
                 #expect(results["install"] == "0" && results["again"] == "0", "\(backend) \(label)")
@@ -42,7 +44,8 @@ import TestSupport
         let run = TestSupport.scenario("kernel-equivalent.sh", timeout: 180)
         #expect(run.status == 0, "\(run.stderr)")
         let results = TestSupport.results(run.stdout)
-        let expected = "41000:1360,41001:1360,41002:1360,41003:1350,41004:1300,41005:9000,41006:none,"
+        let expected =
+            "41000:1360,41001:1360,41002:1360,41003:1350,41004:1300,41005:9000,41006:none,"
             + "42000:1340,42001:1340,42002:1340,42003:1340,42004:1300,42005:9000,42006:none"
         #expect(results["iptables_lines"] == "2")
         #expect(results["worker"] == expected)

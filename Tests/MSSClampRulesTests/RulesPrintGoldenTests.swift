@@ -1,13 +1,16 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `mssclamp rules print` for every backend and policy shape, compared with reviewed golden
 /// files (UPDATE_GOLDEN=1 rewrites them; read the diff).
 @Suite struct RulesPrintGoldenTests {
     static let shapes: [(name: String, arguments: [String])] = [
         ("seed", ["-o", "eth0", "-s", "198.51.100.0/24", "--mss", "1361:1536", "--set-mss", "1360"]),
-        ("both-families", ["-o", "eth0", "-s", "198.51.100.0/24,2001:db8:100::/56", "--mss", "1341:1536", "--set-mss", "1360", "--set-mss-ipv6", "1340"]),
+        (
+            "both-families",
+            ["-o", "eth0", "-s", "198.51.100.0/24,2001:db8:100::/56", "--mss", "1341:1536", "--set-mss", "1360", "--set-mss-ipv6", "1340"]
+        ),
         ("per-subnet", ["--config", TestSupport.packageRoot + "/Tests/MSSClampRulesTests/Golden/per-subnet.yaml"]),
         ("multi-queue", ["-o", "eth0", "--queues", "0-3"]),
         ("safety-net", ["-o", "eth0", "--mss", "1341:1536", "--set-mss", "1360", "--set-mss-ipv6", "1340", "--safety-net"]),

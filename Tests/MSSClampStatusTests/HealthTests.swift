@@ -35,10 +35,14 @@ import Testing
         return rules
     }
 
-    static func health(workers: [WorkerStatus] = [worker()], kernel: [KernelQueueStats]? = [bound()],
-                       rules: RulesObservation? = rules(), alive: Bool = true) -> Health {
-        Health(Health.Inputs(workers: workers, kernelQueues: kernel, rules: rules, rulesError: rules == nil ? "permission denied" : nil,
-                             now: now, isAlive: { _ in alive }, stateDirectory: "/run/mssclamp"))
+    static func health(
+        workers: [WorkerStatus] = [worker()], kernel: [KernelQueueStats]? = [bound()],
+        rules: RulesObservation? = rules(), alive: Bool = true
+    ) -> Health {
+        Health(
+            Health.Inputs(
+                workers: workers, kernelQueues: kernel, rules: rules, rulesError: rules == nil ? "permission denied" : nil,
+                now: now, isAlive: { _ in alive }, stateDirectory: "/run/mssclamp"))
     }
 
     static func bound(_ queue: UInt16 = 0) -> KernelQueueStats {
@@ -86,7 +90,12 @@ import Testing
         #expect(flushed.reasons == ["rules (ipv4): 0 queueing rule(s) installed, the policy needs 1"])
         let other = Self.health(rules: Self.rules { $0.ipv4.digests = ["12345678"] })
         #expect(other.reasons.first?.contains("installed for another policy (policy:12345678)") == true)
-        let net = Self.health(workers: [Self.worker { $0.safetyNet = true; $0.expected.ipv4.safetyNetRules = 1 }])
+        let net = Self.health(workers: [
+            Self.worker {
+                $0.safetyNet = true
+                $0.expected.ipv4.safetyNetRules = 1
+            }
+        ])
         #expect(net.reasons.contains("rules (ipv4): the safety net is missing"))
         // Status cannot read the rules itself: the worker's reading is used, and said so.
         let borrowed = Self.health(workers: [Self.worker { $0.rules = Self.rules() }], rules: nil)
@@ -111,11 +120,21 @@ import Testing
             $0.counters[Snapshot.pmtuClamped] = 7
         }
         let missing = Self.health(workers: [learner])
-        #expect(missing.reasons.contains("rules (ipv4): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing"))
-        let steered = Self.health(workers: [learner], rules: Self.rules { $0.ipv4.steersSignals = true; $0.ipv6.steersSignals = true })
+        #expect(
+            missing.reasons.contains(
+                "rules (ipv4): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing"))
+        let steered = Self.health(
+            workers: [learner],
+            rules: Self.rules {
+                $0.ipv4.steersSignals = true
+                $0.ipv6.steersSignals = true
+            })
         #expect(steered.isHealthy, "\(steered.reasons)")
         let text = StatusText.lines(steered)
-        #expect(text.contains("learning   1 path MTU(s) learned and live (each for 600 s); ICMP seen 5: 1 believed, 4 refused (below-floor 3, unrelated-flow 1); 7 SYN(s) clamped by learning"))
+        #expect(
+            text.contains(
+                "learning   1 path MTU(s) learned and live (each for 600 s); ICMP seen 5: 1 believed, 4 refused (below-floor 3, unrelated-flow 1); 7 SYN(s) clamped by learning"
+            ))
         #expect(text.contains("           192.0.2.1: path MTU 1400 -> MSS 1360, expires in 90 s"))
         #expect(text.contains { $0.contains("ipv4: FORWARD -> queue, 1/1 queueing rule(s), ICMP signals -> queue") })
     }
@@ -193,7 +212,10 @@ import Testing
         let expected = NFTablesFirewall(options: SteeringOptions()).expected(split)
         #expect(expected.ipv4.queueRules == 1 && expected.ipv6.queueRules == 1)
         var seen = RulesObservation(backend: "nftables")
-        seen.read(nftTable: "chain forward {\n meta nfproto ipv6 tcp flags syn / syn,rst oifname \"eth0\" queue to 0 comment \"mssclamp rule 1 policy:0badcafe\"\n}")
+        seen.read(
+            nftTable:
+                "chain forward {\n meta nfproto ipv6 tcp flags syn / syn,rst oifname \"eth0\" queue to 0 comment \"mssclamp rule 1 policy:0badcafe\"\n}"
+        )
         #expect(seen.ipv6.queueRules == 1 && seen.ipv4.queueRules == 0)
         // nft drops `meta nfproto` where an address match implies it.
         #expect(RulesObservation.nftFamilies(of: "ip saddr { 198.51.100.0/24 } queue to 0") == [.ipv4])

@@ -27,20 +27,21 @@ import Testing
 
     @Test func nftTableWithCounters() {
         var seen = RulesObservation(backend: "nftables")
-        seen.read(nftTable: """
-            table inet mssclamp {
-            \tchain forward {
-            \t\ttype filter hook forward priority mangle; policy accept;
-            \t\tmeta nfproto ipv4 tcp flags syn / syn,rst oifname "eth0" tcp option maxseg size 1361-1536 queue flags bypass to 0 comment "mssclamp rule 1 policy:0badcafe"
-            \t}
-            \tchain bypass {
-            \t\tmeta nfproto ipv6 tcp flags syn / syn,rst oifname "eth0" tcp option maxseg size 1341-1536 counter packets 4 bytes 300 comment "mssclamp bypass rule 1 policy:0badcafe"
-            \t}
-            \tchain safety_net {
-            \t\tmeta nfproto ipv4 tcp flags syn / syn,rst tcp option maxseg size 1361-1536 counter packets 9 bytes 1 tcp option maxseg size set 1360 comment "mssclamp safety-net rule 1 policy:0badcafe"
-            \t}
-            }
-            """)
+        seen.read(
+            nftTable: """
+                table inet mssclamp {
+                \tchain forward {
+                \t\ttype filter hook forward priority mangle; policy accept;
+                \t\tmeta nfproto ipv4 tcp flags syn / syn,rst oifname "eth0" tcp option maxseg size 1361-1536 queue flags bypass to 0 comment "mssclamp rule 1 policy:0badcafe"
+                \t}
+                \tchain bypass {
+                \t\tmeta nfproto ipv6 tcp flags syn / syn,rst oifname "eth0" tcp option maxseg size 1341-1536 counter packets 4 bytes 300 comment "mssclamp bypass rule 1 policy:0badcafe"
+                \t}
+                \tchain safety_net {
+                \t\tmeta nfproto ipv4 tcp flags syn / syn,rst tcp option maxseg size 1361-1536 counter packets 9 bytes 1 tcp option maxseg size set 1360 comment "mssclamp safety-net rule 1 policy:0badcafe"
+                \t}
+                }
+                """)
         #expect(seen.ipv4.hooks == ["FORWARD"] && seen.ipv4.queueRules == 1)
         #expect(seen.ipv6.bypassPackets == 4 && seen.ipv4.safetyNetPackets == 9)
         #expect(seen.hasSafetyNet && seen.digests == ["0badcafe"])

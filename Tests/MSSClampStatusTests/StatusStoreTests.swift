@@ -1,7 +1,7 @@
 import Foundation
 import MSSClampStatus
-import Testing
 import TestSupport
+import Testing
 
 /// The state file is the only channel from the worker to `status`: every field must come
 /// back as written (snake_case JSON must not lose a field such as `lastSynTime`).

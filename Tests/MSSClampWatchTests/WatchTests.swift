@@ -2,8 +2,8 @@ import MSSClampCapture
 import MSSClampCore
 import MSSClampLearning
 import MSSClampWatch
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct PathMTUSignalTests {
     /// ICMP frag-needed from 198.51.100.254 to 198.51.100.1, MTU 1400, quoting
@@ -73,11 +73,13 @@ import TestSupport
         else { throw Failure() }
         guard case .learned(let entry)? = verdict else { throw Failure() }
         #expect(entry.host == .v4(0xc000_0201) && entry.mtu == 1400)
-        #expect(Watcher.text(.pathMTU(seconds: 2, microseconds: 0, try #require(PathMTUSignal.parse(PathMTUSignalTests.fragNeeded[...])), verdict))
-            .hasSuffix("; learned: SYNs from 192.0.2.1 at most MSS 1360"))
+        #expect(
+            Watcher.text(.pathMTU(seconds: 2, microseconds: 0, try #require(PathMTUSignal.parse(PathMTUSignalTests.fragNeeded[...])), verdict))
+                .hasSuffix("; learned: SYNs from 192.0.2.1 at most MSS 1360"))
         // A tighter hop later: 1300. The next SYN from the client is lowered below the policy.
         var tighter = PathMTUSignalTests.fragNeeded
-        tighter[26] = 0x05; tighter[27] = 0x14  // MTU 1300
+        tighter[26] = 0x05
+        tighter[27] = 0x14  // MTU 1300
         _ = watcher.observe(frame(tighter, at: 3), linkLayer: .raw)
         guard case .handshake(let second)? = watcher.observe(frame(Self.syn, at: 4), linkLayer: .raw) else { throw Failure() }
         #expect(second.decision.outcome == .clamped(from: 1460, to: 1260) && second.decision.learned)

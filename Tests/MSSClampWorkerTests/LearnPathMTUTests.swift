@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// `run --learn-pmtu` in the four-namespace lab of issue #11 (Tests/Integration/learn-pmtu.sh):
 /// client — hop (1400 toward the client) — router — server, the server deaf to ICMP.

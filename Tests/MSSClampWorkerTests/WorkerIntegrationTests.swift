@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// `mssclamp run` on a real router namespace: real packets through a real netfilter queue,
 /// real iptables rules, results read on the far side with tcpdump and tshark. Each scenario

@@ -1,7 +1,8 @@
 import Foundation
 import MSSClampCore
-@testable import MSSClampWorker
 import Testing
+
+@testable import MSSClampWorker
 
 /// What the queue threads, the control loop and a scrape do to the shared state at once:
 /// publishing counters, sampling, reloading the policy, reading totals. Meant for

@@ -54,7 +54,8 @@ public enum TestSupport {
     /// Runs one of the namespace scenario scripts in Tests/Integration, hard-bounded with
     /// coreutils timeout (the script cleans up on SIGTERM).
     public static func scenario(_ name: String, _ arguments: [String] = [], timeout: Int = 120) -> Result {
-        run("/usr/bin/timeout", ["-k", "10", "\(timeout)", "/bin/bash", packageRoot + "/Tests/Integration/" + name] + arguments,
+        run(
+            "/usr/bin/timeout", ["-k", "10", "\(timeout)", "/bin/bash", packageRoot + "/Tests/Integration/" + name] + arguments,
             timeout: Double(timeout + 20))
     }
 

@@ -1,12 +1,14 @@
-import Testing
 import TestSupport
+import Testing
 
 /// Every subcommand's `--help`, as a user sees it in an 80-column terminal: no stray
 /// backslashes from multi-line string continuations, no line past the width, no broken wrap
 /// (a line that ends in the middle of a word's hyphenation or starts with punctuation).
 @Suite struct HelpTextTests {
-    static let commands = [[], ["run"], ["status"], ["rules"], ["rules", "print"], ["rules", "install"],
-                           ["rules", "remove"], ["rules", "check"], ["dry-run"], ["mss"], ["watch"]]
+    static let commands = [
+        [], ["run"], ["status"], ["rules"], ["rules", "print"], ["rules", "install"],
+        ["rules", "remove"], ["rules", "check"], ["dry-run"], ["mss"], ["watch"],
+    ]
 
     @Test(arguments: commands)
     func helpReadsCleanly(_ command: [String]) {
@@ -32,7 +34,8 @@ import TestSupport
     }
 
     static func flags(_ help: String) -> Set<String> {
-        Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "<" })
-            .filter { $0.hasPrefix("--") && $0.count > 2 }.map(String.init))
+        Set(
+            help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "<" })
+                .filter { $0.hasPrefix("--") && $0.count > 2 }.map(String.init))
     }
 }

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// The binary every mssclamp process runs, the worker included, must not load Foundation or
 /// ICU: they were ~6.5 MB of the worker's resident memory (issue #10). One `import

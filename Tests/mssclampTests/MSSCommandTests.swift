@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `mssclamp mss` and `--set-mss-for-tunnel` through the real binary.
 @Suite struct MSSCommandTests {

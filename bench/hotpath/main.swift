@@ -24,8 +24,11 @@ let layouts: [(name: String, ipv6: Bool, options: [UInt8])] = [
 
 /// An IPv4 or IPv6 SYN from the documentation ranges with valid checksums.
 func syn(ipv6: Bool, options: [UInt8], port: UInt16) -> [UInt8] {
-    var tcp: [UInt8] = [UInt8(port >> 8), UInt8(port & 0xff), 0x01, 0xbb, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0,
-                        UInt8((20 + options.count) / 4) << 4, 0x02, 0xfa, 0xf0, 0, 0, 0, 0] + options
+    var tcp: [UInt8] =
+        [
+            UInt8(port >> 8), UInt8(port & 0xff), 0x01, 0xbb, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0,
+            UInt8((20 + options.count) / 4) << 4, 0x02, 0xfa, 0xf0, 0, 0, 0, 0,
+        ] + options
     let source: [UInt8] = ipv6 ? [0x20, 0x01, 0x0d, 0xb8] + Array(repeating: 0, count: 11) + [2] : [192, 0, 2, 2]
     let destination: [UInt8] = ipv6 ? [0x20, 0x01, 0x0d, 0xb8, 0, 1] + Array(repeating: 0, count: 9) + [1] : [198, 51, 100, 1]
     let length = tcp.count
@@ -58,8 +61,10 @@ func messages(ipv6: Bool, options: [UInt8], count: Int) -> (UnsafeMutableRawBuff
         family.pointee.nfgen_family = UInt8(ipv6 ? AF_INET6 : AF_INET)
         let id = UInt32(index + 1)
         // struct nfqnl_msg_packet_hdr is packed: id (be32), hw_protocol (be16), hook (u8).
-        var header: [UInt8] = [UInt8(id >> 24), UInt8((id >> 16) & 0xff), UInt8((id >> 8) & 0xff), UInt8(id & 0xff),
-                               ipv6 ? 0x86 : 0x08, ipv6 ? 0xdd : 0x00, 2]
+        var header: [UInt8] = [
+            UInt8(id >> 24), UInt8((id >> 16) & 0xff), UInt8((id >> 8) & 0xff), UInt8(id & 0xff),
+            ipv6 ? 0x86 : 0x08, ipv6 ? 0xdd : 0x00, 2,
+        ]
         mnl_attr_put(message, UInt16(NFQA_PACKET_HDR.rawValue), header.count, &header)
         mnl_attr_put_u32(message, UInt16(NFQA_IFINDEX_INDEV.rawValue), UInt32(2).bigEndian)
         mnl_attr_put_u32(message, UInt16(NFQA_IFINDEX_OUTDEV.rawValue), UInt32(3).bigEndian)
@@ -92,7 +97,8 @@ case "allocs":
             let allocations = alloc_counter_stop()
             let clamped = clampedCount(path)
             let expected = UInt64((batches + 1) * batch)
-            print("\(layout.name)\(learning ? " learn-pmtu" : ""): \(batches * batch) SYNs, \(clamped) clamped in all, \(allocations) heap allocations")
+            print(
+                "\(layout.name)\(learning ? " learn-pmtu" : ""): \(batches * batch) SYNs, \(clamped) clamped in all, \(allocations) heap allocations")
             if allocations != 0 || clamped != expected { failed = true }
         }
     }
@@ -106,12 +112,14 @@ case "allocs":
     exit(failed ? 1 : 0)
 case "run":
     guard arguments.count == 4, let layout = layouts.first(where: { $0.name == arguments[2] }), let count = Int(arguments[3]), count > 0 else {
-        print("usage: hotpath run \(layouts.map(\.name).joined(separator: "|")) COUNT"); exit(2)
+        print("usage: hotpath run \(layouts.map(\.name).joined(separator: "|")) COUNT")
+        exit(2)
     }
     let path = PacketPath(policy: policy)
     let (buffer, used) = messages(ipv6: layout.ipv6, options: layout.options, count: batch)
     for _ in 0..<(count + batch - 1) / batch { path.handle(UnsafeRawBufferPointer(buffer), count: used) }
     print("\(layout.name): \(clampedCount(path)) clamped")
 default:
-    print("usage: hotpath allocs | hotpath run LAYOUT COUNT"); exit(2)
+    print("usage: hotpath allocs | hotpath run LAYOUT COUNT")
+    exit(2)
 }
