@@ -2,9 +2,11 @@ import ArgumentParser
 import MSSClampConfig
 import MSSClampCore
 
-/// The policy, from a file or from one rule's worth of iptables-named flags. Shared by every
-/// subcommand that needs a policy, so they accept the same words.
-struct PolicyOptions: ParsableArguments {
+/// The policy, from a file or from one rule's worth of iptables-named flags: what every
+/// subcommand that judges SYNs accepts, in the same words. `PolicyOptions` adds the
+/// interfaces (`-i`, `-o`); `watch`, whose `-i` is the interface it captures on, takes
+/// these alone.
+struct RuleFlags: ParsableArguments {
     @Option(name: .customLong("config"), help: ArgumentHelp("YAML policy file (a list of rules; first match wins).", valueName: "file"))
     var config: String?
 
@@ -36,14 +38,6 @@ struct PolicyOptions: ParsableArguments {
         name: [.customShort("d"), .customLong("destination")], help: ArgumentHelp("Destination prefixes, comma-separated.", valueName: "cidr[,cidr]"))
     var destination: String?
 
-    @Option(
-        name: [.customShort("i"), .customLong("in-interface")], help: ArgumentHelp("Input interface ('+' suffix for a prefix).", valueName: "name"))
-    var inInterface: String?
-
-    @Option(
-        name: [.customShort("o"), .customLong("out-interface")], help: ArgumentHelp("Output interface ('+' suffix for a prefix).", valueName: "name"))
-    var outInterface: String?
-
     @Option(name: .customLong("family"), help: ArgumentHelp("ipv4, ipv6 or both.", valueName: "family"))
     var family: String?
 
@@ -65,8 +59,6 @@ struct PolicyOptions: ParsableArguments {
         spec.setMSSForTunnel = value(setMSSForTunnel, "--set-mss-for-tunnel")
         spec.sources = value(source, "--source")
         spec.destinations = value(destination, "--destination")
-        spec.inInterface = value(inInterface, "--in-interface")
-        spec.outInterface = value(outInterface, "--out-interface")
         spec.family = value(family, "--family")
         spec.direction = value(direction, "--direction")
         spec.insertMissing = insertMissing ? RuleSpec.Value("true", key: "--insert-missing") : nil
@@ -75,7 +67,10 @@ struct PolicyOptions: ParsableArguments {
 
     /// The policy: the file, the flags' one rule, or the default.
     func policy() throws(CommandFailure) -> Policy {
-        let spec = spec
+        try RuleFlags.policy(config: config, spec: spec)
+    }
+
+    static func policy(config: String?, spec: RuleSpec) throws(CommandFailure) -> Policy {
         do {
             if let config {
                 guard spec.isEmpty else {
@@ -91,5 +86,32 @@ struct PolicyOptions: ParsableArguments {
         } catch {
             throw CommandFailure.config("\(error)")
         }
+    }
+}
+
+/// The policy flags with the interfaces a rule can match: `run`, `rules` and `dry-run`.
+struct PolicyOptions: ParsableArguments {
+    @OptionGroup var rule: RuleFlags
+
+    @Option(
+        name: [.customShort("i"), .customLong("in-interface")], help: ArgumentHelp("Input interface ('+' suffix for a prefix).", valueName: "name"))
+    var inInterface: String?
+
+    @Option(
+        name: [.customShort("o"), .customLong("out-interface")], help: ArgumentHelp("Output interface ('+' suffix for a prefix).", valueName: "name"))
+    var outInterface: String?
+
+    var config: String? { rule.config }
+
+    /// The rule the flags describe, each value tagged with its flag for error messages.
+    var spec: RuleSpec {
+        var spec = rule.spec
+        spec.inInterface = inInterface.map { RuleSpec.Value($0, key: "--in-interface") }
+        spec.outInterface = outInterface.map { RuleSpec.Value($0, key: "--out-interface") }
+        return spec
+    }
+
+    func policy() throws(CommandFailure) -> Policy {
+        try RuleFlags.policy(config: config, spec: spec)
     }
 }

@@ -35,14 +35,8 @@ struct StatusCommand: AsyncParsableCommand {
         let worker = workers.first
         var options = SteeringOptions(queues: (worker?.queues.first ?? 0)...(worker?.queues.last ?? 0))
         options.hooks = worker?.hooks.compactMap { Hook(rawValue: $0.lowercased()) } ?? [.forward]
-        let chosen: Backend
-        if let name = backend ?? worker?.backend, let known = Backend(rawValue: name) {
-            chosen = known
-        } else if let backend {
-            throw CommandFailure.config("--backend: '\(backend)' must be iptables-nft, iptables-legacy or nftables")
-        } else {
-            chosen = await Backend.detect().backend
-        }
+        // The worker's own backend unless told otherwise; neither: detected.
+        let chosen = try await SteeringArguments.backend(named: backend ?? worker?.backend ?? "auto")
         var rules: RulesObservation?
         var rulesError: String?
         do {

@@ -57,15 +57,20 @@ struct SteeringArguments: ParsableArguments {
     /// The firewall these flags name. With `auto` the backend is detected, and `detected`
     /// hears which and why (a fallback is logged, never silent).
     func firewall(detected: (Backend.Detection) -> Void = { _ in }) async throws(CommandFailure) -> any Firewall {
-        let options = try options()
-        if backend == "auto" {
+        try await SteeringArguments.backend(named: backend, detected: detected).firewall(try options())
+    }
+
+    /// `--backend NAME` as every subcommand reads it: a backend's name, or `auto` (detected,
+    /// and `detected` hears which and why).
+    static func backend(named name: String, detected: (Backend.Detection) -> Void = { _ in }) async throws(CommandFailure) -> Backend {
+        if name == "auto" {
             let detection = await Backend.detect()
             detected(detection)
-            return detection.backend.firewall(options)
+            return detection.backend
         }
-        guard let chosen = Backend(rawValue: backend) else {
-            throw CommandFailure.config("--backend: '\(backend)' must be iptables-nft, iptables-legacy, nftables or auto")
+        guard let chosen = Backend(rawValue: name) else {
+            throw CommandFailure.config("--backend: '\(name)' must be \(Backend.allCases.map(\.rawValue).joined(separator: ", ")) or auto")
         }
-        return chosen.firewall(options)
+        return chosen
     }
 }

@@ -32,16 +32,8 @@ struct WatchCommand: ParsableCommand {
     @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("The interface to capture on.", valueName: "iface"))
     var interface: String
 
-    @Option(name: .customLong("config"), help: ArgumentHelp("YAML policy to judge the SYNs by (default: the classic rule).", valueName: "file"))
-    var config: String?
-
-    @Option(name: .customLong("set-mss"), help: ArgumentHelp("Judge by this --set-mss instead.", valueName: "N"))
-    var setMSS: String?
-
-    @Option(
-        name: .customLong("set-mss-for-tunnel"), help: ArgumentHelp("Judge by a tunnel's MSS (see `mssclamp mss`).", valueName: "stack[/outer[/mtu]]")
-    )
-    var setMSSForTunnel: String?
+    @OptionGroup(title: "Policy (default: the classic rule)")
+    var policy: RuleFlags
 
     @Option(name: .customLong("seconds"), help: ArgumentHelp("Stop after this many seconds.", valueName: "N"))
     var seconds: Int?
@@ -58,25 +50,10 @@ struct WatchCommand: ParsableCommand {
     func validate() throws {
         if let seconds, seconds < 1 { throw ValidationError("--seconds: \(seconds) must be 1 or more") }
         if let count, count < 1 { throw ValidationError("--count: \(count) must be 1 or more") }
-        if config != nil && (setMSS != nil || setMSSForTunnel != nil) {
-            throw ValidationError("give either --config or --set-mss / --set-mss-for-tunnel, not both")
-        }
-    }
-
-    func policy() throws(CommandFailure) -> Policy {
-        do {
-            if let config { return try PolicyFile.load(path: config) }
-            var spec = RuleSpec()
-            spec.setMSS = setMSS.map { RuleSpec.Value($0, key: "--set-mss") }
-            spec.setMSSForTunnel = setMSSForTunnel.map { RuleSpec.Value($0, key: "--set-mss-for-tunnel") }
-            return spec.isEmpty ? .default : Policy(rules: [try spec.rule(source: "command line")])
-        } catch {
-            throw CommandFailure.config(error.description)
-        }
     }
 
     func run() throws {
-        let policy = try policy()
+        let policy = try self.policy.policy()
         let capture: LiveCapture
         do {
             capture = try LiveCapture(interface: interface, filter: Watcher.filter)

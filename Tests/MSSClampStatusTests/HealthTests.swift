@@ -105,6 +105,21 @@ import Testing
         #expect(Self.health(workers: [Self.worker { $0.managesRules = false }], rules: RulesObservation(backend: "iptables-nft")).isHealthy)
     }
 
+    /// `status` judges the rules with the very diff the daemon repairs by and `rules check`
+    /// prints: whatever it finds, Health says no more and no less.
+    @Test func rulesAreJudgedByTheOneSharedDiff() {
+        let edits: [(inout RulesObservation) -> Void] = [
+            { _ in }, { $0.ipv6.hooks = [] }, { $0.ipv4.queueRules = 3 }, { $0.ipv4.digests = ["12345678"] },
+            { $0.ipv6.bypassCounting = false }, { $0.ipv4 = RulesObservation.Family() },
+        ]
+        for edit in edits {
+            let seen = Self.rules(edit)
+            let health = Self.health(rules: seen)
+            let rulesReasons = health.reasons.filter { $0.hasPrefix("rules") }
+            #expect(rulesReasons == seen.problems(expected: Self.worker().expected))
+        }
+    }
+
     /// `--learn-pmtu`: the signal jumps are part of "working"; the entries are listed.
     @Test func learningNeedsItsSignalJumpsAndListsEntries() {
         let learning = WorkerStatus.Learning(
