@@ -2,6 +2,8 @@
 ///
 /// Byte counts come from the protocols' specifications (named on each case) and are the
 /// worst case where a field is optional or padding varies, so an MSS derived from them fits.
+/// Everything about a layer is in this file: its name on the command line, its name in the
+/// budget, and its bytes (`costs`); a new tunnel type is a case and its lines here.
 public enum TunnelLayer: Hashable, Sendable {
     /// PPPoE session (RFC 2516): 6-byte PPPoE header + 2-byte PPP protocol, on the link itself.
     case pppoe
@@ -94,5 +96,78 @@ public enum TunnelLayer: Hashable, Sendable {
             if let cipher = ESPCipher(rawValue: name) { return .esp(cipher, transport: transport, natTraversal: false) }
         }
         return nil
+    }
+}
+
+extension TunnelLayer {
+    /// What a layer takes from the packet it carries, in the order the budget shows it.
+    enum Cost: Equatable {
+        case take(Int, String)
+        /// A block cipher: what is left rounds down to whole units.
+        case roundDown(Int, String)
+    }
+
+    /// The layer's name in the budget's lines.
+    var name: String {
+        switch self {
+        case .pppoe: return "PPPoE"
+        case .gre: return "GRE"
+        case .ipip: return "IP-in-IP"
+        case .wireguard: return "WireGuard"
+        case .vxlan: return "VXLAN"
+        case .l2tp: return "L2TP"
+        case .openvpn: return "OpenVPN"
+        case .esp: return "ESP tunnel"
+        }
+    }
+
+    /// ESP in transport mode keeps the IP header of the layer inside it in front of itself,
+    /// so that layer's delivery header is already counted.
+    var keepsInnerIPHeader: Bool {
+        if case .esp(_, true, _) = self { return true }
+        return false
+    }
+
+    /// The bytes this layer adds (its delivery IP header, where it has one, is the budget's).
+    func costs(ipHeader: Int, ipName: String) -> [Cost] {
+        switch self {
+        case .pppoe:
+            return [.take(8, "PPPoE header (6) and PPP protocol (2)")]
+        case .gre:
+            return [.take(4, "GRE header")]
+        case .ipip:
+            return []
+        case .wireguard:
+            return [.take(8, "UDP header"), .take(32, "WireGuard data header (16) and Poly1305 tag (16)")]
+        case .vxlan:
+            return [.take(8, "UDP header"), .take(8, "VXLAN header"), .take(14, "inner Ethernet header")]
+        case .l2tp:
+            return [.take(8, "UDP header"), .take(8, "L2TPv2 header (with length)"), .take(4, "PPP address, control and protocol")]
+        case .openvpn(let cipher):
+            let framing: [Cost] = [.take(8, "UDP header"), .take(4, "OpenVPN opcode and peer id (P_DATA_V2)")]
+            switch cipher {
+            case .gcm, .chacha:
+                return framing + [.take(4, "packet id"), .take(16, "\(cipher == .gcm ? "AES-GCM" : "Poly1305") tag")]
+            case .cbcSHA1, .cbcSHA256:
+                return framing + [
+                    .take(cipher == .cbcSHA1 ? 20 : 32, cipher == .cbcSHA1 ? "HMAC-SHA1" : "HMAC-SHA256"),
+                    .take(16, "AES-CBC IV"),
+                    .roundDown(16, "AES-CBC: whole 16-byte blocks"),
+                    .take(4, "packet id (encrypted)"),
+                    .take(1, "PKCS#7 padding, at least 1 byte"),
+                ]
+            }
+        case .esp(let cipher, let transport, let natTraversal):
+            // In transport mode the protected layer's own IP header stays in front of ESP.
+            return (transport ? [.take(ipHeader, "\(ipName) (kept in front of ESP, transport mode)")] : [])
+                + (natTraversal ? [.take(8, "UDP header (NAT-T)")] : [])
+                + [
+                    .take(8, "ESP header (SPI, sequence number)"),
+                    .take(cipher.iv, "\(cipher == .gcm ? "AES-GCM" : "AES-CBC") IV"),
+                    .take(cipher.icv, "ICV (\(cipher.label))"),
+                    .roundDown(cipher.block, "ESP: payload and trailer in whole \(cipher.block)-byte units"),
+                    .take(2, "ESP trailer (pad length, next header)"),
+                ]
+        }
     }
 }
