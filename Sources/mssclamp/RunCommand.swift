@@ -117,11 +117,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CommandFailure.config("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in ProgramLogHandler(label: label, level: level) }
         let logger = Logger(label: "mssclamp")
         let policy = try self.policy.policy()
         let firewall = try await steering.firewall { detection in
