@@ -2,7 +2,8 @@
 # `mssclamp watch` on a live interface: the router's client-facing vpn0, as nobody with
 # CAP_NET_RAW only. Real connections (IPv4, IPv6), crafted SYNs (MSS 1400, none), an ICMP
 # frag-needed and an ICMPv6 packet-too-big crossing the router towards the client; text
-# and JSON; without CAP_NET_RAW a clear refusal. Prints RESULT lines.
+# and JSON; --learn-pmtu learning from a live frag-needed and judging the next SYN-ACK by it;
+# without CAP_NET_RAW a clear refusal. Prints RESULT lines.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/lab.sh"
@@ -50,7 +51,43 @@ lines = [json.loads(l) for l in open(sys.argv[1])]
 syn = [l for l in lines if l.get("action")]
 print(int(len(syn) == 4 and "histogram" in lines[-1] and any(l.get("mss_after") == 1400 for l in syn)))' "$work/j.out" 2>/dev/null || echo 0)"
 
-# 3. Without CAP_NET_RAW: refused, and told why.
+# 3. --learn-pmtu: a SYN to the server's 443, then the server's frag-needed (MTU 1400) about
+#    that flow: the learner believes it (the flow was seen) and learns 198.51.100.1; a real
+#    connection to a listener then brings the server's SYN-ACK (MSS 1460), which the rule
+#    (--set-mss 1400) and the learned path (1400 - 40) lower to 1360.
+ip netns exec "$id-r" timeout 30 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 8 --set-mss 1400 --learn-pmtu >"$work/l.out" 2>"$work/l.err" &
+watcher=$!
+lab_wait_for "$work/l.err" "watching vpn0" 50
+ip netns exec "$id-s" timeout 12 "$LAB_PY" -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.1", 8443)); s.listen(4); s.settimeout(10)
+try:
+    c, _ = s.accept(); c.close()
+except OSError:
+    pass
+' &
+listener=$!
+ip netns exec "$id-c" timeout 20 "$LAB_PY" -c '
+from scapy.all import IP, TCP, send, conf
+conf.verb = 0
+send(IP(src="192.0.2.1", dst="198.51.100.1") / TCP(sport=40000, dport=443, flags="S", seq=1, options=[("MSS", 1460)]))
+' 2>&1 | grep -v WARNING
+sleep 0.5
+ip netns exec "$id-s" timeout 20 "$LAB_PY" -c '
+from scapy.all import IP, ICMP, TCP, send, conf
+conf.verb = 0
+send(IP(src="198.51.100.1", dst="192.0.2.1") / ICMP(type=3, code=4, nexthopmtu=1400)
+     / IP(src="192.0.2.1", dst="198.51.100.1") / TCP(sport=40000, dport=443, flags="PA"))
+' 2>&1 | grep -v WARNING
+sleep 0.5
+lab_connect "$id" 198.51.100.1 8443
+wait "$listener" 2>/dev/null
+wait "$watcher"; lstatus=$?
+echo "RESULT learn_status=$lstatus learn_icmp=$(grep -c 'ICMP frag-needed, mtu 1400, quoting TCP 192.0.2.1.40000 > 198.51.100.1.443; learned: SYNs from 198.51.100.1 at most MSS 1360' "$work/l.out") learn_synack=$(grep -c 'IP 198.51.100.1.8443 > 192.0.2.1.[0-9]*: Flags \[S.\], mss 1460 -> 1360, clamped (rule 1, learned path MTU)' "$work/l.out") learn_syn=$(grep -c 'IP 192.0.2.1.[0-9]* > 198.51.100.1.8443: Flags \[S\], mss 1460 -> 1400, clamped (rule 1)$' "$work/l.out")"
+[ "$lstatus" = 0 ] && [ -z "$KEEP" ] || cat "$work/l.out" "$work/l.err" >&2
+
+# 4. Without CAP_NET_RAW: refused, and told why.
 ip netns exec "$id-r" timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$work/mssclamp" watch -i vpn0 --seconds 1 >"$work/n.out" 2>&1
 echo "RESULT noraw_status=$? noraw_says=$(grep -c 'needs CAP_NET_RAW' "$work/n.out")"
 ip netns exec "$id-r" timeout 10 "$work/mssclamp" watch -i nosuch0 --seconds 1 >"$work/m.out" 2>&1

@@ -44,6 +44,10 @@ import Testing
         #expect(r["icmp4"] == "1" && r["icmp6"] == "1", "frag-needed and packet-too-big with MTU and quoted flow")
         #expect(r["histogram4"] == "1" && r["histogram6"] == "1")
         #expect(r["json_status"] == "0" && r["json_lines"] == "5" && r["json_valid"] == "1", "--count 4 then the histogram")
+        // --learn-pmtu on the live interface: the frag-needed about a seen flow is believed,
+        // and the server's next SYN-ACK is judged with it (the client's own SYN is not lowered).
+        #expect(r["learn_status"] == "0" && r["learn_icmp"] == "1", "learned from a live frag-needed")
+        #expect(r["learn_synack"] == "1" && r["learn_syn"] == "1", "SYN-ACK from the learned host lowered below the rule; the SYN by the rule alone")
         #expect(r["noraw_status"] == "1" && r["noraw_says"] == "1")
         #expect(r["missing_status"] == "1" && r["missing_says"] == "1")
     }
