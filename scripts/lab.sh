@@ -40,6 +40,10 @@ lab_up() {  # ID [MTU of the router's client-facing link]
     ip netns exec "$id-s" ethtool -K s0 tx off >/dev/null
     # No segmentation offload either: the black hole needs real 1500-byte segments.
     ip netns exec "$id-s" ethtool -K s0 tso off gso off >/dev/null 2>&1 || true
+    # Scenarios craft SYNs from source ports 40000-47999 and tell them apart by port: the
+    # client's own connections must never be given one (a real connection on 41082 once
+    # counted as a crafted SYN). Reserved ports are only left out of automatic choice.
+    ip netns exec "$id-c" sysctl -qw net.ipv4.ip_local_reserved_ports=40000-47999
     # Resolve neighbours now, so no test's first SYN waits in (or is lost to) discovery.
     ip netns exec "$id-c" ping -c 1 -W 2 198.51.100.1 >/dev/null 2>&1
     ip netns exec "$id-c" ping -6 -c 1 -W 2 2001:db8:2::1 >/dev/null 2>&1
