@@ -15,6 +15,9 @@ public struct TunnelBudget: Sendable {
     /// The largest packet the innermost layer can carry.
     public private(set) var innerMTU: Int
 
+    /// What the bytes alone do not say (a software default that changes the answer).
+    public var notes: [String] { stack.layers.compactMap { $0.note(innerMTU: innerMTU) } }
+
     public var mssIPv4: Int { IPFamily.ipv4.mss(forMTU: innerMTU) }
     public var mssIPv6: Int { IPFamily.ipv6.mss(forMTU: innerMTU) }
 

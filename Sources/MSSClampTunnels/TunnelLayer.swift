@@ -1,3 +1,5 @@
+import MSSClampCore
+
 /// One encapsulation of a tunnel stack, with what it adds around the packet it carries.
 ///
 /// Byte counts come from the protocols' specifications (named on each case) and are the
@@ -7,9 +9,11 @@
 public enum TunnelLayer: Hashable, Sendable {
     /// PPPoE session (RFC 2516): 6-byte PPPoE header + 2-byte PPP protocol, on the link itself.
     case pppoe
-    /// GRE (RFC 2784): 4-byte header, no key or sequence number, in a delivery IP header.
+    /// GRE (RFC 2784): 4-byte header, no key or sequence number, in a delivery IP header;
+    /// over IPv6, Linux's ip6gre adds RFC 2473's 8-byte encapsulation limit option.
     case gre
-    /// IP-in-IP (RFC 2003) / IPv6-in-IPv6 (RFC 2473): just the delivery IP header.
+    /// IP-in-IP (RFC 2003) / IPv6-in-IPv6 (RFC 2473): the delivery IP header; over IPv6,
+    /// Linux's ip6tnl adds the 8-byte encapsulation limit option as ip6gre does.
     case ipip
     /// WireGuard data message: UDP, 16-byte header (type, receiver, counter) and 16-byte
     /// Poly1305 tag; its padding never exceeds the interface MTU.
@@ -128,15 +132,33 @@ extension TunnelLayer {
         return false
     }
 
+    /// What the operator should know beyond the bytes, given the budget's result.
+    func note(innerMTU: Int) -> String? {
+        switch self {
+        case .wireguard where innerMTU > 1420:
+            return "wg-quick and `ip link add type wireguard` set MTU 1420 whatever the endpoint's family; "
+                + "unless the interface is set to \(innerMTU), its MTU is the limit: clamp to MSS \(IPFamily.ipv4.mss(forMTU: 1420)) (IPv4) / \(IPFamily.ipv6.mss(forMTU: 1420)) (IPv6)"
+        default:
+            return nil
+        }
+    }
+
+    /// Linux's IPv6 tunnels (ip6gre, ip6tnl) send a destination options header with RFC 2473's
+    /// tunnel encapsulation limit unless created with `encaplimit none`: 8 bytes, measured on
+    /// Debian's kernel (an ip6gre tunnel carries 1448, not 1456). Counted, as the default.
+    private func encapsulationLimit(ipHeader: Int) -> [Cost] {
+        ipHeader == 40 ? [.take(8, "IPv6 encapsulation limit option (Linux default; none with encaplimit none)")] : []
+    }
+
     /// The bytes this layer adds (its delivery IP header, where it has one, is the budget's).
     func costs(ipHeader: Int, ipName: String) -> [Cost] {
         switch self {
         case .pppoe:
             return [.take(8, "PPPoE header (6) and PPP protocol (2)")]
         case .gre:
-            return [.take(4, "GRE header")]
+            return encapsulationLimit(ipHeader: ipHeader) + [.take(4, "GRE header")]
         case .ipip:
-            return []
+            return encapsulationLimit(ipHeader: ipHeader)
         case .wireguard:
             return [.take(8, "UDP header"), .take(32, "WireGuard data header (16) and Poly1305 tag (16)")]
         case .vxlan:

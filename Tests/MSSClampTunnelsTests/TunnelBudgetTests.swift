@@ -24,6 +24,9 @@ import Testing
         // WireGuard (wg-quick(8)): MTU = link MTU - 80 for an IPv6 endpoint (1420), - 60 for IPv4.
         Published(stack: "wireguard", outer: .ipv4, innerMTU: 1440, mss4: 1400, mss6: 1380, source: "wg-quick(8) overhead 60/80"),
         Published(stack: "wireguard", outer: .ipv6, innerMTU: 1420, mss4: 1380, mss6: 1360, source: "wg-quick(8) default MTU 1420"),
+        // Linux's ip6gre (ip6_gre.c: header + GRE + the 8-byte encapsulation limit option
+        // of RFC 2473 unless `encaplimit none`): default MTU 1448 on a 1500 link.
+        Published(stack: "gre", outer: .ipv6, innerMTU: 1448, mss4: 1408, mss6: 1388, source: "Linux ip6gre default MTU 1448"),
         // RFC 7348 §4.3: 50 bytes of VXLAN overhead on an IPv4 underlay, so 1450.
         Published(stack: "vxlan", outer: .ipv4, innerMTU: 1450, mss4: 1410, mss6: 1390, source: "RFC 7348"),
     ]
@@ -35,6 +38,17 @@ import Testing
         #expect(result.mssIPv4 == case_.mss4 && result.mssIPv6 == case_.mss6)
         // Every byte is accounted for in the steps shown.
         #expect(result.linkMTU - result.steps.reduce(0) { $0 + $1.bytes } == result.innerMTU)
+    }
+
+    /// Where a software default, not the encapsulation, sets the limit, the budget says so:
+    /// WireGuard's interfaces are 1420 whatever the endpoint's family. IPv6 tunnels in Linux
+    /// carry the 8-byte encapsulation limit option (measured in the VM lab's tunnel scenario).
+    @Test func softwareDefaults() throws {
+        #expect(try budget("wireguard").notes.count == 1)
+        #expect(try budget("wireguard").notes.first?.contains("MSS 1380 (IPv4) / 1360 (IPv6)") == true)
+        #expect(try budget("wireguard", .ipv6).notes.isEmpty)
+        #expect(try budget("gre").notes.isEmpty)
+        #expect(try budget("gre+esp-gcm", .ipv6).steps.contains { $0.bytes == 8 && $0.what.contains("encapsulation limit") })
     }
 
     /// ESP, worked by hand from RFC 4303 (8-byte header, 2-byte trailer, 4-byte alignment),
@@ -62,7 +76,8 @@ import Testing
 
     @Test func otherStacks() throws {
         #expect(try budget("ipip").innerMTU == 1480)
-        #expect(try budget("ipip", .ipv6).innerMTU == 1460)
+        // ip6tnl: 1500 - 40 - 8 (encapsulation limit option) = 1452, Linux's default MTU.
+        #expect(try budget("ipip", .ipv6).innerMTU == 1452)
         // OpenVPN GCM over IPv4: 1500 - 20 - 8 - 4 - 4 - 16 = 1448.
         #expect(try budget("openvpn").innerMTU == 1448)
         #expect(try budget("openvpn-chacha", .ipv6).innerMTU == 1428)

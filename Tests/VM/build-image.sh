@@ -27,14 +27,18 @@ packages=systemd,systemd-sysv,udev,dbus,kmod,procps,iproute2,iptables,nftables,p
 packages+=,linux-image-amd64,initramfs-tools
 packages+=,libnetfilter-queue1,libmnl0,libpcap0.8,libcap2,libyaml-0-2
 packages+=,python3-minimal,tcpdump,curl
+# The tunnel lab's VPN software, as an operator installs it (none of it runs until the lab
+# starts it in its namespaces: the services the packages enable are masked).
+packages+=,strongswan-charon,strongswan-swanctl,libstrongswan-standard-plugins,wireguard-tools,openvpn,iputils-ping
 mmdebstrap --variant=minbase --include="$packages" \
     --customize-hook='echo mssclamp-vm >"$1/etc/hostname"' \
     --customize-hook='ln -sf /dev/null "$1/etc/systemd/system/serial-getty@ttyS0.service"' \
     --customize-hook='ln -sf /dev/null "$1/etc/systemd/system/getty@tty1.service"' \
+    --customize-hook='for u in openvpn strongswan strongswan-starter; do ln -sf /dev/null "$1/etc/systemd/system/$u.service"; done' \
     --customize-hook='printf "/dev/vda / ext4 rw 0 1\n" >"$1/etc/fstab"' \
     --customize-hook='upload '"$here"'/vm-agent.service /etc/systemd/system/vm-agent.service' \
     --customize-hook='chroot "$1" systemctl enable vm-agent.service' \
-    --customize-hook='chroot "$1" python3 -c "import socket, select"' \
+    --customize-hook='chroot "$1" python3 -c "import socket, select, threading"' \
     bookworm "$root" >"$out/mmdebstrap.log" 2>&1 || { tail -30 "$out/mmdebstrap.log"; exit 1; }
 
 cp "$root"/boot/vmlinuz-* "$out/vmlinuz"

@@ -4,13 +4,15 @@
 # systemd as PID 1; inside, agent.sh installs the .deb with apt and runs one scenario per
 # backend (scenario-*.sh); this script judges what it reports.
 #
-#   vmlab.sh DEB [SCENARIO...]     (default: iptables-nft nftables iptables-legacy)
+#   vmlab.sh DEB [SCENARIO...]     (default: iptables-nft nftables iptables-legacy tunnels;
+#                                   also demo-ipsec, which make demo-ipsec runs)
 #
 # VM_DIR: the image cache (.build-vm). VM_ACCEL: auto (KVM when it boots, else TCG), kvm, tcg.
+# TUNNELS: the tunnels scenario's subset, e.g. TUNNELS="wg6 esp4" (names in scenario-tunnels.sh).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 deb=$(readlink -f "${1:?usage: vmlab.sh DEB [SCENARIO...]}"); shift
-scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=(iptables-nft nftables iptables-legacy)
+scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=(iptables-nft nftables iptables-legacy tunnels)
 vm_dir=$(mkdir -p "${VM_DIR:-.build-vm}" && cd "${VM_DIR:-.build-vm}" && pwd)
 accel=${VM_ACCEL:-auto}
 work=$(mktemp -d /tmp/mssclamp-vmlab.XXXXXX)
@@ -54,19 +56,46 @@ fi
 echo "vm lab: accelerator $accel"
 
 passed=0; failed=0
+tunnel_names=(wg4 wg6 gre4 gre6 vxlan4 vxlan6 ovpn4 ovpn6 esp4 esp6 espnatt4)
 check() {  # scenario key expected-regex
     local value
     value=$(grep -oE "(^| )$2=[^ ]*" "$work/$1.all" | tail -1 | cut -d= -f2- | tr -d '"')
     if [[ "$value" =~ ^($3)$ ]]; then passed=$((passed + 1)); echo "  ok   $1 $2=$value"
-    else failed=$((failed + 1)); echo "  FAIL $1 $2=${value:-<missing>} (want $3)"; fi
+    else failed=$((failed + 1)); echo "  FAIL $1 $2=${value:-<missing>} (want $3)"; return 1; fi
+}
+# readme_row scenario tunnel: README's table of measured and computed tunnel MTUs says what
+# this run measured (the row whose stack and outer family are the tunnel's).
+readme_row() {
+    local spec measured computed row
+    spec=$(grep -oE "(^| )$2_stack=[^ ]*" "$work/$1.all" | tail -1 | cut -d= -f2)
+    measured=$(grep -oE "(^| )$2_measured4=[0-9]+" "$work/$1.all" | tail -1 | cut -d= -f2)
+    computed=$(grep -oE "(^| )$2_computed=[0-9]+" "$work/$1.all" | tail -1 | cut -d= -f2)
+    row=$(awk -F'|' -v stack="\`${spec%/*}\`" -v outer="${spec#*/}" \
+        '{for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i)} $3 == stack && tolower($4) == outer {print $5 "/" $6}' "$here/../../README.md")
+    if [ -n "$measured" ] && [ "$row" = "$measured/$computed" ]; then passed=$((passed + 1)); echo "  ok   $1 README row ${spec}: $row"
+    else failed=$((failed + 1)); echo "  FAIL $1 README row ${spec:-?}: '${row}' (measured/computed now: ${measured:-?}/${computed:-?})"; fi
+}
+stalled() {  # scenario key: both downloads ("v4,v6" bytes) stopped short of the 1 MiB body
+    local value
+    value=$(grep -oE "(^| )$2=[^ ]*" "$work/$1.all" | tail -1 | cut -d= -f2-)
+    if [ "${value%,*}" -lt 1048576 ] && [ "${value#*,}" -lt 1048576 ]; then passed=$((passed + 1)); echo "  ok   $1 $2 stalled"
+    else failed=$((failed + 1)); echo "  FAIL $1 $2=$value (want both short of 1048576: a stall)"; fi
 }
 
 for s in "${scenarios[@]}"; do
     echo "scenario $s"
     mkdir -p "$work/lab-$s"
-    cp "$here/agent.sh" "$here/syns.py" "$here"/scenario-*.sh "$work/lab-$s/"
+    cp "$here/agent.sh" "$here/syns.py" "$here/download.py" "$here/tunnel-lab.sh" "$here"/scenario-*.sh "$work/lab-$s/"
+    # OpenVPN's certificates for the tunnel lab (the VM has no openssl): self-signed, pinned
+    # by fingerprint, made fresh per run.
+    for side in server client; do
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=$side" \
+            -keyout "$work/lab-$s/ovpn-$side.key" -out "$work/lab-$s/ovpn-$side.crt" 2>/dev/null
+        openssl x509 -in "$work/lab-$s/ovpn-$side.crt" -noout -fingerprint -sha256 | cut -d= -f2 >"$work/lab-$s/ovpn-$side.fp"
+    done
     cp "$deb" "$work/lab-$s/mssclamp.deb"; cp "$work/upgrade.deb" "$work/lab-$s/upgrade.deb"
     echo "$s" >"$work/lab-$s/scenario"
+    [ -n "${TUNNELS:-}" ] && echo "$TUNNELS" >"$work/lab-$s/tunnels"
     truncate -s 256M "$work/lab-$s.img"; mke2fs -q -t ext4 -d "$work/lab-$s" "$work/lab-$s.img"
     qemu-img create -q -f qcow2 -b "$vm_dir/base.img" -F raw "$work/$s.qcow2"
     : >"$work/$s.all"
@@ -74,7 +103,8 @@ for s in "${scenarios[@]}"; do
         boot "$s" "$work/lab-$s.img" "$work/$s.qcow2" "$accel"
         grep -q "^REBOOT" "$work/$s.results" || break
     done
-    grep -v "^RESULT" "$work/$s.all" | sed 's/^/  vm: /'
+    grep -v "^RESULT\|^DEMO" "$work/$s.all" | sed 's/^/  vm: /'
+    sed -n 's/^DEMO //p' "$work/$s.all"
     grep "^RESULT" "$work/$s.all" | sed 's/^RESULT /  /'
     if ! grep -q "^END" "$work/$s.all"; then
         failed=$((failed + 1)); echo "  FAIL $s: the agent did not finish; console tail:"; tail -30 "$work/$s.console"
@@ -113,6 +143,19 @@ for s in "${scenarios[@]}"; do
         check $s legacy_server_total 10; check $s legacy_unclamped 0; check $s legacy_status 0
         check $s legacy_priority_noise 0
         check $s remove_apt 0; check $s remove_ruleset_diff 0
+        ;;
+    demo-ipsec)
+        check $s install_apt 0; check $s demo_verdict ok
+        ;;
+    tunnels)
+        check $s install_apt 0; check $s tunnels_active active; check $s tunnels_frag_dropped '[1-9][0-9]*'; check $s tunnels_status 0
+        for t in ${TUNNELS:-${tunnel_names[*]}}; do
+            computed=$(grep -oE "(^| )${t}_computed=[0-9]+" "$work/$s.all" | tail -1 | cut -d= -f2)
+            check $s ${t}_measured4 "${computed:-none}"; check $s ${t}_measured6 "${computed:-none}"
+            check $s ${t}_without '[0-9]+,[0-9]+' && stalled $s ${t}_without; check $s ${t}_without_connected 2
+            check $s ${t}_with 1048576,1048576; check $s ${t}_reloaded 0
+            readme_row $s $t
+        done
         ;;
     esac
 done

@@ -1,0 +1,291 @@
+# The tunnel lab's pieces, sourced by scenario-tunnels.sh and scenario-demo-ipsec.sh (inside
+# the VM, after agent.sh): the namespaces, each tunnel's up and down, the MTU bisection, the
+# download, and the gateway's mssclamp policy. The picture and its reasons are in
+# scenario-tunnels.sh.
+lab_run=/run/vmlab
+mkdir -p "$lab_run"
+
+tunnels_net_up() {
+    ip netns add cli; ip netns add srv
+    ip link add eth1 type veth peer name u0 netns cli
+    ip link add eth0 type veth peer name s0 netns srv
+    ip addr add 192.0.2.1/24 dev eth1; ip -6 addr add 2001:db8:1::1/64 dev eth1 nodad
+    ip addr add 203.0.113.1/24 dev eth0; ip -6 addr add 2001:db8:2::1/64 dev eth0 nodad
+    ip link set eth1 up; ip link set eth0 up
+    ip -n cli addr add 192.0.2.2/24 dev u0; ip -n cli -6 addr add 2001:db8:1::2/64 dev u0 nodad
+    ip -n srv addr add 203.0.113.2/24 dev s0; ip -n srv -6 addr add 2001:db8:2::2/64 dev s0 nodad
+    for ns in cli srv; do ip -n $ns link set lo up; done
+    ip -n cli link set u0 up; ip -n srv link set s0 up
+    ip -n srv route add default via 203.0.113.1; ip -n srv -6 route add default via 2001:db8:2::1
+    sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    # The server's network drops what would have told it to send smaller segments.
+    ip netns exec srv iptables-nft -A INPUT -p icmp --icmp-type fragmentation-needed -j DROP
+    ip netns exec srv ip6tables-nft -A INPUT -p icmpv6 --icmpv6-type packet-too-big -j DROP
+    # The underlay drops fragments, in both directions, before reassembly could see them.
+    for side in "" "ip netns exec cli"; do
+        local dev=eth1; [ -n "$side" ] && dev=u0
+        $side nft -f - <<NFT
+table netdev labfrag {
+    chain in {
+        type filter hook ingress device "$dev" priority -500; policy accept;
+        ip frag-off & 0x3fff != 0 counter drop
+        exthdr frag exists counter drop
+    }
+}
+NFT
+    done
+    ip netns exec srv python3 "$lab/download.py" >"$lab_run/server.out" 2>&1 &
+    # The client's inner addresses live on a dummy device: route-based tunnels add their
+    # own, policy-based IPsec uses these as its traffic selector.
+    ip -n cli link add inner type dummy
+    ip -n cli addr add 198.51.100.2/32 dev inner; ip -n cli -6 addr add 2001:db8:100::2/128 dev inner nodad
+    ip -n cli link set inner up
+}
+
+flush_pmtu() {  # learned path MTUs, everywhere: one tunnel's must not shape the next one's figures
+    ip route flush cache; ip -6 route flush cache
+    ip -n cli route flush cache; ip -n cli -6 route flush cache
+}
+
+# reaches FAMILY SIZE: a DF echo of SIZE bytes (whole IP packet) from the gateway's server-side
+# address to the client's inner address, answered. Route-based tunnels get SIZE as their MTU on
+# both ends first: WireGuard pads to 16 bytes but never past the MTU, so the figure that
+# matters is the largest MTU whose full-sized packets cross, not the largest packet under a
+# roomier MTU.
+reaches() {
+    if [ -n "$gw_if" ]; then ip link set "$gw_if" mtu "$2"; ip -n cli link set "$cli_if" mtu "$2"; fi
+    if [ "$1" = 4 ]; then ping -n -q -c 1 -W 0.5 -M do -s $(( $2 - 28 )) -I 203.0.113.1 198.51.100.2 >/dev/null 2>&1
+    else ping -6 -n -q -c 1 -W 0.5 -M do -s $(( $2 - 48 )) -I 2001:db8:2::1 2001:db8:100::2 >/dev/null 2>&1; fi
+}
+
+# largest: the largest packet that crosses, by bisection over 1400..1500 over IPv4 inside
+# (0: none), then confirmed over IPv6 inside: that size crosses, one byte more does not.
+largest() {
+    local lo=1400 hi=1501 mid i
+    for i in 1 2 3 4 5 6 7 8; do reaches 4 $lo && reaches 6 $lo && break; sleep 0.5; done
+    reaches 4 $lo || { echo "0 0"; return; }
+    while [ $(( hi - lo )) -gt 1 ]; do
+        mid=$(( (lo + hi) / 2 ))
+        if reaches 4 $mid; then lo=$mid; else hi=$mid; fi
+    done
+    if reaches 6 $lo && { [ $lo = 1500 ] || ! reaches 6 $(( lo + 1 )); }; then echo "$lo $lo"; else echo "$lo 0"; fi
+}
+
+# download FAMILY SECONDS: "BYTES CONNECTED" (the body's bytes received within SECONDS; 1 when
+# the handshake completed, so a stall is told from a tunnel that carries nothing).
+download() {
+    local url=http://203.0.113.2:8080/1M
+    [ "$1" = 6 ] && url="http://[2001:db8:2::2]:8080/1M"
+    ip netns exec cli curl -s -o /dev/null -w '%{size_download} %{time_connect}' --max-time "$2" "$url" 2>/dev/null |
+        awk '{print $1, ($2 > 0 ? 1 : 0)}'
+}
+
+both_downloads() {  # SECONDS: "v4bytes,v6bytes connected-count", the two at once
+    download 4 "$1" >"$lab_run/dl4" & local p4=$!
+    download 6 "$1" >"$lab_run/dl6" & local p6=$!
+    wait $p4 $p6
+    cat "$lab_run/dl4" "$lab_run/dl6" | awk '{b = b (NR > 1 ? "," : "") $1; c += $2} END {print b, c}'
+}
+
+# What a failed transfer leaves to read: interface counters, the underlay's dropped fragments,
+# the routes, and the underlay's packets during a short retry.
+diagnose() {  # NAME
+    {
+        [ -n "$gw_if" ] && ip -s link show "$gw_if" && ip -n cli -s link show "$cli_if"
+        ip route get 198.51.100.2 from 203.0.113.2 iif eth0; ip -6 route get 2001:db8:100::2 from 2001:db8:2::2 iif eth0
+        nft list table netdev labfrag | grep counter
+        timeout 8 tcpdump -ni eth1 -c 30 -v 2>&1 &
+        sleep 1; both_downloads 4 >/dev/null; wait
+    } 2>&1 | sed "s/^/$1: /" >&3
+}
+
+# ---- the tunnels: up NAME OUTER sets gw_if (empty for policy-based IPsec) and cli_if ----
+underlay() {  # OUTER -> "gateway client" underlay addresses
+    if [ "$1" = ipv4 ]; then echo "192.0.2.1 192.0.2.2"; else echo "2001:db8:1::1 2001:db8:1::2"; fi
+}
+
+inner_addresses() {  # routes and addresses inside a route-based tunnel
+    ip addr add 198.51.100.1/24 dev "$gw_if"; ip -6 addr add 2001:db8:100::1/64 dev "$gw_if" nodad
+    ip -n cli addr add 198.51.100.2/24 dev "$cli_if" 2>/dev/null; ip -n cli -6 addr add 2001:db8:100::2/64 dev "$cli_if" nodad 2>/dev/null
+    ip link set "$gw_if" up; ip -n cli link set "$cli_if" up
+    ip -n cli route replace 203.0.113.0/24 via 198.51.100.1 dev "$cli_if" src 198.51.100.2
+    ip -n cli -6 route replace 2001:db8:2::/64 via 2001:db8:100::1 dev "$cli_if" src 2001:db8:100::2
+}
+
+wireguard_up() {
+    local a; read -r -a a <<<"$(underlay "$1")"
+    local gk ck; gk=$(wg genkey); ck=$(wg genkey)
+    ip link add wg0 type wireguard; ip -n cli link add wg0 type wireguard
+    wg set wg0 listen-port 51820 private-key <(echo "$gk") \
+        peer "$(echo "$ck" | wg pubkey)" allowed-ips 198.51.100.2/32,2001:db8:100::2/128
+    local endpoint="${a[0]}:51820"; [ "$1" = ipv6 ] && endpoint="[${a[0]}]:51820"
+    ip netns exec cli wg set wg0 private-key <(echo "$ck") \
+        peer "$(echo "$gk" | wg pubkey)" endpoint "$endpoint" allowed-ips 203.0.113.0/24,198.51.100.1/32,2001:db8:2::/64,2001:db8:100::1/128
+    gw_if=wg0; cli_if=wg0; inner_addresses
+    # The gateway learns the client's endpoint from its first handshake.
+    ip netns exec cli ping -n -q -c 1 -W 2 198.51.100.1 >/dev/null
+}
+wireguard_down() { ip link del wg0; ip -n cli link del wg0; }
+
+gre_up() {
+    local a kind=gre; read -r -a a <<<"$(underlay "$1")"
+    [ "$1" = ipv6 ] && kind=ip6gre
+    ip link add gre1 type $kind local "${a[0]}" remote "${a[1]}"
+    ip -n cli link add gre1 type $kind local "${a[1]}" remote "${a[0]}"
+    gw_if=gre1; cli_if=gre1; inner_addresses
+}
+gre_down() { ip link del gre1; ip -n cli link del gre1; }
+
+vxlan_up() {
+    local a; read -r -a a <<<"$(underlay "$1")"
+    ip link add vx0 type vxlan id 42 dstport 4789 local "${a[0]}" remote "${a[1]}"
+    ip -n cli link add vx0 type vxlan id 42 dstport 4789 local "${a[1]}" remote "${a[0]}"
+    gw_if=vx0; cli_if=vx0; inner_addresses
+}
+vxlan_down() { ip link del vx0; ip -n cli link del vx0; }
+
+openvpn_up() {
+    local a proto=udp4; read -r -a a <<<"$(underlay "$1")"
+    [ "$1" = ipv6 ] && proto=udp6
+    # TLS mode (AES-GCM needs it), certificates pinned by fingerprint, OpenVPN's own MSS
+    # clamping (mssfix) off: the lab shows what happens without a clamp, then with mssclamp.
+    local common=(--dev tun0 --dev-type tun --proto $proto --data-ciphers AES-128-GCM --tun-mtu 1600 --mssfix 0
+        --topology p2p --daemon --verb 3 --ping 10)
+    openvpn "${common[@]}" --local "${a[0]}" --lport 1194 --tls-server --dh none \
+        --cert "$lab/ovpn-server.crt" --key "$lab/ovpn-server.key" --peer-fingerprint "$(cat "$lab/ovpn-client.fp")" \
+        --ifconfig 198.51.100.1 198.51.100.2 --ifconfig-ipv6 2001:db8:100::1/64 2001:db8:100::2 \
+        --writepid "$lab_run/ovpn-gw.pid" --log "$lab_run/ovpn-gw.log"
+    ip netns exec cli openvpn "${common[@]}" --remote "${a[0]}" 1194 --nobind --tls-client \
+        --cert "$lab/ovpn-client.crt" --key "$lab/ovpn-client.key" --peer-fingerprint "$(cat "$lab/ovpn-server.fp")" \
+        --ifconfig 198.51.100.2 198.51.100.1 --ifconfig-ipv6 2001:db8:100::2/64 2001:db8:100::1 \
+        --writepid "$lab_run/ovpn-cli.pid" --log "$lab_run/ovpn-cli.log"
+    local i
+    for i in $(seq 150); do
+        grep -q "Initialization Sequence Completed" "$lab_run/ovpn-cli.log" 2>/dev/null &&
+            grep -q "Initialization Sequence Completed" "$lab_run/ovpn-gw.log" 2>/dev/null && break
+        sleep 0.2
+    done
+    grep -h "Data Channel: cipher\|peer-id\|Initialization Sequence" "$lab_run"/ovpn-*.log | sed 's/^/openvpn: /' >&3
+    gw_if=tun0; cli_if=tun0
+    ip -n cli route replace 203.0.113.0/24 via 198.51.100.1 dev tun0 src 198.51.100.2
+    ip -n cli -6 route replace 2001:db8:2::/64 via 2001:db8:100::1 dev tun0 src 2001:db8:100::2
+}
+openvpn_down() {
+    kill "$(cat "$lab_run/ovpn-gw.pid")" "$(cat "$lab_run/ovpn-cli.pid")" 2>/dev/null
+    local i; for i in $(seq 50); do ip link show tun0 >/dev/null 2>&1 || ip -n cli link show tun0 >/dev/null 2>&1 || break; sleep 0.2; done
+    rm -f "$lab_run"/ovpn-*
+}
+
+# strongSwan: one charon for the gateway (root namespace, /etc/swanctl) and one for the client
+# (its own namespace and mount namespace: /run private, /etc/netns/cli/swanctl as /etc/swanctl).
+# Policy-based, as strongSwan is by default: no tunnel interface, and the gateway's route
+# toward the client is the underlay's, MTU 1500.
+swanctl_conf() {  # ROLE: the connections for the gateway (responder) or the client (initiator)
+    local me=gw peer=client l4=192.0.2.1 r4=192.0.2.2 l6=2001:db8:1::1 r6=2001:db8:1::2
+    local lts=203.0.113.0/24,2001:db8:2::/64 rts=198.51.100.2/32,2001:db8:100::2/128
+    if [ "$1" = client ]; then
+        me=client peer=gw l4=192.0.2.2 r4=192.0.2.1 l6=2001:db8:1::2 r6=2001:db8:1::1
+        lts=198.51.100.2/32,2001:db8:100::2/128 rts=203.0.113.0/24,2001:db8:2::/64
+    fi
+    echo "connections {"
+    local name local remote encap
+    for name in v4 v4natt v6; do
+        local=$l4 remote=$r4 encap=no
+        [ $name = v6 ] && local=$l6 remote=$r6
+        [ $name = v4natt ] && encap=yes
+        [ "$1" = gw ] && [ $name = v4natt ] && continue
+        cat <<CONF
+    $name {
+        version = 2
+        local_addrs = $local
+        remote_addrs = $remote
+        proposals = aes128-sha256-ecp256
+        encap = $encap
+        local {
+            auth = psk
+            id = $me
+        }
+        remote {
+            auth = psk
+            id = $peer
+        }
+        children {
+            $name {
+                local_ts = $lts
+                remote_ts = $rts
+                esp_proposals = aes128gcm16
+                mode = tunnel
+            }
+        }
+    }
+CONF
+    done
+    cat <<CONF
+}
+secrets {
+    ike-lab {
+        id-gw = gw
+        id-client = client
+        secret = mssclamp-lab-psk
+    }
+}
+CONF
+}
+
+charons_up() {
+    swanctl_conf gw >/etc/swanctl/swanctl.conf
+    mkdir -p /etc/netns/cli/swanctl
+    swanctl_conf client >/etc/netns/cli/swanctl/swanctl.conf
+    /usr/lib/ipsec/charon >"$lab_run/charon-gw.log" 2>&1 &
+    # ip netns exec, unshare and bash each exec the next: $! ends up charon's own pid.
+    ip netns exec cli unshare -m --propagation private bash -c \
+        'mount -t tmpfs tmpfs /run && exec /usr/lib/ipsec/charon' >"$lab_run/charon-cli.log" 2>&1 &
+    cli_charon=$!
+    local i
+    for i in $(seq 100); do
+        swanctl --stats >/dev/null 2>&1 && cli_swanctl --stats >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    swanctl --load-all >/dev/null; cli_swanctl --load-all >/dev/null
+}
+cli_swanctl() { nsenter -t "$cli_charon" -m -n swanctl "$@"; }  # in the client charon's namespaces
+charons_down() {
+    pkill -f "^/usr/lib/ipsec/charon"
+    local i; for i in $(seq 50); do pgrep -f "^/usr/lib/ipsec/charon" >/dev/null || break; sleep 0.2; done
+}
+
+ipsec_up() {  # OUTER [natt]
+    ipsec_child=v4; [ "$1" = ipv6 ] && ipsec_child=v6; [ "${2:-}" = natt ] && ipsec_child=v4natt
+    cli_swanctl --initiate --child $ipsec_child --timeout 30 >"$lab_run/initiate.log" 2>&1
+    result "ipsec_${ipsec_child}_initiate=$?"
+    ip xfrm state | grep -E "^src|proto esp|aead|encap" | sed 's/^/xfrm: /' >&3
+    gw_if=; cli_if=
+}
+ipsec_down() { cli_swanctl --terminate --ike $ipsec_child --timeout 30 >/dev/null 2>&1; }
+esp_up() { ipsec_up "$1"; }
+esp_down() { ipsec_down; }
+espnatt_up() { ipsec_up "$1" natt; }
+espnatt_down() { ipsec_down; }
+
+# ---- mssclamp: running all along (one start; a reload is what an operator does) with a
+# policy that covers no lab client ("without"), or the calculator's number ("with") ----
+policy() {  # STACK/OUTER, or "none"
+    if [ "$1" = none ]; then
+        printf 'rules:\n  - name: elsewhere\n    source: 192.0.2.254/32\n    set-mss: 1360\n'
+    else
+        printf 'rules:\n  - name: tunnel\n    set-mss-for-tunnel: %s\n' "$1"
+    fi >/etc/mssclamp.yaml
+}
+reload_policy() {  # STACK/OUTER | none: until the service says it runs the new policy
+    local digest i
+    policy "$1"
+    # SIGHUP is asynchronous: the service tells systemd the policy it switched to.
+    digest=$(mssclamp rules print --config /etc/mssclamp.yaml | grep -o 'policy:[0-9a-f]*' | head -1)
+    systemctl reload mssclamp
+    for i in $(seq 300); do
+        [[ "$(systemctl show -p StatusText --value mssclamp)" == *"reloaded $digest"* ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
