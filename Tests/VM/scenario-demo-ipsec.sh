@@ -32,8 +32,10 @@ esp_up ipv4
 spi=$(ip xfrm state | awk '/proto esp/ {print $4; exit}')
 
 demo "mssclamp demo-ipsec: client ==[strongSwan IKEv2, ESP tunnel AES-128-GCM over IPv4]== gateway -- server"
-demo "  the client believes MTU 1500 (MSS 1460 / 1440); the server's network drops ICMP frag-needed / packet-too-big"
-demo "  SA up (spi $spi); the gateway's route toward the client: $(ip route get 198.51.100.2 from 203.0.113.2 iif eth0 | head -1 | sed 's/ *$//') (no tunnel interface, MTU 1500)"
+route=$(ip route get 198.51.100.2 from 203.0.113.2 iif eth0 | head -1)
+dev=$(echo "$route" | grep -o 'dev [^ ]*' | cut -d' ' -f2)
+demo "  the client believes MTU 1500; the server's network drops ICMP frag-needed / packet-too-big"
+demo "  SA up (spi $spi); no tunnel interface: the gateway routes the client's packets $(echo "$route" | grep -o 'via .*table [0-9]*'), MTU $(cat /sys/class/net/$dev/mtu)"
 demo ""
 demo "1. without mssclamp: fetching 1 MiB"
 r4=$(fetch 4); r6=$(fetch 6)

@@ -11,9 +11,9 @@
 # underlay drops IP fragments (as many middleboxes do), so only packets whose encapsulation
 # fits the 1500-byte underlay cross.
 #
-# Per tunnel: (1) the largest DF packet that crosses it, by bisection with ping -M do from the
-# gateway with the tunnel interfaces opened to 1600 (the encapsulation's own limit, not an
-# interface setting), beside what `mssclamp mss --tunnel STACK --outer FAMILY` computes;
+# Per tunnel: (1) the largest DF packet that crosses it (ping -M do from the gateway, IPv4 and
+# IPv6 inside: the calculator's figure crosses and one byte more does not, else bisection
+# finds the real figure), beside what `mssclamp mss --tunnel STACK --outer FAMILY` computes;
 # (2) a 1 MiB download over IPv4 and IPv6 with the gateway's tunnel MTU as the calculator
 # says and nothing clamped (mssclamp runs, its policy covering no lab client): it stalls;
 # then `systemctl reload` with `set-mss-for-tunnel: STACK/FAMILY`: it completes.
@@ -25,7 +25,7 @@ tunnel() {
     flush_pmtu
     ${kind}_up "$outer"
     computed=$(mssclamp mss --tunnel "$stack" --outer "$outer" --json | grep -o '"inner_mtu":[0-9]*' | cut -d: -f2)
-    read -r m4 m6 <<<"$(largest)"
+    read -r m4 m6 <<<"$(largest "$computed")"
     result "${name}_measured4=$m4 ${name}_measured6=$m6 ${name}_computed=$computed ${name}_stack=$stack/$outer"
     # As deployed: the gateway's tunnel MTU is the calculator's, the client believes 1500.
     if [ -n "$gw_if" ]; then ip link set "$gw_if" mtu "$computed"; ip -n cli link set "$cli_if" mtu 1500; fi

@@ -54,21 +54,35 @@ flush_pmtu() {  # learned path MTUs, everywhere: one tunnel's must not shape the
 # roomier MTU.
 reaches() {
     if [ -n "$gw_if" ]; then ip link set "$gw_if" mtu "$2"; ip -n cli link set "$cli_if" mtu "$2"; fi
-    if [ "$1" = 4 ]; then ping -n -q -c 1 -W 0.5 -M do -s $(( $2 - 28 )) -I 203.0.113.1 198.51.100.2 >/dev/null 2>&1
-    else ping -6 -n -q -c 1 -W 0.5 -M do -s $(( $2 - 48 )) -I 2001:db8:2::1 2001:db8:100::2 >/dev/null 2>&1; fi
+    # One lost echo must not shrink the figure: a miss is asked again, waiting longer.
+    local wait
+    for wait in 0.5 1; do
+        if [ "$1" = 4 ]; then ping -n -q -c 1 -W $wait -M do -s $(( $2 - 28 )) -I 203.0.113.1 198.51.100.2 >/dev/null 2>&1
+        else ping -6 -n -q -c 1 -W $wait -M do -s $(( $2 - 48 )) -I 2001:db8:2::1 2001:db8:100::2 >/dev/null 2>&1; fi && return 0
+    done
+    return 1
 }
 
-# largest: the largest packet that crosses, by bisection over 1400..1500 over IPv4 inside
-# (0: none), then confirmed over IPv6 inside: that size crosses, one byte more does not.
+# edge FAMILY SIZE: SIZE crosses and one byte more does not (1500 has no more to try).
+edge() { reaches "$1" "$2" && { [ "$2" = 1500 ] || ! reaches "$1" $(( $2 + 1 )); }; }
+
+# largest GUESS: the largest packet that crosses, over IPv4 inside and over IPv6 inside
+# ("V4 V6"; 0: nothing crosses). The guess (the calculator's figure) is tried first as an edge,
+# four echoes; when it is not the edge, bisection over 1400..1500 finds the real one.
 largest() {
-    local lo=1400 hi=1501 mid i
+    local lo=1400 hi=1501 mid i family out=
     for i in 1 2 3 4 5 6 7 8; do reaches 4 $lo && reaches 6 $lo && break; sleep 0.5; done
-    reaches 4 $lo || { echo "0 0"; return; }
-    while [ $(( hi - lo )) -gt 1 ]; do
-        mid=$(( (lo + hi) / 2 ))
-        if reaches 4 $mid; then lo=$mid; else hi=$mid; fi
+    for family in 4 6; do
+        if edge $family "$1"; then out+="$1 "; continue; fi
+        lo=1400 hi=1501
+        reaches $family $lo || { out+="0 "; continue; }
+        while [ $(( hi - lo )) -gt 1 ]; do
+            mid=$(( (lo + hi) / 2 ))
+            if reaches $family $mid; then lo=$mid; else hi=$mid; fi
+        done
+        out+="$lo "
     done
-    if reaches 6 $lo && { [ $lo = 1500 ] || ! reaches 6 $(( lo + 1 )); }; then echo "$lo $lo"; else echo "$lo 0"; fi
+    echo "$out"
 }
 
 # download FAMILY SECONDS: "BYTES CONNECTED" (the body's bytes received within SECONDS; 1 when
@@ -277,13 +291,15 @@ policy() {  # STACK/OUTER, or "none"
     fi >/etc/mssclamp.yaml
 }
 reload_policy() {  # STACK/OUTER | none: until the service says it runs the new policy
-    local digest i
+    local before i
+    before=$(systemctl show -p StatusText --value mssclamp)
     policy "$1"
-    # SIGHUP is asynchronous: the service tells systemd the policy it switched to.
-    digest=$(mssclamp rules print --config /etc/mssclamp.yaml | grep -o 'policy:[0-9a-f]*' | head -1)
+    # SIGHUP is asynchronous: the service tells systemd the policy it switched to (policies
+    # alternate here, so the text changes with every reload).
     systemctl reload mssclamp
     for i in $(seq 300); do
-        [[ "$(systemctl show -p StatusText --value mssclamp)" == *"reloaded $digest"* ]] && return 0
+        local now; now=$(systemctl show -p StatusText --value mssclamp)
+        [ "$now" != "$before" ] && [[ "$now" == *"reloaded policy:"* ]] && return 0
         sleep 0.1
     done
     return 1

@@ -26,6 +26,21 @@ import Testing
         #expect((object["steps"] as? [[String: Any]])?.count == 8, "1432 is whole 4-byte units: no rounding step")
     }
 
+    /// WireGuard over IPv4 carries 1440, but its interfaces default to 1420: the output says so
+    /// (text and JSON), and nothing is said where the default is the answer.
+    @Test func notesWhereASoftwareDefaultDecides() throws {
+        let text = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("note: wg-quick and `ip link add type wireguard` set MTU 1420"))
+        #expect(text.stdout.contains("clamp to MSS 1380 (IPv4) / 1360 (IPv6)"))
+        let v6 = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard", "--outer", "ipv6", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(v6.stdout.utf8)) as? [String: Any])
+        #expect((object["notes"] as? [String])?.isEmpty == true)
+        let v4 = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard", "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(v4.stdout.utf8)) as? [String: Any])
+        #expect((json["notes"] as? [String])?.count == 1)
+    }
+
     @Test func badStacksAreUsageErrors() {
         let result = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard+ipsec"])
         #expect(result.status == 2)
