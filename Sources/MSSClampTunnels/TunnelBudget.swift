@@ -18,6 +18,26 @@ public struct TunnelBudget: Sendable {
     /// What the bytes alone do not say (a software default that changes the answer).
     public var notes: [String] { stack.layers.compactMap { $0.note(innerMTU: innerMTU) } }
 
+    /// What this tunnel breaks that clamping cannot mend: QUIC (HTTP/3) needs every path to
+    /// carry a 1200-byte UDP payload (RFC 9000 §14), 1228 bytes of IPv4 or 1248 of IPv6, and
+    /// an MSS is a TCP option: UDP never sees it.
+    public var warnings: [String] {
+        let ipv4 = QUIC.minimumDatagram + 8 + 20
+        let ipv6 = QUIC.minimumDatagram + 8 + 40
+        guard innerMTU < ipv6 else { return [] }
+        let families = innerMTU < ipv4 ? "IPv4 and IPv6" : "IPv6"
+        return [
+            "QUIC (HTTP/3) needs \(ipv4) bytes inside the tunnel over IPv4 and \(ipv6) over IPv6 "
+                + "(a \(QUIC.minimumDatagram)-byte UDP payload); this one carries \(innerMTU), so QUIC over \(families) fails "
+                + "through it, and MSS clamping cannot help UDP"
+        ]
+    }
+
+    private enum QUIC {
+        /// RFC 9000 §14: the smallest UDP payload a QUIC path must carry.
+        static let minimumDatagram = 1200
+    }
+
     public var mssIPv4: Int { IPFamily.ipv4.mss(forMTU: innerMTU) }
     public var mssIPv6: Int { IPFamily.ipv6.mss(forMTU: innerMTU) }
 

@@ -57,6 +57,7 @@ struct MSSCommand: ParsableCommand {
         lines.append("MSS for IPv4 traffic: \(budget.innerMTU) - 20 (IPv4) - 20 (TCP) = \(budget.mssIPv4)")
         lines.append("MSS for IPv6 traffic: \(budget.innerMTU) - 40 (IPv6) - 20 (TCP) = \(budget.mssIPv6)")
         lines += budget.notes.map { "note: \($0)" }
+        lines += budget.warnings.map { "warning: \($0)" }
         let spec =
             budget.stack.text + (outer == "ipv4" && budget.linkMTU == 1500 ? "" : "/\(outer)") + (budget.linkMTU == 1500 ? "" : "/\(budget.linkMTU)")
         lines.append("")
@@ -76,9 +77,9 @@ struct MSSCommand: ParsableCommand {
             let bytes: Int
             let what: String
         }
-        let tunnel: String, outer: String, linkMTU: Int, steps: [Step], innerMTU: Int, mssIPv4: Int, mssIPv6: Int, notes: [String]
+        let tunnel: String, outer: String, linkMTU: Int, steps: [Step], innerMTU: Int, mssIPv4: Int, mssIPv6: Int, notes: [String], warnings: [String]
         enum CodingKeys: String, CodingKey {
-            case tunnel, outer, steps, notes
+            case tunnel, outer, steps, notes, warnings
             case linkMTU = "link_mtu"
             case innerMTU = "inner_mtu"
             case mssIPv4 = "mss_ipv4"
@@ -90,7 +91,8 @@ struct MSSCommand: ParsableCommand {
         let report = Report(
             tunnel: budget.stack.text, outer: budget.stack.outer == .ipv4 ? "ipv4" : "ipv6", linkMTU: budget.linkMTU,
             steps: budget.steps.map { Report.Step(bytes: $0.bytes, what: $0.what) },
-            innerMTU: budget.innerMTU, mssIPv4: budget.mssIPv4, mssIPv6: budget.mssIPv6, notes: budget.notes)
+            innerMTU: budget.innerMTU, mssIPv4: budget.mssIPv4, mssIPv6: budget.mssIPv6, notes: budget.notes,
+            warnings: budget.warnings)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self) + "\n"

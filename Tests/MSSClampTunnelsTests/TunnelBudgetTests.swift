@@ -51,6 +51,20 @@ import Testing
         #expect(try budget("gre+esp-gcm", .ipv6).steps.contains { $0.bytes == 8 && $0.what.contains("encapsulation limit") })
     }
 
+    /// QUIC's 1200-byte UDP payload needs 1228 bytes of IPv4 and 1248 of IPv6 inside the
+    /// tunnel (RFC 9000 §14, 8 of UDP, 20 / 40 of IP): below either, the budget warns.
+    @Test func warnsWhereQUICCannotPass() throws {
+        #expect(try budget("wireguard").warnings.isEmpty)
+        // 1308 - 60 = 1248: exactly enough for both.
+        #expect(try budget("wireguard", mtu: 1308).warnings.isEmpty)
+        // 1307 - 60 = 1247: IPv6 only.
+        let v6 = try budget("wireguard", mtu: 1307).warnings
+        #expect(v6.count == 1 && v6[0].contains("carries 1247, so QUIC over IPv6 fails"))
+        // 1287 - 60 = 1227: both families.
+        #expect(try budget("wireguard", mtu: 1287).warnings.first?.contains("QUIC over IPv4 and IPv6 fails") == true)
+        #expect(try budget("wireguard", mtu: 1288).warnings.first?.contains("QUIC over IPv6 fails") == true)
+    }
+
     /// ESP, worked by hand from RFC 4303 (8-byte header, 2-byte trailer, 4-byte alignment),
     /// RFC 4106 (GCM: 8-byte IV, 16-byte ICV), RFC 3602 (CBC: 16-byte IV and blocks),
     /// RFC 2404 / RFC 4868 (12- / 16-byte ICV) and RFC 3948 (NAT-T: 8-byte UDP).

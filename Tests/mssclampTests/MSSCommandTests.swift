@@ -41,6 +41,16 @@ import Testing
         #expect((json["notes"] as? [String])?.count == 1)
     }
 
+    /// A tunnel too narrow for QUIC says so, in text and JSON; a roomy one says nothing.
+    @Test func warnsWhereQUICCannotPass() throws {
+        let text = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "gre+esp-cbc-sha256+pppoe", "--link-mtu", "1320"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("warning: QUIC (HTTP/3) needs 1228 bytes inside the tunnel over IPv4 and 1248 over IPv6"))
+        let json = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((object["warnings"] as? [String])?.isEmpty == true)
+    }
+
     @Test func badStacksAreUsageErrors() {
         let result = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard+ipsec"])
         #expect(result.status == 2)
