@@ -28,11 +28,12 @@ install_deb "$lab/mssclamp.deb" install
 systemctl disable --now mssclamp >/dev/null 2>&1
 mssclamp rules remove >/dev/null 2>&1
 charons_up
+client_addresses esp4
 esp_up ipv4
 spi=$(ip xfrm state | awk '/proto esp/ {print $4; exit}')
 
 demo "mssclamp demo-ipsec: client ==[strongSwan IKEv2, ESP tunnel AES-128-GCM over IPv4]== gateway -- server"
-route=$(ip route get 198.51.100.2 from 203.0.113.2 iif eth0 | head -1)
+route=$(ip route get $c4 from 203.0.113.2 iif eth0 | head -1)
 dev=$(echo "$route" | grep -o 'dev [^ ]*' | cut -d' ' -f2)
 demo "  the client believes MTU 1500; the server's network drops ICMP frag-needed / packet-too-big"
 demo "  SA up (spi $spi); no tunnel interface: the gateway routes the client's packets $(echo "$route" | grep -o 'via .*table [0-9]*'), MTU $(cat /sys/class/net/$dev/mtu)"

@@ -15,14 +15,16 @@
 # IPv6 inside: the calculator's figure crosses and one byte more does not, else bisection
 # finds the real figure), beside what `mssclamp mss --tunnel STACK --outer FAMILY` computes;
 # (2) a 1 MiB download over IPv4 and IPv6 with the gateway's tunnel MTU as the calculator
-# says and nothing clamped (mssclamp runs, its policy covering no lab client): it stalls;
-# then `systemctl reload` with `set-mss-for-tunnel: STACK/FAMILY`: it completes.
+# says and nothing clamped (mssclamp runs, its policy covering another client: the previous
+# tunnel's): it stalls; then `systemctl reload` with this client's `source:` and
+# `set-mss-for-tunnel: STACK/FAMILY`: it completes.
 source "$lab/tunnel-lab.sh"
 
 # tunnel NAME KIND STACK OUTER: one tunnel, measured, then the download without and with.
 tunnel() {
     local name=$1 kind=$2 stack=$3 outer=$4 computed m4 m6 without with start=$(now_ms)
     flush_pmtu
+    client_addresses "$name"
     ${kind}_up "$outer"
     computed=$(mssclamp mss --tunnel "$stack" --outer "$outer" --json | grep -o '"inner_mtu":[0-9]*' | cut -d: -f2)
     read -r m4 m6 <<<"$(largest "$computed")"
@@ -37,7 +39,6 @@ tunnel() {
     t3=$(now_ms)
     result "${name}_without=${without% *} ${name}_without_connected=${without#* } ${name}_with=${with% *} ${name}_reloaded=$reloaded"
     [ "${with% *}" = 1048576,1048576 ] || diagnose "$name"
-    reload_policy none
     ${kind}_down
     t4=$(now_ms)
     result "${name}_seconds=$(( (t4 - start) / 1000 )) ${name}_ms=measure:$((t0 - start)),without:$((t1 - t0)),reload:$((t2 - t1)),with:$((t3 - t2)),after:$((t4 - t3))"

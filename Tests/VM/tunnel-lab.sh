@@ -35,11 +35,23 @@ table netdev labfrag {
 NFT
     done
     ip netns exec srv python3 "$lab/download.py" >"$lab_run/server.out" 2>&1 &
-    # The client's inner addresses live on a dummy device: route-based tunnels add their
-    # own, policy-based IPsec uses these as its traffic selector.
+    # Policy-based IPsec's client addresses live on a dummy device (its traffic selectors);
+    # route-based tunnels put theirs on the tunnel.
     ip -n cli link add inner type dummy
-    ip -n cli addr add 198.51.100.2/32 dev inner; ip -n cli -6 addr add 2001:db8:100::2/128 dev inner nodad
+    local t
+    for t in esp4 esp6 espnatt4; do
+        client_addresses $t
+        ip -n cli addr add $c4/32 dev inner; ip -n cli -6 addr add $c6/128 dev inner nodad
+    done
     ip -n cli link set inner up
+}
+
+# client_addresses TUNNEL: sets c4 / c6, that tunnel's client inside it. Each tunnel has its
+# own, so the policy that clamps one tunnel's client leaves the next one's alone.
+client_addresses() {
+    local i
+    i=$(echo "wg4 wg6 gre4 gre6 vxlan4 vxlan6 ovpn4 ovpn6 esp4 esp6 espnatt4" | tr ' ' '\n' | grep -nx "$1" | cut -d: -f1)
+    c4=198.51.100.$(( 100 + i )) c6=2001:db8:100::$(( 100 + i ))
 }
 
 flush_pmtu() {  # learned path MTUs, everywhere: one tunnel's must not shape the next one's figures
@@ -53,12 +65,14 @@ flush_pmtu() {  # learned path MTUs, everywhere: one tunnel's must not shape the
 # matters is the largest MTU whose full-sized packets cross, not the largest packet under a
 # roomier MTU.
 reaches() {
-    if [ -n "$gw_if" ]; then ip link set "$gw_if" mtu "$2"; ip -n cli link set "$cli_if" mtu "$2"; fi
+    if [ -n "$gw_if" ] && [ "${mtu_now:-}" != "$2" ]; then
+        ip link set "$gw_if" mtu "$2"; ip -n cli link set "$cli_if" mtu "$2"; mtu_now=$2
+    fi
     # One lost echo must not shrink the figure: a miss is asked again, waiting longer.
     local wait
     for wait in 0.5 1; do
-        if [ "$1" = 4 ]; then ping -n -q -c 1 -W $wait -M do -s $(( $2 - 28 )) -I 203.0.113.1 198.51.100.2 >/dev/null 2>&1
-        else ping -6 -n -q -c 1 -W $wait -M do -s $(( $2 - 48 )) -I 2001:db8:2::1 2001:db8:100::2 >/dev/null 2>&1; fi && return 0
+        if [ "$1" = 4 ]; then ping -n -q -c 1 -W $wait -M do -s $(( $2 - 28 )) -I 203.0.113.1 $c4 >/dev/null 2>&1
+        else ping -6 -n -q -c 1 -W $wait -M do -s $(( $2 - 48 )) -I 2001:db8:2::1 $c6 >/dev/null 2>&1; fi && return 0
     done
     return 1
 }
@@ -71,7 +85,8 @@ edge() { reaches "$1" "$2" && { [ "$2" = 1500 ] || ! reaches "$1" $(( $2 + 1 ));
 # four echoes; when it is not the edge, bisection over 1400..1500 finds the real one.
 largest() {
     local lo=1400 hi=1501 mid i family out=
-    for i in 1 2 3 4 5 6 7 8; do reaches 4 $lo && reaches 6 $lo && break; sleep 0.5; done
+    mtu_now=
+    for i in 1 2 3 4 5 6 7 8; do reaches 4 1400 && break; sleep 0.5; done
     for family in 4 6; do
         if edge $family "$1"; then out+="$1 "; continue; fi
         lo=1400 hi=1501
@@ -106,7 +121,7 @@ both_downloads() {  # SECONDS: "v4bytes,v6bytes connected-count", the two at onc
 diagnose() {  # NAME
     {
         [ -n "$gw_if" ] && ip -s link show "$gw_if" && ip -n cli -s link show "$cli_if"
-        ip route get 198.51.100.2 from 203.0.113.2 iif eth0; ip -6 route get 2001:db8:100::2 from 2001:db8:2::2 iif eth0
+        ip route get $c4 from 203.0.113.2 iif eth0; ip -6 route get $c6 from 2001:db8:2::2 iif eth0
         nft list table netdev labfrag | grep counter
         timeout 8 tcpdump -ni eth1 -c 30 -v 2>&1 &
         sleep 1; both_downloads 4 >/dev/null; wait
@@ -120,10 +135,10 @@ underlay() {  # OUTER -> "gateway client" underlay addresses
 
 inner_addresses() {  # routes and addresses inside a route-based tunnel
     ip addr add 198.51.100.1/24 dev "$gw_if"; ip -6 addr add 2001:db8:100::1/64 dev "$gw_if" nodad
-    ip -n cli addr add 198.51.100.2/24 dev "$cli_if" 2>/dev/null; ip -n cli -6 addr add 2001:db8:100::2/64 dev "$cli_if" nodad 2>/dev/null
+    ip -n cli addr add $c4/24 dev "$cli_if" 2>/dev/null; ip -n cli -6 addr add $c6/64 dev "$cli_if" nodad 2>/dev/null
     ip link set "$gw_if" up; ip -n cli link set "$cli_if" up
-    ip -n cli route replace 203.0.113.0/24 via 198.51.100.1 dev "$cli_if" src 198.51.100.2
-    ip -n cli -6 route replace 2001:db8:2::/64 via 2001:db8:100::1 dev "$cli_if" src 2001:db8:100::2
+    ip -n cli route replace 203.0.113.0/24 via 198.51.100.1 dev "$cli_if" src $c4
+    ip -n cli -6 route replace 2001:db8:2::/64 via 2001:db8:100::1 dev "$cli_if" src $c6
 }
 
 wireguard_up() {
@@ -131,7 +146,7 @@ wireguard_up() {
     local gk ck; gk=$(wg genkey); ck=$(wg genkey)
     ip link add wg0 type wireguard; ip -n cli link add wg0 type wireguard
     wg set wg0 listen-port 51820 private-key <(echo "$gk") \
-        peer "$(echo "$ck" | wg pubkey)" allowed-ips 198.51.100.2/32,2001:db8:100::2/128
+        peer "$(echo "$ck" | wg pubkey)" allowed-ips $c4/32,$c6/128
     local endpoint="${a[0]}:51820"; [ "$1" = ipv6 ] && endpoint="[${a[0]}]:51820"
     ip netns exec cli wg set wg0 private-key <(echo "$ck") \
         peer "$(echo "$gk" | wg pubkey)" endpoint "$endpoint" allowed-ips 203.0.113.0/24,198.51.100.1/32,2001:db8:2::/64,2001:db8:100::1/128
@@ -167,11 +182,11 @@ openvpn_up() {
         --topology p2p --daemon --verb 3 --ping 10)
     openvpn "${common[@]}" --local "${a[0]}" --lport 1194 --tls-server --dh none \
         --cert "$lab/ovpn-server.crt" --key "$lab/ovpn-server.key" --peer-fingerprint "$(cat "$lab/ovpn-client.fp")" \
-        --ifconfig 198.51.100.1 198.51.100.2 --ifconfig-ipv6 2001:db8:100::1/64 2001:db8:100::2 \
+        --ifconfig 198.51.100.1 $c4 --ifconfig-ipv6 2001:db8:100::1/64 $c6 \
         --writepid "$lab_run/ovpn-gw.pid" --log "$lab_run/ovpn-gw.log"
     ip netns exec cli openvpn "${common[@]}" --remote "${a[0]}" 1194 --nobind --tls-client \
         --cert "$lab/ovpn-client.crt" --key "$lab/ovpn-client.key" --peer-fingerprint "$(cat "$lab/ovpn-server.fp")" \
-        --ifconfig 198.51.100.2 198.51.100.1 --ifconfig-ipv6 2001:db8:100::2/64 2001:db8:100::1 \
+        --ifconfig $c4 198.51.100.1 --ifconfig-ipv6 $c6/64 2001:db8:100::1 \
         --writepid "$lab_run/ovpn-cli.pid" --log "$lab_run/ovpn-cli.log"
     local i
     for i in $(seq 150); do
@@ -181,8 +196,8 @@ openvpn_up() {
     done
     grep -h "Data Channel: cipher\|peer-id\|Initialization Sequence" "$lab_run"/ovpn-*.log | sed 's/^/openvpn: /' >&3
     gw_if=tun0; cli_if=tun0
-    ip -n cli route replace 203.0.113.0/24 via 198.51.100.1 dev tun0 src 198.51.100.2
-    ip -n cli -6 route replace 2001:db8:2::/64 via 2001:db8:100::1 dev tun0 src 2001:db8:100::2
+    ip -n cli route replace 203.0.113.0/24 via 198.51.100.1 dev tun0 src $c4
+    ip -n cli -6 route replace 2001:db8:2::/64 via 2001:db8:100::1 dev tun0 src $c6
 }
 openvpn_down() {
     kill "$(cat "$lab_run/ovpn-gw.pid")" "$(cat "$lab_run/ovpn-cli.pid")" 2>/dev/null
@@ -196,20 +211,21 @@ openvpn_down() {
 # toward the client is the underlay's, MTU 1500.
 swanctl_conf() {  # ROLE: the connections for the gateway (responder) or the client (initiator)
     local me=gw peer=client l4=192.0.2.1 r4=192.0.2.2 l6=2001:db8:1::1 r6=2001:db8:1::2
-    local lts=203.0.113.0/24,2001:db8:2::/64 rts=198.51.100.2/32,2001:db8:100::2/128
-    if [ "$1" = client ]; then
-        me=client peer=gw l4=192.0.2.2 r4=192.0.2.1 l6=2001:db8:1::2 r6=2001:db8:1::1
-        lts=198.51.100.2/32,2001:db8:100::2/128 rts=203.0.113.0/24,2001:db8:2::/64
-    fi
+    [ "$1" = client ] && me=client peer=gw l4=192.0.2.2 r4=192.0.2.1 l6=2001:db8:1::2 r6=2001:db8:1::1
     echo "connections {"
-    local name local remote encap
-    for name in v4 v4natt v6; do
-        local=$l4 remote=$r4 encap=no
-        [ $name = v6 ] && local=$l6 remote=$r6
-        [ $name = v4natt ] && encap=yes
-        [ "$1" = gw ] && [ $name = v4natt ] && continue
+    # The client has one connection per child; the gateway one per address family, whose
+    # children (each tunnel's client addresses) it tells apart by traffic selector.
+    local conn children local remote encap
+    for conn in v4 v4natt v6; do
+        children=$conn local=$l4 remote=$r4 encap=no
+        [ $conn = v6 ] && local=$l6 remote=$r6
+        [ $conn = v4natt ] && encap=yes
+        if [ "$1" = gw ]; then
+            [ $conn = v4natt ] && continue
+            [ $conn = v4 ] && children="v4 v4natt"
+        fi
         cat <<CONF
-    $name {
+    $conn {
         version = 2
         local_addrs = $local
         remote_addrs = $remote
@@ -224,15 +240,23 @@ swanctl_conf() {  # ROLE: the connections for the gateway (responder) or the cli
             id = $peer
         }
         children {
-            $name {
+CONF
+        local child lts rts servers=203.0.113.0/24,2001:db8:2::/64
+        for child in $children; do
+            client_addresses "$(ipsec_tunnel $child)"
+            lts=$servers rts=$c4/32,$c6/128
+            [ "$1" = client ] && lts=$c4/32,$c6/128 rts=$servers
+            cat <<CONF
+            $child {
                 local_ts = $lts
                 remote_ts = $rts
                 esp_proposals = aes128gcm16
                 mode = tunnel
             }
-        }
-    }
 CONF
+        done
+        echo "        }"
+        echo "    }"
     done
     cat <<CONF
 }
@@ -268,6 +292,8 @@ charons_down() {
     local i; for i in $(seq 50); do pgrep -f "^/usr/lib/ipsec/charon" >/dev/null || break; sleep 0.2; done
 }
 
+ipsec_tunnel() { case $1 in v4) echo esp4 ;; v6) echo esp6 ;; v4natt) echo espnatt4 ;; esac; }  # child -> lab name
+
 ipsec_up() {  # OUTER [natt]
     ipsec_child=v4; [ "$1" = ipv6 ] && ipsec_child=v6; [ "${2:-}" = natt ] && ipsec_child=v4natt
     cli_swanctl --initiate --child $ipsec_child --timeout 30 >"$lab_run/initiate.log" 2>&1
@@ -281,21 +307,22 @@ esp_down() { ipsec_down; }
 espnatt_up() { ipsec_up "$1" natt; }
 espnatt_down() { ipsec_down; }
 
-# ---- mssclamp: running all along (one start; a reload is what an operator does) with a
-# policy that covers no lab client ("without"), or the calculator's number ("with") ----
-policy() {  # STACK/OUTER, or "none"
+# ---- mssclamp: running all along (one start; a reload is what an operator does). Its policy
+# covers one tunnel's client at a time: the previous tunnel's client while this one's download
+# stalls ("without"), then this one's with the calculator's number ("with") ----
+policy() {  # STACK/OUTER (for the client in c4 / c6), or "none"
     if [ "$1" = none ]; then
         printf 'rules:\n  - name: elsewhere\n    source: 192.0.2.254/32\n    set-mss: 1360\n'
     else
-        printf 'rules:\n  - name: tunnel\n    set-mss-for-tunnel: %s\n' "$1"
+        printf 'rules:\n  - name: tunnel\n    source: [%s/32, "%s/128"]\n    set-mss-for-tunnel: %s\n' "$c4" "$c6" "$1"
     fi >/etc/mssclamp.yaml
 }
 reload_policy() {  # STACK/OUTER | none: until the service says it runs the new policy
     local before i
     before=$(systemctl show -p StatusText --value mssclamp)
     policy "$1"
-    # SIGHUP is asynchronous: the service tells systemd the policy it switched to (policies
-    # alternate here, so the text changes with every reload).
+    # SIGHUP is asynchronous: the service tells systemd the policy it switched to (each
+    # tunnel's policy differs, so the text changes with every reload).
     systemctl reload mssclamp
     for i in $(seq 300); do
         local now; now=$(systemctl show -p StatusText --value mssclamp)
