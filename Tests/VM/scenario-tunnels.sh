@@ -3,13 +3,14 @@
 # applies an IPv6 outer header. Sourced by agent.sh; the VM's root namespace is the gateway:
 #
 #   client --u0--eth1-- [gateway: mssclamp] --eth0--s0-- server 203.0.113.2 / 2001:db8:2::2
-#   192.0.2.2 / 2001:db8:1::2 (underlay)        inside the tunnel: client 198.51.100.2 /
-#                                                 2001:db8:100::2, gateway 198.51.100.1 / ::1
+#   192.0.2.2 / 2001:db8:1::2 (underlay)        inside the tunnel: client 198.51.100.1NN /
+#                                                 2001:db8:100::1NN (NN: the tunnel's place in
+#                                                 the list below), gateway 198.51.100.1 / ::1
 #
 # As operators report the black hole: the client believes its MTU is 1500 (its SYNs say MSS
-# 1460 / 1440), the server's network drops ICMP frag-needed and packet-too-big, and the
-# underlay drops IP fragments (as many middleboxes do), so only packets whose encapsulation
-# fits the 1500-byte underlay cross.
+# 1460, 1440 for IPv6 but inside IPv4 IPsec), the server's network drops ICMP frag-needed and
+# packet-too-big, and the underlay drops IP fragments (as many middleboxes do), so only
+# packets whose encapsulation fits the 1500-byte underlay cross.
 #
 # Per tunnel: (1) the largest DF packet that crosses it (ping -M do from the gateway, IPv4 and
 # IPv6 inside: the calculator's figure crosses and one byte more does not, else bisection
