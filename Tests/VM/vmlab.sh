@@ -56,6 +56,11 @@ fi
 echo "vm lab: accelerator $accel"
 
 passed=0; failed=0
+# `systemctl reload nftables` (flush ruleset) unregisters our hooks, and the kernel drops the
+# packets queued from a hook it unregisters (nf_queue_nf_hook_drop) instead of waiting for
+# our verdict: a SYN in the queue at that instant is gone (its sender's TCP resends it).
+# Seen once in five runs under TCG; more than one is a fault.
+nft_flush_loss='[01]'
 tunnel_names=(wg4 wg6 gre4 gre6 vxlan4 vxlan6 ovpn4 ovpn6 esp4 esp6 espnatt4)
 check() {  # scenario key expected-regex
     local value
@@ -120,7 +125,7 @@ for s in "${scenarios[@]}"; do
         check $s restart_change_rc 0; check $s restart_unclamped 0; check $s restart_lost 0; check $s restart_status 0
         check $s upgrade_change_rc 0; check $s upgrade_unclamped 0; check $s upgrade_lost 0
         check $s upgrade_version "${version//./\\.}\\+vmlab1"; check $s upgrade_active active; check $s upgrade_status 0
-        check $s nftreload_change_rc 0; check $s nftreload_lost 0; check $s nftreload_repaired '[1-9][0-9]*'
+        check $s nftreload_change_rc 0; check $s nftreload_lost "$nft_flush_loss"; check $s nftreload_repaired '[1-9][0-9]*'
         check $s nftreload_rules '[1-9][0-9]*'; check $s nftreload_status 0
         check $s reboot_active active; check $s reboot_enabled enabled; check $s reboot_order 1
         check $s after_reboot_unclamped 0; check $s after_reboot_server_total 10; check $s reboot_status 0
@@ -133,7 +138,7 @@ for s in "${scenarios[@]}"; do
         check $s switch_active active; check $s switch_iptables_left 0; check $s switch_table 1; check $s switch_ready_said '[1-9][0-9]*'; check $s switch_cleanup_said 1
         check $s nft_server_total 10; check $s nft_unclamped 0; check $s nft_v6_at_1360 5; check $s nft_status 0
         check $s nft_priority_noise 0; check $s nft_errors 0
-        check $s nftreload_change_rc 0; check $s nftreload_lost 0; check $s nftreload_repaired '[1-9][0-9]*'
+        check $s nftreload_change_rc 0; check $s nftreload_lost "$nft_flush_loss"; check $s nftreload_repaired '[1-9][0-9]*'
         check $s nftreload_table 1; check $s nftreload_status 0
         check $s remove_apt 0; check $s remove_ruleset_diff 0
         ;;
