@@ -18,7 +18,7 @@ import MSSClampCore
 public enum PolicyFile {
     nonisolated(unsafe) static let ruleKeys: [String: WritableKeyPath<RuleSpec, RuleSpec.Value?>] = [
         "name": \.name, "family": \.family, "source": \.sources, "destination": \.destinations,
-        "in-interface": \.inInterface, "out-interface": \.outInterface, "direction": \.direction,
+        "in-interface": \.inInterface, "out-interface": \.outInterface, "direction": \.direction, "ipsec": \.ipsec,
         "mss": \.mss, "clamp-mss-to-pmtu": \.clampToPMTU, "clamp-to-mtu": \.clampToMTU,
         "insert-missing": \.insertMissing, "set-mss-for-tunnel": \.setMSSForTunnel,
     ]

@@ -24,6 +24,8 @@ public struct RuleSpec: Sendable {
     public var destinations: Value?
     public var inInterface: Value?
     public var outInterface: Value?
+    /// `in`, `out` or `none`.
+    public var ipsec: Value?
     public var direction: Value?
     /// `A:B`, `A`, or `any`.
     public var mss: Value?
@@ -41,7 +43,7 @@ public struct RuleSpec: Sendable {
     /// True when no value at all was given (the CLI then uses the default policy).
     public var isEmpty: Bool {
         [
-            name, family, sources, destinations, inInterface, outInterface, direction, mss,
+            name, family, sources, destinations, inInterface, outInterface, ipsec, direction, mss,
             setMSS, setMSSIPv6, clampToPMTU, clampToMTU, setMSSForTunnel, insertMissing,
         ].allSatisfy { $0 == nil }
     }
@@ -69,6 +71,7 @@ public struct RuleSpec: Sendable {
         if let value = destinations { rule.destinations = try parse(value, ValueParsers.prefixes) }
         if let value = inInterface { rule.inInterface = try parse(value, ValueParsers.interface) }
         if let value = outInterface { rule.outInterface = try parse(value, ValueParsers.interface) }
+        if let value = ipsec { rule.ipsec = try parse(value, ValueParsers.ipsec) }
         if let value = direction { rule.direction = try parse(value, ValueParsers.direction) }
         rule.insertMissing = try insertMissing.map { value throws(ConfigError) in try parse(value, RuleSpec.bool) } ?? false
 

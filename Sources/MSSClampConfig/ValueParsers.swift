@@ -73,4 +73,11 @@ enum ValueParsers {
         }
         return direction
     }
+
+    static func ipsec(_ text: String) throws(ValueError) -> IPsecSelector {
+        guard let selector = IPsecSelector(rawValue: text.trimmingSpaces.lowercased()) else {
+            throw ValueError("ipsec '\(text)' must be in (came out of IPsec), out (goes into IPsec) or none (neither)")
+        }
+        return selector
+    }
 }

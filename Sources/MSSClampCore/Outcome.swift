@@ -48,6 +48,7 @@ public enum Reason: UInt8, CaseIterable, Sendable {
     case notSYN
     case noRuleMatched
     case interfaceUnknown
+    case ipsecUnknown
     case outsideRange
     case noMSSOption
     case atOrBelowTarget
@@ -64,6 +65,7 @@ public enum Reason: UInt8, CaseIterable, Sendable {
         case .notSYN: return "not-syn"
         case .noRuleMatched: return "no-rule-matched"
         case .interfaceUnknown: return "interface-unknown"
+        case .ipsecUnknown: return "ipsec-unknown"
         case .outsideRange: return "outside-range"
         case .noMSSOption: return "no-mss-option"
         case .atOrBelowTarget: return "at-or-below-target"
@@ -82,6 +84,7 @@ public enum Reason: UInt8, CaseIterable, Sendable {
         case .notSYN: return "not a SYN or SYN-ACK"
         case .noRuleMatched: return "no policy rule matched"
         case .interfaceUnknown: return "a rule matches on an interface the input does not name"
+        case .ipsecUnknown: return "a rule matches on IPsec policy, which the input does not show"
         case .outsideRange: return "MSS outside the rule's --mss range"
         case .noMSSOption: return "no MSS option and insertion not enabled"
         case .atOrBelowTarget: return "MSS already at or below the target (never raised)"

@@ -5,10 +5,36 @@ public struct PacketMetadata: Sendable {
     public var inInterface: String?
     /// Name of the interface the packet leaves by; nil when unknown.
     public var outInterface: String?
+    /// Whether the packet came out of IPsec and goes into it. The worker learns it from the
+    /// queue the kernel rule chose (the rule carries `-m policy`); captures do not show it.
+    public var ipsec: IPsecState
 
-    public init(inInterface: String? = nil, outInterface: String? = nil) {
+    public init(inInterface: String? = nil, outInterface: String? = nil, ipsec: IPsecState = IPsecState()) {
         self.inInterface = inInterface
         self.outInterface = outInterface
+        self.ipsec = ipsec
+    }
+}
+
+/// A packet's IPsec policy as xt_policy would judge it, each side nil when unknown.
+public struct IPsecState: Hashable, Sendable {
+    /// Decapsulated from an IPsec SA (`--dir in --pol ipsec`).
+    public var inbound: Bool?
+    /// Routed into an IPsec policy (`--dir out --pol ipsec`).
+    public var outbound: Bool?
+
+    public init(inbound: Bool? = nil, outbound: Bool? = nil) {
+        self.inbound = inbound
+        self.outbound = outbound
+    }
+
+    /// What a rule with `selector` needs to be true: dry-run's `--assume-ipsec`.
+    public init(assuming selector: IPsecSelector) {
+        switch selector {
+        case .inbound: self.init(inbound: true, outbound: false)
+        case .outbound: self.init(inbound: false, outbound: true)
+        case .plain: self.init(inbound: false, outbound: false)
+        }
     }
 }
 

@@ -79,6 +79,13 @@ extension Policy {
                 miss = max(miss, .interfaceUnknown)
                 continue
             }
+            if let selector = rules[index].ipsec {
+                guard let selected = selector.matches(metadata.ipsec) else {
+                    miss = max(miss, .ipsecUnknown)
+                    continue
+                }
+                guard selected else { continue }
+            }
 
             // Both xt_tcpmss and xt_TCPMSS validate the header before reading options.
             if !headerChecked {
@@ -215,12 +222,13 @@ extension Policy {
 
     /// How far the best near-miss got, so an unmatched packet reports the most useful reason.
     enum Miss: Int, Comparable {
-        case noRuleMatched, interfaceUnknown, noMSSOption, outsideRange
+        case noRuleMatched, interfaceUnknown, ipsecUnknown, noMSSOption, outsideRange
 
         var reason: Reason {
             switch self {
             case .noRuleMatched: return .noRuleMatched
             case .interfaceUnknown: return .interfaceUnknown
+            case .ipsecUnknown: return .ipsecUnknown
             case .noMSSOption: return .noMSSOption
             case .outsideRange: return .outsideRange
             }

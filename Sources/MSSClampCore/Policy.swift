@@ -23,6 +23,8 @@ public struct Rule: Hashable, Sendable {
     public var destinations: [CIDR]
     public var inInterface: InterfacePattern?
     public var outInterface: InterfacePattern?
+    /// `-m policy`: only SYNs that came out of IPsec, go into it, or neither. Nil: any.
+    public var ipsec: IPsecSelector?
     public var direction: Direction
     /// `-m tcpmss --mss A:B`: the rule matches only packets whose MSS option is in range.
     /// Nil matches every SYN, with or without an MSS option.
@@ -38,6 +40,7 @@ public struct Rule: Hashable, Sendable {
         destinations: [CIDR] = [],
         inInterface: InterfacePattern? = nil,
         outInterface: InterfacePattern? = nil,
+        ipsec: IPsecSelector? = nil,
         direction: Direction = .both,
         mssRange: ClosedRange<UInt16>? = 1361...1536,
         action: Action = .setMSS(1360),
@@ -49,6 +52,7 @@ public struct Rule: Hashable, Sendable {
         self.destinations = destinations
         self.inInterface = inInterface
         self.outInterface = outInterface
+        self.ipsec = ipsec
         self.direction = direction
         self.mssRange = mssRange
         self.action = action
@@ -65,6 +69,32 @@ public enum FamilySelector: String, Hashable, Sendable, CaseIterable {
         case .both: return true
         case .ipv4: return family == .ipv4
         case .ipv6: return family == .ipv6
+        }
+    }
+}
+
+/// Where a rule stands on IPsec, as xt_policy sees it: policy-based IPsec (strongSwan's
+/// default) has no tunnel interface to match, so "came out of IPsec" is how a rule finds
+/// the SYNs of a road-warrior pool without listing its addresses.
+public enum IPsecSelector: String, Hashable, Sendable, CaseIterable {
+    /// `-m policy --dir in --pol ipsec`: decapsulated from an IPsec SA (strongSwan's own
+    /// clamping rule matches this).
+    case inbound = "in"
+    /// `-m policy --dir out --pol ipsec`: about to be encapsulated by an IPsec policy.
+    case outbound = "out"
+    /// `--dir in --pol none` and `--dir out --pol none`: IPsec on neither side.
+    case plain = "none"
+
+    /// Whether a packet in `state` is selected; nil where the state does not say.
+    @inlinable
+    public func matches(_ state: IPsecState) -> Bool? {
+        switch self {
+        case .inbound: return state.inbound
+        case .outbound: return state.outbound
+        case .plain:
+            if state.inbound == true || state.outbound == true { return false }
+            guard let inbound = state.inbound, let outbound = state.outbound else { return nil }
+            return !inbound && !outbound
         }
     }
 }

@@ -13,6 +13,7 @@ extension Rule {
         case .syn: words.append("--syn")
         case .synAck: words += ["--tcp-flags", "SYN,RST,ACK", "SYN,ACK"]
         }
+        if let ipsec { words += ipsec.policyWords }
         if let mssRange {
             words += [
                 "-m", "tcpmss", "--mss",
@@ -32,6 +33,17 @@ extension Action {
         case .setMSS(let v4, let v6): return v4 == v6 ? "set-mss \(v4)" : "set-mss \(v4) (IPv4) / \(v6) (IPv6)"
         case .clampToMTU(let mtu): return "clamp-to-mtu \(mtu)"
         case .clampToPathMTU: return "clamp-mss-to-pmtu"
+        }
+    }
+}
+
+extension IPsecSelector {
+    /// The `-m policy` matches that say the same to xt_policy.
+    public var policyWords: [String] {
+        switch self {
+        case .inbound: return ["-m", "policy", "--dir", "in", "--pol", "ipsec"]
+        case .outbound: return ["-m", "policy", "--dir", "out", "--pol", "ipsec"]
+        case .plain: return ["-m", "policy", "--dir", "in", "--pol", "none", "-m", "policy", "--dir", "out", "--pol", "none"]
         }
     }
 }

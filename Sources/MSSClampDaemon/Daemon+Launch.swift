@@ -39,6 +39,10 @@ extension Daemon {
                 configuration.maxLength = maxLength
                 configuration.failOpen = !failClosed
                 configuration.receiveBuffer = receiveBuffer
+                if firewall.options.ipsecQueues {
+                    configuration.blocks = IPsecClasses.blocks
+                    configuration.stride = UInt16(firewall.options.queues.count)
+                }
                 return configuration
             }
         }

@@ -10,6 +10,21 @@ public struct QueueConfiguration: Sendable, Equatable {
     public var receiveBuffer = 8 << 20
     /// The CPU the queue's thread is pinned to (`--cpus`); nil lets the scheduler choose.
     public var cpu: Int?
+    /// The same socket also binds `number + k × stride` for k in 1..<blocks: the queues
+    /// by which the rules say a packet's IPsec class (MSSClampCore's `IPsecClasses`).
+    public var blocks = 1
+    public var stride: UInt16 = 1
+
+    /// Every queue the socket binds, `number` first.
+    public var numbers: [UInt16] {
+        (0..<blocks).map { UInt16(clamping: Int(number) + $0 * Int(stride)) }
+    }
+
+    /// Which block a queue of this socket belongs to (0 for `number` itself).
+    @inlinable
+    public func block(of queue: UInt16) -> Int {
+        queue >= number && stride > 0 ? Int(queue - number) / Int(stride) : 0
+    }
 
     public init(number: UInt16) {
         self.number = number

@@ -40,8 +40,21 @@ public final class QueueSocket {
         // mode, length and flags in the same call. Bound with two messages, a SYN that the
         // rules (left by a crash) queue between them meets copy mode NONE, which the kernel
         // treats as an error and drops, not bypasses.
+        for number in configuration.numbers {
+            do {
+                try bind(number)
+            } catch {
+                // Whole or not at all; deinit closes the socket.
+                for bound in configuration.numbers.prefix(while: { $0 != number }) { try? command("unbind queue \(bound)", queue: bound, unbind) }
+                throw error
+            }
+        }
+        isBound = true
+    }
+
+    private func bind(_ number: UInt16) throws(NetlinkError) {
         do {
-            try command("bind queue \(configuration.number)") { message in
+            try command("bind queue \(number)", queue: number) { [configuration] message in
                 nfq_nlmsg_cfg_put_cmd(message, UInt16(AF_INET), UInt8(NFQNL_CFG_CMD_BIND.rawValue))
                 nfq_nlmsg_cfg_put_params(message, UInt8(NFQNL_COPY_PACKET.rawValue), 0xffff)
                 nfq_nlmsg_cfg_put_qmaxlen(message, configuration.maxLength)
@@ -55,7 +68,10 @@ public final class QueueSocket {
             // With the capability in hand, EPERM means the queue belongs to another socket.
             throw NetlinkError(error.operation, code: EBUSY)
         }
-        isBound = true
+    }
+
+    private func unbind(_ message: UnsafeMutablePointer<nlmsghdr>) {
+        nfq_nlmsg_cfg_put_cmd(message, UInt16(AF_INET), UInt8(NFQNL_CFG_CMD_UNBIND.rawValue))
     }
 
     deinit {
@@ -69,9 +85,11 @@ public final class QueueSocket {
     public func unbind() throws(NetlinkError) {
         guard isBound else { return }
         isBound = false
-        try command("unbind queue \(configuration.number)") { message in
-            nfq_nlmsg_cfg_put_cmd(message, UInt16(AF_INET), UInt8(NFQNL_CFG_CMD_UNBIND.rawValue))
+        var failure: NetlinkError?
+        for number in configuration.numbers {
+            do { try command("unbind queue \(number)", queue: number, unbind) } catch { failure = failure ?? error }
         }
+        if let failure { throw failure }
     }
 
     /// What a receive brought.
@@ -106,12 +124,12 @@ public final class QueueSocket {
 
     /// Sends one config message asking for an ACK and waits for it. Packets that arrive in
     /// the meantime (rules left by an earlier run) are accepted, so none is stranded.
-    private func command(_ what: String, _ fill: (UnsafeMutablePointer<nlmsghdr>) -> Void) throws(NetlinkError) {
+    private func command(_ what: String, queue: UInt16, _ fill: (UnsafeMutablePointer<nlmsghdr>) -> Void) throws(NetlinkError) {
         sequence &+= 1
         let expected = sequence
         let sent = control.withUnsafeMutableBytes { raw -> Int in
             let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
-            let message = nfq_nlmsg_put(base, Int32(NFQNL_MSG_CONFIG.rawValue), UInt32(configuration.number))!
+            let message = nfq_nlmsg_put(base, Int32(NFQNL_MSG_CONFIG.rawValue), UInt32(queue))!
             message.pointee.nlmsg_flags |= UInt16(NLM_F_ACK)
             message.pointee.nlmsg_seq = expected
             fill(message)
@@ -134,7 +152,7 @@ public final class QueueSocket {
                         let error = mnl_nlmsg_get_payload(message).assumingMemoryBound(to: nlmsgerr.self)
                         if error.pointee.msg.nlmsg_seq == expected { result = -error.pointee.error }
                     } else if let packet = QueuedPacket.decode(message) {
-                        verdicts.accept(packet.id, queue: configuration.number)
+                        verdicts.accept(packet.id, queue: packet.queue)
                     }
                 }
             }

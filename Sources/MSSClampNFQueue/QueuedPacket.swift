@@ -4,6 +4,8 @@ import CNetfilterQueue
 /// into the receive buffer and is valid only until the next receive.
 public struct QueuedPacket {
     public var id: UInt32
+    /// The queue it came on (nfgenmsg's res_id): one socket may bind several.
+    public var queue: UInt16
     public var payload: UnsafeRawBufferPointer
     /// The kernel sent fewer bytes than the packet has (NFQA_CAP_LEN): never modify it.
     public var isTruncated: Bool
@@ -27,8 +29,11 @@ extension QueuedPacket {
         let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(message), count: total)
         // nlmsghdr, then struct nfgenmsg, then the attributes, each 4-byte aligned.
         var offset = Int(cnfq_nlmsg_align(UInt32(MemoryLayout<nlmsghdr>.size + MemoryLayout<nfgenmsg>.size)))
+        // struct nfgenmsg: nfgen_family (u8), version (u8), res_id (be16).
+        guard total >= MemoryLayout<nlmsghdr>.size + MemoryLayout<nfgenmsg>.size else { return nil }
+        let queue = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size + 2, as: UInt16.self))
         var packet = QueuedPacket(
-            id: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0), isTruncated: false,
+            id: 0, queue: queue, payload: UnsafeRawBufferPointer(start: nil, count: 0), isTruncated: false,
             checksumNotReady: false, inInterfaceIndex: 0, outInterfaceIndex: 0)
         var sawHeader = false
         while offset + 4 <= total {

@@ -143,6 +143,7 @@ public enum TextReport {
                 "note: captures carry no interface names; rules matching on them report interface-unknown unless you give \(flags.joined(separator: " and "))"
             )
         }
+        if policy.matchesIPsec && options.metadata.ipsec.inbound == nil { lines.append(IPsecNote.text) }
         if policy.rules.contains(where: { $0.action == .clampToPathMTU }) && options.pathMTU == nil {
             lines.append("note: captures carry no routes; clamp-mss-to-pmtu rules report path-mtu-unknown unless you give --assume-pmtu MTU")
         }
@@ -189,4 +190,10 @@ public enum TextReport {
     public static func pad(_ text: String, _ width: Int) -> String {
         text + String(repeating: " ", count: max(1, width - text.count))
     }
+}
+
+/// Why `ipsec:` rules cannot be judged from packets alone, for dry-run and watch.
+public enum IPsecNote {
+    public static let text =
+        "note: a capture does not show IPsec policy (decapsulated packets look like any other); ipsec: rules report ipsec-unknown unless you give --assume-ipsec in|out|none"
 }

@@ -164,4 +164,9 @@ public enum Hook: String, Sendable, CaseIterable {
     public var chain: String { rawValue.uppercased() }
     /// An input interface exists only where a packet came in from somewhere.
     public var allowsInInterface: Bool { self == .forward }
+    /// xt_policy's `--dir in` works only where a packet came in (of ours: FORWARD); `--dir
+    /// out` wherever it goes out.
+    public func allows(_ selector: IPsecSelector) -> Bool {
+        selector == .outbound || allowsInInterface
+    }
 }

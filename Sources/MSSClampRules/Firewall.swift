@@ -68,6 +68,24 @@ extension Firewall {
                 "rule \(index + 1) matches an input interface, which does not exist for locally originated traffic (hooks: \(options.hooks.map(\.rawValue).joined(separator: ",")))"
             )
         }
+        let classes = IPsecClasses(policy)
+        if classes.inbound, let hook = options.hooks.first(where: { !$0.allows(.inbound) }) {
+            let index = policy.rules.firstIndex { $0.ipsec == .inbound || $0.ipsec == .plain }!
+            throw FirewallError(
+                "rule \(index + 1) asks whether a SYN came out of IPsec (ipsec: \(policy.rules[index].ipsec!.rawValue)), which only the forward hook can tell (hooks: \(options.hooks.map(\.rawValue).joined(separator: ",")); \(hook.rawValue) cannot)"
+            )
+        }
+        if !classes.isEmpty && !options.ipsecQueues {
+            let index = policy.rules.firstIndex { $0.ipsec != nil }!
+            throw FirewallError(
+                "rule \(index + 1) matches on IPsec policy, but the worker was started without ipsec: rules and does not read the queues that carry it; restart mssclamp to add the first ipsec: rule"
+            )
+        }
+        if options.ipsecQueues && Int(options.queues.upperBound) + (IPsecClasses.blocks - 1) * options.queues.count > Int(UInt16.max) {
+            throw FirewallError(
+                "ipsec: rules need \(IPsecClasses.blocks) blocks of \(options.queues.count) queue(s) from queue \(options.queues.lowerBound); choose a lower --queue"
+            )
+        }
     }
 
     /// What differs between the firewall and the policy; empty when they match. The shared

@@ -7,7 +7,9 @@ public enum IPTablesRenderer {
     /// The iptables matches for one policy rule in one family and hook, without any MSS
     /// range; nil when the rule cannot match there (other family, or `-i` where no input
     /// interface exists).
-    public static func matches(_ rule: Rule, family: IPFamily, hook: Hook = .forward) -> [String]? {
+    /// Without `selector`, the rule's `ipsec:` is left to the caller (a queueing line says
+    /// it through its class instead).
+    public static func matches(_ rule: Rule, family: IPFamily, hook: Hook = .forward, selector: Bool = true) -> [String]? {
         guard rule.family.includes(family) else { return nil }
         let sources = rule.sources.filter { $0.family == family }
         let destinations = rule.destinations.filter { $0.family == family }
@@ -15,6 +17,7 @@ public enum IPTablesRenderer {
         if !rule.sources.isEmpty && sources.isEmpty { return nil }
         if !rule.destinations.isEmpty && destinations.isEmpty { return nil }
         if rule.inInterface != nil && !hook.allowsInInterface { return nil }
+        if let ipsec = rule.ipsec, !hook.allows(ipsec) { return nil }
         var words = ["-p", "tcp"]
         if let inInterface = rule.inInterface { words += ["-i", inInterface.name] }
         if let outInterface = rule.outInterface { words += ["-o", outInterface.name] }
@@ -25,6 +28,7 @@ public enum IPTablesRenderer {
         case .syn: words += ["--syn"]
         case .synAck: words += ["--tcp-flags", "SYN,RST,ACK", "SYN,ACK"]
         }
+        if let ipsec = rule.ipsec, selector { words += ipsec.policyWords }
         return words
     }
 
@@ -61,23 +65,41 @@ public enum IPTablesRenderer {
         let digest = policy.digest
         let learning = options.learnPathMTU
         let learnLabel = ["-m", "comment", "--comment", "\(SteeringOptions.learnComment) policy:\(digest)"]
+        let classes = IPsecClasses(policy)
         if learning { lines.append(signalMatch(family) + learnLabel + queue(options)) }
         for (index, rule) in policy.rules.enumerated() {
-            guard let words = matches(rule, family: family) else { continue }
+            guard let words = matches(rule, family: family, selector: false) else { continue }
             let range = learning ? rule.mssRange : candidateRange(rule, family: family)
-            lines.append(words + mssWords(range) + comment(rule, index: index, digest: digest) + queue(options))
+            for number in classes.classes where classes.admits(rule.ipsec, ofClass: number) {
+                lines.append(
+                    words + classWords(classes, number) + mssWords(range) + comment(rule, index: index, digest: digest)
+                        + queue(options, block: number))
+            }
         }
-        if learning { lines.append(["-p", "tcp", "--tcp-flags", "SYN,RST", "SYN"] + learnLabel + queue(options)) }
+        if learning {
+            for number in classes.classes {
+                lines.append(["-p", "tcp", "--tcp-flags", "SYN,RST", "SYN"] + classWords(classes, number) + learnLabel + queue(options, block: number))
+            }
+        }
         return lines
     }
 
-    /// The NFQUEUE target with the options' queues.
-    static func queue(_ options: SteeringOptions) -> [String] {
+    /// The `-m policy` matches that put a packet in class `number` (nothing without classes).
+    static func classWords(_ classes: IPsecClasses, _ number: Int) -> [String] {
+        var words: [String] = []
+        if classes.inbound { words += ["-m", "policy", "--dir", "in", "--pol", number & 1 != 0 ? "ipsec" : "none"] }
+        if classes.outbound { words += ["-m", "policy", "--dir", "out", "--pol", number & 2 != 0 ? "ipsec" : "none"] }
+        return words
+    }
+
+    /// The NFQUEUE target with the options' queues, or with those of IPsec class `block`.
+    static func queue(_ options: SteeringOptions, block: Int = 0) -> [String] {
+        let queues = options.queues(block: block)
         var words = ["-j", "NFQUEUE"]
-        if options.queues.count == 1 {
-            words += ["--queue-num", "\(options.queues.lowerBound)"]
+        if queues.count == 1 {
+            words += ["--queue-num", "\(queues.lowerBound)"]
         } else {
-            words += ["--queue-balance", "\(options.queues.lowerBound):\(options.queues.upperBound)"]
+            words += ["--queue-balance", "\(queues.lowerBound):\(queues.upperBound)"]
         }
         if options.bypass { words.append("--queue-bypass") }
         return words

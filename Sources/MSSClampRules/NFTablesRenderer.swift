@@ -10,7 +10,7 @@ public enum NFTablesRenderer {
     /// The nftables expression for one policy rule in one family (no MSS range). One inet
     /// table carries both families: `qualified` adds `meta nfproto`, so the line applies to
     /// this family only.
-    public static func matches(_ rule: Rule, family: IPFamily, hook: Hook = .forward, qualified: Bool = true) -> String? {
+    public static func matches(_ rule: Rule, family: IPFamily, hook: Hook = .forward, qualified: Bool = true, selector: Bool = true) -> String? {
         guard IPTablesRenderer.matches(rule, family: family, hook: hook) != nil else { return nil }
         var words: [String] = []
         if qualified { words.append("meta nfproto \(family.description)") }
@@ -27,7 +27,26 @@ public enum NFTablesRenderer {
         let destinations = rule.destinations.filter { $0.family == family }
         if !sources.isEmpty { words.append("\(address) saddr { \(sources.map(\.text).joined(separator: ", ")) }") }
         if !destinations.isEmpty { words.append("\(address) daddr { \(destinations.map(\.text).joined(separator: ", ")) }") }
+        if let ipsec = rule.ipsec, selector { words.append(policy(ipsec)) }
         return words.joined(separator: " ")
+    }
+
+    /// xt_policy's questions in nftables' words: `meta ipsec` asks whether the packet came
+    /// out of an SA (it carries a secpath), `rt ipsec` whether its route goes into one.
+    static func policy(_ selector: IPsecSelector) -> String {
+        switch selector {
+        case .inbound: return "meta ipsec exists"
+        case .outbound: return "rt ipsec exists"
+        case .plain: return "meta ipsec missing rt ipsec missing"
+        }
+    }
+
+    /// The expressions that put a packet in IPsec class `number` (none without classes).
+    static func classWords(_ classes: IPsecClasses, _ number: Int) -> String {
+        var words: [String] = []
+        if classes.inbound { words.append("meta ipsec \(number & 1 != 0 ? "exists" : "missing")") }
+        if classes.outbound { words.append("rt ipsec \(number & 2 != 0 ? "exists" : "missing")") }
+        return words.map { " " + $0 }.joined()
     }
 
     /// iptables' `eth+` is nftables' `"eth*"`.
@@ -45,31 +64,41 @@ public enum NFTablesRenderer {
     /// same (a `both` rule without prefixes and with one value), else one line per family,
     /// each qualified. (Two unqualified lines with different values would both apply to every
     /// packet, and nftables' MSS statement does not end the chain.)
-    static func perFamily(_ policy: Policy, hook: Hook = .forward, _ line: (Int, Rule, IPFamily, String) -> String?) -> [String] {
+    /// `selector: false` leaves the rules' `ipsec:` to the caller (queueing lines say it
+    /// through their class); `line` may then give several lines, one per class.
+    static func perFamily(
+        _ policy: Policy, hook: Hook = .forward, selector: Bool = true, _ line: (Int, Rule, IPFamily, String) -> [String]?
+    ) -> [String] {
         var lines: [String] = []
         for (index, rule) in policy.rules.enumerated() {
             let plain = IPFamily.allCases.map { family in
-                matches(rule, family: family, hook: hook, qualified: false).flatMap { line(index, rule, family, $0) }
+                matches(rule, family: family, hook: hook, qualified: false, selector: selector).flatMap { line(index, rule, family, $0) }
             }
             if let first = plain[0], plain[1] == first {
-                lines.append(first)
+                lines += first
                 continue
             }
             for family in IPFamily.allCases {
-                if let matched = matches(rule, family: family, hook: hook), let text = line(index, rule, family, matched) {
-                    lines.append(text)
+                if let matched = matches(rule, family: family, hook: hook, selector: selector), let text = line(index, rule, family, matched) {
+                    lines += text
                 }
             }
         }
         return lines
     }
 
-    static func queue(_ options: SteeringOptions) -> String {
+    /// One line per rule (`perFamily` for callers with nothing to say per class).
+    static func perFamily(_ policy: Policy, hook: Hook = .forward, _ line: (Int, Rule, IPFamily, String) -> String?) -> [String] {
+        perFamily(policy, hook: hook, selector: true) { index, rule, family, matched in line(index, rule, family, matched).map { [$0] } }
+    }
+
+    static func queue(_ options: SteeringOptions, block: Int = 0) -> String {
         var flags: [String] = []
         if options.bypass { flags.append("bypass") }
         // A range hashes flows over the queues, as iptables' --queue-balance does ("fanout"
         // would spread by CPU instead).
-        let target = options.queues.count == 1 ? "\(options.queues.lowerBound)" : "\(options.queues.lowerBound)-\(options.queues.upperBound)"
+        let queues = options.queues(block: block)
+        let target = queues.count == 1 ? "\(queues.lowerBound)" : "\(queues.lowerBound)-\(queues.upperBound)"
         return "queue " + (flags.isEmpty ? "" : "flags \(flags.joined(separator: ",")) ") + "to \(target)"
     }
 
@@ -102,6 +131,7 @@ public enum NFTablesRenderer {
             "table inet \(SteeringOptions.nftTable) {", "\tcomment \"managed by mssclamp\"",
         ]
         let learning = options.learnPathMTU
+        let classes = IPsecClasses(policy)
         let learnLabel = " comment \"\(SteeringOptions.learnComment) policy:\(digest)\""
         let hooks = Hook.allCases.filter { options.hooks.contains($0) || (learning && SteeringOptions.signalHooks.contains($0)) }
         for hook in queueing ? hooks : [] {
@@ -112,11 +142,18 @@ public enum NFTablesRenderer {
             if options.hooks.contains(hook) {
                 // Learning queues every SYN: the policy's lines keep only the rules' own
                 // ranges (and their counters), and a last line takes the rest.
-                lines += perFamily(policy, hook: hook) { index, rule, family, matched in
-                    "\t\t" + matched + range(learning ? rule.mssRange : IPTablesRenderer.candidateRange(rule, family: family)) + " " + queue(options)
-                        + comment(index, rule, digest: digest)
+                lines += perFamily(policy, hook: hook, selector: false) { index, rule, family, matched in
+                    classes.classes.filter { classes.admits(rule.ipsec, ofClass: $0) }.map { number in
+                        "\t\t" + matched + classWords(classes, number)
+                            + range(learning ? rule.mssRange : IPTablesRenderer.candidateRange(rule, family: family)) + " "
+                            + queue(options, block: number) + comment(index, rule, digest: digest)
+                    }
                 }
-                if learning { lines.append("\t\tmeta l4proto tcp tcp flags & (syn | rst) == syn " + queue(options) + learnLabel) }
+                if learning {
+                    lines += classes.classes.map {
+                        "\t\tmeta l4proto tcp tcp flags & (syn | rst) == syn" + classWords(classes, $0) + " " + queue(options, block: $0) + learnLabel
+                    }
+                }
             }
             lines.append("\t}")
         }

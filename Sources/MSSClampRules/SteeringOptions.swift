@@ -21,6 +21,9 @@ public struct SteeringOptions: Sendable, Equatable {
     /// this host), and every SYN rather than only the policy's candidates, since a learned
     /// path MTU can lower any SYN from the host it names.
     public var learnPathMTU = false
+    /// The worker also reads the queue blocks of IPsec classes (`IPsecClasses`): set when
+    /// the policy it starts with has `ipsec:` rules; a reload can add such rules only then.
+    public var ipsecQueues = false
 
     /// Whether the bypass counters can work: a SYN that bypasses a queue in POSTROUTING
     /// itself resumes past every mangle POSTROUTING rule, counters included.
@@ -31,6 +34,18 @@ public struct SteeringOptions: Sendable, Equatable {
         self.hooks = hooks
         self.safetyNet = safetyNet
         self.learnPathMTU = learnPathMTU
+    }
+
+    /// The queues of IPsec class `block`: the options' range, moved up by whole ranges.
+    public func queues(block: Int) -> ClosedRange<UInt16> {
+        // Clamped, not trapping: `Firewall.validate` refuses a range that would overflow.
+        let shift = block * queues.count
+        return UInt16(clamping: Int(queues.lowerBound) + shift)...UInt16(clamping: Int(queues.upperBound) + shift)
+    }
+
+    /// Every queue the worker binds: the range, and with `ipsecQueues` each class's block.
+    public var boundQueues: [UInt16] {
+        (0..<(ipsecQueues ? IPsecClasses.blocks : 1)).flatMap { Array(queues(block: $0)) }
     }
 
     /// Where path-MTU signals are taken from: those crossing the router and those it sends.

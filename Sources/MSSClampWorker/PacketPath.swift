@@ -1,5 +1,6 @@
 import MSSClampCore
 import MSSClampLearning
+import MSSClampNFQueue
 
 /// A queue thread's batch, without the socket: the very code `QueueWorker.run` executes
 /// between a receive and the next (take the policy, decode the netlink messages, copy,
@@ -13,13 +14,13 @@ public final class PacketPath {
     public var state: WorkerState { worker.state }
 
     public init(policy: Policy, learning: PathMTULearner.Limits? = nil) {
-        worker = QueueWorker(socket: nil, queue: 0, state: WorkerState(policy: policy, learning: learning))
+        worker = QueueWorker(socket: nil, configuration: QueueConfiguration(number: 0), state: WorkerState(policy: policy, learning: learning))
     }
 
     /// One batch: `count` bytes of NFQNL_MSG_PACKET messages, as one receive would bring.
     public func handle(_ messages: UnsafeRawBufferPointer, count: Int) {
-        let (policy, needsNames) = worker.beginBatch()
-        worker.handle(messages, count: count, policy: policy, needsNames: needsNames)
+        let (policy, needsNames, classes) = worker.beginBatch()
+        worker.handle(messages, count: count, policy: policy, needsNames: needsNames, classes: classes)
         worker.endBatch()
     }
 }

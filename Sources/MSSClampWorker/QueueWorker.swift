@@ -12,7 +12,8 @@ import NIOConcurrencyHelpers
 final class QueueWorker: @unchecked Sendable {
     /// nil only for `PacketPath` (benchmarks): verdicts are then built and discarded.
     let socket: QueueSocket?
-    let queue: UInt16
+    /// The queues the socket binds: which block a packet came on is its IPsec class.
+    let configuration: QueueConfiguration
     let state: WorkerState
     let names = InterfaceNames()
     let routes = RouteMTU()
@@ -27,9 +28,9 @@ final class QueueWorker: @unchecked Sendable {
     /// Messages taken per batch before the verdicts go out.
     static let batchLimit = 64
 
-    init(socket: QueueSocket?, queue: UInt16, state: WorkerState) {
+    init(socket: QueueSocket?, configuration: QueueConfiguration, state: WorkerState) {
         self.socket = socket
-        self.queue = queue
+        self.configuration = configuration
         self.state = state
     }
 
@@ -45,7 +46,7 @@ final class QueueWorker: @unchecked Sendable {
         let batch = ReceiveBatch(capacity: QueueWorker.batchLimit)
         var failures = 0
         while true {
-            let (policy, needsNames) = beginBatch()
+            let (policy, needsNames, classes) = beginBatch()
             var received = 0
             do {
                 // One system call for everything waiting, up to a batch (recvmmsg).
@@ -53,7 +54,7 @@ final class QueueWorker: @unchecked Sendable {
                 case .messages(let count):
                     for index in 0..<count {
                         let messages = batch[index]
-                        handle(messages, count: messages.count, policy: policy, needsNames: needsNames)
+                        handle(messages, count: messages.count, policy: policy, needsNames: needsNames, classes: classes)
                     }
                     received = count
                 case .overrun:
@@ -74,13 +75,14 @@ final class QueueWorker: @unchecked Sendable {
         }
     }
 
-    /// The policy for one batch (taken once, under the lock) and whether it needs names.
-    func beginBatch() -> (Policy, needsNames: Bool) {
+    /// The policy for one batch (taken once, under the lock), whether it needs names, and
+    /// the IPsec classes its rules were rendered with.
+    func beginBatch() -> (Policy, needsNames: Bool, classes: IPsecClasses) {
         let policy = state.policy
         if outcomes.byRule.count != policy.rules.count { outcomes = OutcomeCounters(ruleCount: policy.rules.count) }
         let needsNames = policy.rules.contains { $0.inInterface != nil || $0.outInterface != nil }
         if needsNames { names.refreshIfLinksChanged() }
-        return (policy, needsNames)
+        return (policy, needsNames, IPsecClasses(policy))
     }
 
     /// Sends the batch's verdicts, publishes its counts.
@@ -92,18 +94,19 @@ final class QueueWorker: @unchecked Sendable {
     }
 
     /// Every packet in `count` bytes of netlink messages: decided, its verdict batched.
-    func handle(_ messages: UnsafeRawBufferPointer, count: Int, policy: Policy, needsNames: Bool) {
+    func handle(_ messages: UnsafeRawBufferPointer, count: Int, policy: Policy, needsNames: Bool, classes: IPsecClasses) {
         decoder.decode(
             messages, count: count,
             packet: { packet in
-                handle(packet, policy: policy, needsNames: needsNames)
+                handle(packet, policy: policy, needsNames: needsNames, classes: classes)
             },
             error: { _ in
                 transport.verdictErrors &+= 1
             })
     }
 
-    private func handle(_ packet: QueuedPacket, policy: Policy, needsNames: Bool) {
+    private func handle(_ packet: QueuedPacket, policy: Policy, needsNames: Bool, classes: IPsecClasses) {
+        let queue = packet.queue
         if !verdicts.hasRoom(payloadLength: 0x10000) { flush() }
         guard !packet.isTruncated, packet.payload.count > 0, packet.payload.count <= scratch.count - 4 else {
             transport.truncated &+= 1
@@ -120,6 +123,8 @@ final class QueueWorker: @unchecked Sendable {
         }
         scratch.baseAddress!.copyMemory(from: packet.payload.baseAddress!, byteCount: packet.payload.count)
         var metadata = PacketMetadata()
+        // The rule that queued it said xt_policy's answer by the block of queues it chose.
+        if !classes.isEmpty { metadata.ipsec = classes.state(ofClass: configuration.block(of: queue)) }
         if needsNames {
             metadata.inInterface = names.name(packet.inInterfaceIndex)
             metadata.outInterface = names.name(packet.outInterfaceIndex)

@@ -35,7 +35,7 @@ public final class Worker: @unchecked Sendable {
     public func start(pinFailed: @escaping @Sendable (UInt16, Int) -> Void = { _, _ in }) -> [UInt16] {
         var unread: [UInt16] = []
         for socket in sockets {
-            let worker = QueueWorker(socket: socket, queue: socket.configuration.number, state: state)
+            let worker = QueueWorker(socket: socket, configuration: socket.configuration, state: state)
             let configuration = socket.configuration
             unfinished.add(1, ordering: .sequentiallyConsistent)
             let started = QueueThread.start(name: "mssclamp-q\(configuration.number)", cpu: configuration.cpu) { [self] pinned in

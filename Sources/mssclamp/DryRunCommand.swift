@@ -40,6 +40,11 @@ struct DryRunCommand: ParsableCommand {
     @Option(name: .customLong("assume-out"), help: ArgumentHelp("Output interface name to assume for every frame.", valueName: "iface"))
     var assumeOut: String?
 
+    @Option(
+        name: .customLong("assume-ipsec"),
+        help: ArgumentHelp("Take every frame as having come out of IPsec (in), going into it (out), or neither (none).", valueName: "in|out|none"))
+    var assumeIPsec: String?
+
     @Option(name: .customLong("assume-pmtu"), help: ArgumentHelp("Path MTU to assume for --clamp-mss-to-pmtu.", valueName: "MTU"))
     var assumePMTU: Int?
 
@@ -62,7 +67,7 @@ struct DryRunCommand: ParsableCommand {
             throw CommandFailure.config("--assume-pmtu: MTU \(assumePMTU) is outside 68-65535")
         }
         var options = DryRunOptions(
-            policy: policy, metadata: PacketMetadata(inInterface: assumeIn, outInterface: assumeOut),
+            policy: policy, metadata: PacketMetadata(inInterface: assumeIn, outInterface: assumeOut, ipsec: try AssumedIPsec.parse(assumeIPsec)),
             pathMTU: assumePMTU, filter: filter, writePath: write)
         for entry in assumeLearned {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MSSClampConfig
 import MSSClampCore
+import MSSClampReplay
 
 /// The policy, from a file or from one rule's worth of iptables-named flags: what every
 /// subcommand that judges SYNs accepts, in the same words. `PolicyOptions` adds the
@@ -101,6 +102,13 @@ struct PolicyOptions: ParsableArguments {
         name: [.customShort("o"), .customLong("out-interface")], help: ArgumentHelp("Output interface ('+' suffix for a prefix).", valueName: "name"))
     var outInterface: String?
 
+    @Option(
+        name: .customLong("ipsec"),
+        help: ArgumentHelp(
+            "in: SYNs that came out of IPsec; out: going into it; none: neither (-m policy; policy-based IPsec has no interface).",
+            valueName: "in|out|none"))
+    var ipsec: String?
+
     var config: String? { rule.config }
 
     /// The rule the flags describe, each value tagged with its flag for error messages.
@@ -108,10 +116,28 @@ struct PolicyOptions: ParsableArguments {
         var spec = rule.spec
         spec.inInterface = inInterface.map { RuleSpec.Value($0, key: "--in-interface") }
         spec.outInterface = outInterface.map { RuleSpec.Value($0, key: "--out-interface") }
+        spec.ipsec = ipsec.map { RuleSpec.Value($0, key: "--ipsec") }
         return spec
     }
 
     func policy() throws(CommandFailure) -> Policy {
         try RuleFlags.policy(config: config, spec: spec)
+    }
+}
+
+/// `--assume-ipsec` of `dry-run` and `watch`: a capture shows no IPsec policy.
+enum AssumedIPsec {
+    static func parse(_ text: String?) throws(CommandFailure) -> IPsecState {
+        guard let text else { return IPsecState() }
+        guard let selector = IPsecSelector(rawValue: text.lowercased()) else {
+            throw CommandFailure.config("--assume-ipsec: '\(text)' must be in, out or none")
+        }
+        return IPsecState(assuming: selector)
+    }
+
+    /// What to say when the policy asks what a capture cannot show.
+    static func note(_ policy: Policy, _ state: IPsecState) -> String? {
+        guard policy.matchesIPsec, state.inbound == nil else { return nil }
+        return IPsecNote.text
     }
 }

@@ -26,7 +26,8 @@ struct RulesCommand: AsyncParsableCommand {
                 print(RulesText.kernelEquivalent(policy, hook: try steering.options().hooks[0]))
                 return
             }
-            let firewall = try await steering.firewall()
+            let firewall = try await steering.firewall(for: policy)
+            do { try firewall.validate(policy) } catch { throw CommandFailure.config(error.description) }
             print("# mssclamp steering rules, backend \(firewall.backend.rawValue)")
             print(firewall.rendered(policy), terminator: "")
             for note in RulesText.notes(policy, options: firewall.options) { print(note) }
@@ -42,7 +43,7 @@ struct RulesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let policy = try self.policy.policy()
-            let firewall = try await steering.firewall()
+            let firewall = try await steering.firewall(for: policy)
             do { try firewall.validate(policy) } catch { throw CommandFailure.config(error.description) }
             do {
                 for note in try await firewall.install(policy) { print("note: \(note)") }
@@ -81,7 +82,7 @@ struct RulesCommand: AsyncParsableCommand {
                     return
                 }
             } else {
-                firewalls = [try await steering.firewall()]
+                firewalls = [try await steering.firewall(for: policy)]
             }
             for firewall in firewalls {
                 do {
@@ -108,7 +109,7 @@ struct RulesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let policy = try self.policy.policy()
-            let firewall = try await steering.firewall()
+            let firewall = try await steering.firewall(for: policy)
             let differences: [String]
             do {
                 differences = try await firewall.check(policy)

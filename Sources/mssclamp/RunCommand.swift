@@ -120,7 +120,7 @@ struct RunCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in ProgramLogHandler(label: label, level: level) }
         let logger = Logger(label: "mssclamp")
         let policy = try self.policy.policy()
-        let firewall = try await steering.firewall { detection in
+        let firewall = try await steering.firewall(for: policy) { detection in
             if detection.isFallback {
                 logger.warning("backend: \(detection.backend.rawValue) (auto): \(detection.reason)")
             } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MSSClampCore
 import MSSClampRules
 
 /// How the kernel hands SYNs to the worker: shared by `run` and `rules`, so both install
@@ -54,10 +55,13 @@ struct SteeringArguments: ParsableArguments {
         return SteeringOptions(queues: try queueRange(), hooks: hookList, safetyNet: safetyNet, learnPathMTU: learnPathMTU)
     }
 
-    /// The firewall these flags name. With `auto` the backend is detected, and `detected`
-    /// hears which and why (a fallback is logged, never silent).
-    func firewall(detected: (Backend.Detection) -> Void = { _ in }) async throws(CommandFailure) -> any Firewall {
-        try await SteeringArguments.backend(named: backend, detected: detected).firewall(try options())
+    /// The firewall these flags name for `policy`. With `auto` the backend is detected, and
+    /// `detected` hears which and why (a fallback is logged, never silent).
+    func firewall(for policy: Policy, detected: (Backend.Detection) -> Void = { _ in }) async throws(CommandFailure) -> any Firewall {
+        var options = try options()
+        // A policy with ipsec: rules is carried by a block of queues per IPsec class.
+        options.ipsecQueues = policy.matchesIPsec
+        return try await SteeringArguments.backend(named: backend, detected: detected).firewall(options)
     }
 
     /// `--backend NAME` as every subcommand reads it: a backend's name, or `auto` (detected,

@@ -35,6 +35,11 @@ struct WatchCommand: ParsableCommand {
     @OptionGroup(title: "Policy (default: the classic rule)")
     var policy: RuleFlags
 
+    @Option(
+        name: .customLong("assume-ipsec"),
+        help: ArgumentHelp("Take every SYN as having come out of IPsec (in), going into it (out), or neither (none).", valueName: "in|out|none"))
+    var assumeIPsec: String?
+
     @Option(name: .customLong("seconds"), help: ArgumentHelp("Stop after this many seconds.", valueName: "N"))
     var seconds: Int?
 
@@ -61,11 +66,13 @@ struct WatchCommand: ParsableCommand {
             throw CommandFailure.runtime(error.description)
         }
         for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber) { _ in stopRequested.store(true, ordering: .relaxed) } }
-        var watcher = Watcher(policy: policy, learning: learnPathMTU ? PathMTULearner.Limits() : nil)
+        let ipsec = try AssumedIPsec.parse(assumeIPsec)
+        var watcher = Watcher(policy: policy, metadata: PacketMetadata(ipsec: ipsec), learning: learnPathMTU ? PathMTULearner.Limits() : nil)
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         var lines = 0
         if !json { FileHandleOutput.standardError("watching \(interface) (\(capture.linkLayer.name)); ^C to stop") }
+        if let note = AssumedIPsec.note(policy, ipsec) { FileHandleOutput.standardError(note) }
         while !stopRequested.load(ordering: .relaxed) {
             if let count, lines >= count { break }
             if let seconds {

@@ -79,3 +79,27 @@ lab_send_syns "$id" 198.51.100.1 41201 1460
 lab_dump_stop
 lab_worker_stop; stop4=$?
 echo "RESULT before_rename=$(lab_syn_mss "$work/rename1.pcap" | paste -sd, -) after_rename=$(lab_syn_mss "$work/rename2.pcap" | paste -sd, -) stop4=$stop4"
+
+# 5. ipsec: rules through the IPsec class queues. This kernel has no ESP, so every SYN is
+#    plain: the rule asking for "came out of IPsec" must never match, the one asking for
+#    "neither" must, and each rule's lines queue to their class's block (2 queues a block).
+cat >"$work/ipsec.yaml" <<'YAML'
+rules:
+  - name: from-ipsec
+    ipsec: in
+    set-mss: 1300
+  - name: plain
+    ipsec: none
+    set-mss: 1340
+YAML
+lab_worker_start "$id" "$work/w5.log" --config "$work/ipsec.yaml" --queues 0-1 || exit 1
+bound=$(ip netns exec "$id-r" awk '{print $1}' /proc/net/netfilter/nfnetlink_queue | sort -n | paste -sd, -)
+blocks=$(ip netns exec "$id-r" iptables -t mangle -S MSSCLAMP | sed -n 's/.*--pol \([a-z]*\) -m policy --dir out --pol \([a-z]*\).*"mssclamp rule \([0-9]\).*--queue-balance \([0-9:]*\).*/\3:\1\/\2@\4/p' | paste -sd, -)
+lab_dump_start "$id" "$work/ipsec.pcap" "tcp dst port 9" || exit 1
+lab_connect "$id" 198.51.100.1 9
+lab_connect "$id" 2001:db8:2::1 9
+lab_send_syns "$id" 198.51.100.1 41300 1460 1320
+lab_dump_stop
+lab_worker_stop; stop5=$?
+echo "RESULT ipsec_bound=$bound ipsec_blocks=$blocks ipsec_mss=$(lab_syn_mss "$work/ipsec.pcap" | sort -u | paste -sd, -) stop5=$stop5"
+echo "RESULT ipsec_counters=$(sed -n 's/.*\] stopped: //p' "$work/w5.log" | tr ' ' ',')"

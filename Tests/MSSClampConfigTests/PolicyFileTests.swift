@@ -82,7 +82,7 @@ import Testing
         Bad(
             yaml: "rules:\n  - out_interface: eth0\n",
             expected:
-                "t.yaml:2: rules[0].out_interface: unknown key (known: clamp-mss-to-pmtu, clamp-to-mtu, destination, direction, family, in-interface, insert-missing, mss, name, out-interface, set-mss, set-mss-for-tunnel, source)"
+                "t.yaml:2: rules[0].out_interface: unknown key (known: clamp-mss-to-pmtu, clamp-to-mtu, destination, direction, family, in-interface, insert-missing, ipsec, mss, name, out-interface, set-mss, set-mss-for-tunnel, source)"
         ),
         Bad(yaml: "rules:\n  - name: a\n    set-mss: 70000\n", expected: "t.yaml:3: rules[0].set-mss: MSS 70000 is outside 1-65535"),
         Bad(
@@ -112,6 +112,9 @@ import Testing
             yaml: "rules:\n  - clamp-to-mtu: 40\n",
             expected: "t.yaml:2: rules[0].clamp-to-mtu: MTU 40 is outside 68-65535 (68 is IPv4's minimum link MTU)"),
         Bad(yaml: "rules:\n  - set-mss: { ipv4: 1360, ipv7: 1 }\n", expected: "t.yaml:2: rules[0].set-mss.ipv7: unknown key (known: ipv4, ipv6)"),
+        Bad(
+            yaml: "rules:\n  - ipsec: yes\n",
+            expected: "t.yaml:2: rules[0].ipsec: ipsec 'yes' must be in (came out of IPsec), out (goes into IPsec) or none (neither)"),
     ]
 
     @Test(arguments: bad)
@@ -177,5 +180,19 @@ import Testing
         #expect(throws: ConfigError.self) {
             try PolicyFile.parse("rules:\n  - set-mss: 1360\n    set-mss-for-tunnel: wireguard\n", source: "t.yaml")
         }
+    }
+}
+
+/// `ipsec:` as the file and the flag give it.
+@Suite struct IPsecKeyTests {
+    @Test func fileAndFlagTakeTheSelector() throws {
+        let policy = try PolicyFile.parse(
+            "rules:\n  - ipsec: in\n    set-mss-for-tunnel: esp-gcm\n  - ipsec: NONE\n    set-mss: 1400\n  - ipsec: out\n    clamp-to-mtu: 1400\n", source: "t.yaml")
+        #expect(policy.rules.map(\.ipsec) == [.inbound, .plain, .outbound])
+        #expect(policy.rules[0].action == .setMSS(ipv4: 1406, ipv6: 1386))
+        var spec = RuleSpec()
+        spec.ipsec = RuleSpec.Value("out", key: "--ipsec")
+        #expect(try spec.rule(source: "command line").ipsec == .outbound)
+        #expect(!spec.isEmpty)
     }
 }

@@ -58,6 +58,22 @@ import Testing
         #expect(packets.first?.indev == 2 && packets.first?.outdev == 3)
     }
 
+    /// One socket binds a queue per IPsec class: nfgenmsg's res_id says which one.
+    @Test func theQueueComesFromResID() {
+        var bytes = Self.message([Self.header, Self.payload])
+        bytes[18] = 0x01  // res_id, big-endian: queue 258
+        bytes[19] = 0x02
+        var queues: [UInt16] = []
+        var decoder = MessageDecoder()
+        bytes.withUnsafeBytes { raw in decoder.decode(raw, count: raw.count, packet: { queues.append($0.queue) }, error: { _ in }) }
+        #expect(queues == [258])
+        var configuration = QueueConfiguration(number: 256)
+        configuration.blocks = 4
+        configuration.stride = 2
+        #expect(configuration.numbers == [256, 258, 260, 262])
+        #expect([256, 257, 258, 259, 262, 263].map(configuration.block(of:)) == [0, 0, 1, 1, 3, 3])
+    }
+
     @Test func capturedLengthMeansTruncated() {
         let bytes = Self.message([Self.header, (UInt16(NFQA_CAP_LEN.rawValue), Self.be32(1500)), Self.payload])
         #expect(Self.decode(bytes).packets.first?.truncated == true)

@@ -123,4 +123,53 @@ import Testing
         observed.read(nftTable: script)
         #expect(observed.ipv4.hooks == ["FORWARD"] && observed.ipv4.steersSignals && observed.ipv6.steersSignals)
     }
+
+    /// `ipsec:` rules: one line per IPsec class the rule admits, each to its block of queues;
+    /// the bypass counters and the safety net keep only what POSTROUTING can ask.
+    @Test func ipsecClassesEachQueueToTheirBlock() {
+        var options = SteeringOptions(queues: 4...5, safetyNet: true)
+        options.ipsecQueues = true
+        let policy = Policy(rules: [
+            Rule(ipsec: .inbound, mssRange: nil, action: .setMSS(1300)), Rule(ipsec: .outbound, mssRange: nil, action: .setMSS(1340)),
+            Rule(mssRange: nil, action: .setMSS(1400)),
+        ])
+        let lines = IPTablesRenderer.chainRules(policy, family: .ipv4, options: options).map { $0.joined(separator: " ") }
+        let policyWords = { (inbound: String, outbound: String) in "-m policy --dir in --pol \(inbound) -m policy --dir out --pol \(outbound)" }
+        #expect(lines.count == 2 + 2 + 4)
+        #expect(lines[0].contains(policyWords("ipsec", "none")) && lines[0].hasSuffix("--queue-balance 6:7 --queue-bypass"))
+        #expect(lines[1].contains(policyWords("ipsec", "ipsec")) && lines[1].hasSuffix("--queue-balance 10:11 --queue-bypass"))
+        #expect(lines[2].contains(policyWords("none", "ipsec")) && lines[2].hasSuffix("--queue-balance 8:9 --queue-bypass"))
+        #expect(lines[3].contains(policyWords("ipsec", "ipsec")) && lines[3].hasSuffix("--queue-balance 10:11 --queue-bypass"))
+        #expect(lines[4].contains(policyWords("none", "none")) && lines[4].hasSuffix("--queue-balance 4:5 --queue-bypass"))
+        #expect(lines[4...].allSatisfy { $0.contains("mssclamp rule 3") })
+        let net = IPTablesRenderer.safetyNetRules(policy, family: .ipv4)
+        #expect(net.skipped == [0], "--dir in cannot be asked in POSTROUTING")
+        #expect(net.rules.first?.joined(separator: " ").contains("-m policy --dir out --pol ipsec") == true)
+        #expect(options.boundQueues == Array(4...11))
+        // Without ipsec: rules the chain is as before, even with the class queues bound.
+        let plain = IPTablesRenderer.chainRules(.default, family: .ipv4, options: options)
+        #expect(plain.count == 1 && !plain[0].contains("policy") && plain[0].suffix(3) == ["--queue-balance", "4:5", "--queue-bypass"])
+
+        let script = NFTablesRenderer.script(policy, options: options)
+        #expect(script.contains("meta ipsec exists rt ipsec missing tcp option maxseg size 1301-65535 queue flags bypass to 6-7 comment \"mssclamp rule 1"))
+        #expect(script.contains("meta ipsec missing rt ipsec exists tcp option maxseg size 1341-65535 queue flags bypass to 8-9 comment \"mssclamp rule 2"))
+        #expect(script.contains("meta ipsec missing rt ipsec missing tcp option maxseg size 1401-65535 queue flags bypass to 4-5 comment \"mssclamp rule 3"))
+        #expect(script.contains("rt ipsec exists tcp option maxseg size 1341-65535 counter tcp option maxseg size set 1340"))
+        #expect(NFTablesRenderer.kernelEquivalent(Policy(rules: [Rule(ipsec: .plain)])).contains("meta ipsec missing rt ipsec missing tcp option maxseg"))
+    }
+
+    @Test func ipsecPoliciesTheSteeringCannotCarry() throws {
+        let inbound = Policy(rules: [Rule(ipsec: .inbound)])
+        var options = SteeringOptions(hooks: [.forward, .postrouting])
+        options.ipsecQueues = true
+        let local = #expect(throws: FirewallError.self) { try Backend.iptablesNFT.firewall(options).validate(inbound) }
+        #expect(local?.description.contains("only the forward hook can tell") == true)
+        try Backend.nftables.firewall(options).validate(Policy(rules: [Rule(ipsec: .outbound)]))
+        let unbound = #expect(throws: FirewallError.self) { try Backend.nftables.firewall(SteeringOptions()).validate(inbound) }
+        #expect(unbound?.description.contains("restart mssclamp to add the first ipsec: rule") == true)
+        options = SteeringOptions(queues: 65530...65533)
+        options.ipsecQueues = true
+        let high = #expect(throws: FirewallError.self) { try Backend.nftables.firewall(options).validate(inbound) }
+        #expect(high?.description.contains("choose a lower --queue") == true)
+    }
 }

@@ -36,6 +36,14 @@ import Testing
         // Interface names follow a rename: -o wan0 did not match eth0, then matches it as wan0.
         #expect(results["before_rename"] == "1460" && results["after_rename"] == "1360")
         #expect(results["stop4"] == "0")
+        // ipsec: rules: a block of two queues per IPsec class, all eight bound by the worker;
+        // rule 1 (in) queues to the classes "in, not out" (2:3) and "in and out" (6:7), rule 2
+        // (none) to "neither" (0:1). Plain SYNs skip rule 1 and are clamped by rule 2.
+        #expect(results["ipsec_bound"] == "0,1,2,3,4,5,6,7")
+        #expect(results["ipsec_blocks"] == "1:ipsec/none@2:3,1:ipsec/ipsec@6:7,2:none/none@0:1")
+        #expect(results["ipsec_mss"] == "1320,1340", "1320 left alone: rule 1 (1300) did not match")
+        #expect(results["stop5"] == "0")
+        #expect(results["ipsec_counters"]?.hasSuffix("overruns=0,verdict-errors=0") == true)
     }
 
     @Test func byteForByteTheKernelExceptItsOddOffsetChecksum() {
