@@ -78,7 +78,8 @@ public enum IPTablesRenderer {
         }
         if learning {
             for number in classes.classes {
-                lines.append(["-p", "tcp", "--tcp-flags", "SYN,RST", "SYN"] + classWords(classes, number) + learnLabel + queue(options, block: number))
+                lines.append(
+                    ["-p", "tcp", "--tcp-flags", "SYN,RST", "SYN"] + classWords(classes, number) + learnLabel + queue(options, block: number))
             }
         }
         return lines

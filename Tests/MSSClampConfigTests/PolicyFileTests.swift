@@ -187,7 +187,8 @@ import Testing
 @Suite struct IPsecKeyTests {
     @Test func fileAndFlagTakeTheSelector() throws {
         let policy = try PolicyFile.parse(
-            "rules:\n  - ipsec: in\n    set-mss-for-tunnel: esp-gcm\n  - ipsec: NONE\n    set-mss: 1400\n  - ipsec: out\n    clamp-to-mtu: 1400\n", source: "t.yaml")
+            "rules:\n  - ipsec: in\n    set-mss-for-tunnel: esp-gcm\n  - ipsec: NONE\n    set-mss: 1400\n  - ipsec: out\n    clamp-to-mtu: 1400\n",
+            source: "t.yaml")
         #expect(policy.rules.map(\.ipsec) == [.inbound, .plain, .outbound])
         #expect(policy.rules[0].action == .setMSS(ipv4: 1406, ipv6: 1386))
         var spec = RuleSpec()

@@ -151,11 +151,18 @@ import Testing
         #expect(plain.count == 1 && !plain[0].contains("policy") && plain[0].suffix(3) == ["--queue-balance", "4:5", "--queue-bypass"])
 
         let script = NFTablesRenderer.script(policy, options: options)
-        #expect(script.contains("meta ipsec exists rt ipsec missing tcp option maxseg size 1301-65535 queue flags bypass to 6-7 comment \"mssclamp rule 1"))
-        #expect(script.contains("meta ipsec missing rt ipsec exists tcp option maxseg size 1341-65535 queue flags bypass to 8-9 comment \"mssclamp rule 2"))
-        #expect(script.contains("meta ipsec missing rt ipsec missing tcp option maxseg size 1401-65535 queue flags bypass to 4-5 comment \"mssclamp rule 3"))
+        #expect(
+            script.contains(
+                "meta ipsec exists rt ipsec missing tcp option maxseg size 1301-65535 queue flags bypass to 6-7 comment \"mssclamp rule 1"))
+        #expect(
+            script.contains(
+                "meta ipsec missing rt ipsec exists tcp option maxseg size 1341-65535 queue flags bypass to 8-9 comment \"mssclamp rule 2"))
+        #expect(
+            script.contains(
+                "meta ipsec missing rt ipsec missing tcp option maxseg size 1401-65535 queue flags bypass to 4-5 comment \"mssclamp rule 3"))
         #expect(script.contains("rt ipsec exists tcp option maxseg size 1341-65535 counter tcp option maxseg size set 1340"))
-        #expect(NFTablesRenderer.kernelEquivalent(Policy(rules: [Rule(ipsec: .plain)])).contains("meta ipsec missing rt ipsec missing tcp option maxseg"))
+        #expect(
+            NFTablesRenderer.kernelEquivalent(Policy(rules: [Rule(ipsec: .plain)])).contains("meta ipsec missing rt ipsec missing tcp option maxseg"))
     }
 
     @Test func ipsecPoliciesTheSteeringCannotCarry() throws {
