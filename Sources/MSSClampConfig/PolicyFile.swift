@@ -19,7 +19,7 @@ public enum PolicyFile {
     nonisolated(unsafe) static let ruleKeys: [String: WritableKeyPath<RuleSpec, RuleSpec.Value?>] = [
         "name": \.name, "family": \.family, "source": \.sources, "destination": \.destinations,
         "in-interface": \.inInterface, "out-interface": \.outInterface, "direction": \.direction, "ipsec": \.ipsec,
-        "mss": \.mss, "clamp-mss-to-pmtu": \.clampToPMTU, "clamp-to-mtu": \.clampToMTU,
+        "mss": \.mss, "clamp-mss-to-pmtu": \.clampToPMTU, "clamp-to-mtu": \.clampToMTU, "clamp-to-interface": \.clampToInterface,
         "insert-missing": \.insertMissing, "set-mss-for-tunnel": \.setMSSForTunnel,
     ]
 
@@ -74,10 +74,11 @@ public enum PolicyFile {
             let rule = try spec.rule(source: source)
             // On the command line no action means the classic rule; in a file it is almost
             // always a forgotten line, and silently clamping to 1360 would hide it.
-            if spec.setMSS == nil && spec.clampToPMTU == nil && spec.clampToMTU == nil && spec.setMSSForTunnel == nil {
+            if spec.setMSS == nil && spec.clampToPMTU == nil && spec.clampToMTU == nil && spec.clampToInterface == nil && spec.setMSSForTunnel == nil
+            {
                 throw ConfigError(
                     source: source, line: node.line, key: "rules[\(index)]",
-                    message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel")
+                    message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu, clamp-to-interface or set-mss-for-tunnel")
             }
             rules.append(rule)
         }

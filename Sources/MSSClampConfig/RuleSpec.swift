@@ -34,6 +34,8 @@ public struct RuleSpec: Sendable {
     public var setMSSIPv6: Value?
     public var clampToPMTU: Value?
     public var clampToMTU: Value?
+    /// An interface whose MTU, as it is now, the rule clamps to.
+    public var clampToInterface: Value?
     /// `STACK[/ipv4|ipv6[/LINK-MTU]]`: set-mss with the values `mssclamp mss` computes.
     public var setMSSForTunnel: Value?
     public var insertMissing: Value?
@@ -44,7 +46,7 @@ public struct RuleSpec: Sendable {
     public var isEmpty: Bool {
         [
             name, family, sources, destinations, inInterface, outInterface, ipsec, direction, mss,
-            setMSS, setMSSIPv6, clampToPMTU, clampToMTU, setMSSForTunnel, insertMissing,
+            setMSS, setMSSIPv6, clampToPMTU, clampToMTU, clampToInterface, setMSSForTunnel, insertMissing,
         ].allSatisfy { $0 == nil }
     }
 
@@ -75,11 +77,11 @@ public struct RuleSpec: Sendable {
         if let value = direction { rule.direction = try parse(value, ValueParsers.direction) }
         rule.insertMissing = try insertMissing.map { value throws(ConfigError) in try parse(value, RuleSpec.bool) } ?? false
 
-        let actions = [setMSS, clampToPMTU.flatMap { $0.text == "false" ? nil : $0 }, clampToMTU, setMSSForTunnel].compactMap { $0 }
+        let actions = [setMSS, clampToPMTU.flatMap { $0.text == "false" ? nil : $0 }, clampToMTU, clampToInterface, setMSSForTunnel].compactMap { $0 }
         if actions.count > 1 {
             throw error(
                 actions[1],
-                "choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel (\(actions.map(\.key).joined(separator: ", ")) given)"
+                "choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu, clamp-to-interface or set-mss-for-tunnel (\(actions.map(\.key).joined(separator: ", ")) given)"
             )
         }
         if let value = setMSS {
@@ -93,6 +95,8 @@ public struct RuleSpec: Sendable {
             rule.action = .clampToPathMTU
         } else if let value = clampToMTU {
             rule.action = .clampToMTU(try parse(value, ValueParsers.mtu))
+        } else if let value = clampToInterface {
+            rule.action = .clampToInterface(try parse(value, ValueParsers.followedInterface))
         } else if let value = setMSSForTunnel {
             rule.action = try parse(value, RuleSpec.tunnelAction)
         }

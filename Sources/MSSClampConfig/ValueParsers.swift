@@ -60,6 +60,15 @@ enum ValueParsers {
         return InterfacePattern(name)
     }
 
+    /// One interface whose MTU a rule follows: a name, not a `wg+` pattern.
+    static func followedInterface(_ text: String) throws(ValueError) -> String {
+        let pattern = try interface(text)
+        guard !pattern.isWildcard else {
+            throw ValueError("'\(text)': clamp-to-interface follows one interface's MTU; name it (wg0), not a pattern")
+        }
+        return pattern.name
+    }
+
     static func family(_ text: String) throws(ValueError) -> FamilySelector {
         guard let family = FamilySelector(rawValue: text.trimmingSpaces.lowercased()) else {
             throw ValueError("family '\(text)' must be ipv4, ipv6 or both")

@@ -5,7 +5,13 @@ extension Action {
         switch self {
         case .setMSS(let v4, let v6): return Int(family == .ipv4 ? v4 : v6)
         case .clampToMTU(let mtu): return family.mss(forMTU: mtu)
-        case .clampToPathMTU: return nil
+        case .clampToPathMTU, .clampToInterface: return nil
         }
+    }
+
+    /// The interface a `clamp-to-interface` action follows.
+    public var followedInterface: String? {
+        if case .clampToInterface(let name) = self { return name }
+        return nil
     }
 }

@@ -55,6 +55,7 @@ public enum Reason: UInt8, CaseIterable, Sendable {
     case payloadPresent
     case noRoom
     case pathMTUUnknown
+    case interfaceMTUUnknown
 
     public var label: String {
         switch self {
@@ -72,6 +73,7 @@ public enum Reason: UInt8, CaseIterable, Sendable {
         case .payloadPresent: return "payload-present"
         case .noRoom: return "no-room"
         case .pathMTUUnknown: return "path-mtu-unknown"
+        case .interfaceMTUUnknown: return "interface-mtu-unknown"
         }
     }
 
@@ -91,6 +93,7 @@ public enum Reason: UInt8, CaseIterable, Sendable {
         case .payloadPresent: return "no MSS option and the SYN carries data; cannot insert"
         case .noRoom: return "no MSS option and the TCP header is full (60 bytes)"
         case .pathMTUUnknown: return "path MTU unknown"
+        case .interfaceMTUUnknown: return "the interface clamp-to-interface names is absent or down"
         }
     }
 }

@@ -43,6 +43,13 @@ public struct IPsecState: Hashable, Sendable {
 /// only when a matching rule needs it, so lookups cost nothing for other packets.
 public protocol PathMTUSource {
     func pathMTU(family: IPFamily, source: IPAddress, destination: IPAddress) -> Int?
+    /// The MTU of the interface `name` now; nil when it does not exist or is down
+    /// (`clamp-to-interface` rules then report `interface-mtu-unknown`).
+    func interfaceMTU(_ name: String) -> Int?
+}
+
+extension PathMTUSource {
+    public func interfaceMTU(_ name: String) -> Int? { nil }
 }
 
 /// No route information: `--clamp-mss-to-pmtu` rules report `path-mtu-unknown`.
@@ -51,11 +58,13 @@ public struct NoPathMTU: PathMTUSource, Sendable {
     public func pathMTU(family: IPFamily, source: IPAddress, destination: IPAddress) -> Int? { nil }
 }
 
-/// One MTU for every path, or none: dry-run's `--assume-pmtu`, and the tests'.
+/// One MTU for every path and every interface, or none: dry-run's `--assume-pmtu`, and the
+/// tests'.
 public struct AssumedPathMTU: PathMTUSource, Sendable {
     public let mtu: Int?
     public init(_ mtu: Int?) { self.mtu = mtu }
     public func pathMTU(family: IPFamily, source: IPAddress, destination: IPAddress) -> Int? { mtu }
+    public func interfaceMTU(_ name: String) -> Int? { mtu }
 }
 
 /// A ceiling on the MSS of SYNs from one host, learned rather than configured: `run

@@ -198,6 +198,9 @@ extension Policy {
                 return .failure(OutcomeError(.unchanged(.pathMTUUnknown)))
             }
             mtu = value
+        case .clampToInterface(let name):
+            guard let value = pathMTU.interfaceMTU(name) else { return .failure(OutcomeError(.unchanged(.interfaceMTUUnknown))) }
+            mtu = value
         }
         // xt_TCPMSS drops when the MTU leaves no room for any segment.
         guard mtu > family.headerOverhead else { return .failure(OutcomeError(.dropped(.pathMTUTooSmall))) }

@@ -146,6 +146,10 @@ public enum Action: Hashable, Sendable {
     /// `--clamp-mss-to-pmtu`: MSS from the smaller of the route MTUs towards the destination
     /// and back to the source, supplied by a `PathMTUSource`.
     case clampToPathMTU
+    /// Clamp to an interface's MTU as it is now (`clamp-to-interface: wg0`): WireGuard
+    /// interfaces are recreated with other MTUs and PPPoE renegotiates, so the number
+    /// follows the link, supplied by a `PathMTUSource`.
+    case clampToInterface(String)
 
     /// The same value for both families.
     public static func setMSS(_ value: UInt16) -> Action { .setMSS(ipv4: value, ipv6: value) }

@@ -33,6 +33,7 @@ extension Action {
         case .setMSS(let v4, let v6): return v4 == v6 ? "set-mss \(v4)" : "set-mss \(v4) (IPv4) / \(v6) (IPv6)"
         case .clampToMTU(let mtu): return "clamp-to-mtu \(mtu)"
         case .clampToPathMTU: return "clamp-mss-to-pmtu"
+        case .clampToInterface(let name): return "clamp-to-interface \(name)"
         }
     }
 }

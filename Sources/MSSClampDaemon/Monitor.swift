@@ -45,6 +45,10 @@ final class Monitor: @unchecked Sendable {
     private var lastFailOpenNotice = 0.0
     private var state = "running"
     private var learningLog = LearningLog()
+    /// `clamp-to-interface`: the monitor's own view of the links (the queue threads keep
+    /// theirs), and what it last said of each followed interface.
+    private let links = LinkMTUs()
+    private let followed = NIOLockedValueBox<[Snapshot.FollowedInterface]?>(nil)
 
     init(
         queues: any PacketQueues, firewall: any Firewall, managesRules: Bool, store: StatusStore?,
@@ -86,6 +90,7 @@ final class Monitor: @unchecked Sendable {
         observation = fresh
         observed = fresh == nil ? nil : Date().timeIntervalSince1970
         lint(announceAll: true)
+        follow(announceAll: true)
         publish()
     }
 
@@ -101,6 +106,7 @@ final class Monitor: @unchecked Sendable {
         if let learner = queues.state.learner {
             learningLog.tick(learner, monotonic: WorkerState.now(), wall: now, logger: logger)
         }
+        follow(announceAll: false)
         history.append((now, counters))
         history.removeAll { now - $0.time > Double(Monitor.recentSeconds) }
         if ticks % Monitor.rulesInterval == 0 {
@@ -126,9 +132,34 @@ final class Monitor: @unchecked Sendable {
 
     /// Everything counted now.
     func snapshot() -> Snapshot {
-        Snapshot.taking(
+        var snapshot = Snapshot.taking(
             queues.state, firewall: counts.withLockedValue { $0 }, queues: queues.queues,
             kernel: KernelQueueStats.readIfPermitted())
+        snapshot.followed = followed.withLockedValue { $0 }
+        return snapshot
+    }
+
+    /// The interfaces `clamp-to-interface` rules follow, as the kernel has them now: each
+    /// change of MTU, disappearance or return is said in the log as it is heard (rtnetlink),
+    /// and published for `status` and the metrics.
+    private func follow(announceAll: Bool) {
+        let names = Array(Set(policy.rules.compactMap(\.action.followedInterface))).sorted()
+        guard !names.isEmpty else {
+            followed.withLockedValue { $0 = nil }
+            return
+        }
+        let changed = links.refreshIfLinksChanged()
+        let before = followed.withLockedValue { $0 } ?? []
+        guard announceAll || changed || before.map(\.name) != names else { return }
+        let now = names.map { Snapshot.FollowedInterface(name: $0, mtu: links.mtu($0)) }
+        for interface in now where announceAll || before.first(where: { $0.name == interface.name }) != interface {
+            if interface.mtu == nil {
+                logger.warning("clamp-to-interface \(interface.text)")
+            } else {
+                logger.info("clamp-to-interface \(interface.text)")
+            }
+        }
+        followed.withLockedValue { $0 = now }
     }
 
     private func watchRules(_ now: Double) async {

@@ -17,6 +17,8 @@ public final class MetricsExporter: Sendable {
         var queues: [UInt16: (up: Gauge, waiting: Gauge, queueDropped: Counter, userDropped: Counter)] = [:]
         var rulesInForce: Gauge?
         var pmtuEntries: Gauge?
+        /// `clamp-to-interface`: MTU, MSS IPv4, MSS IPv6 per followed interface.
+        var followed: [String: (mtu: Gauge, mss4: Gauge, mss6: Gauge)] = [:]
         var last = Snapshot()
     }
 
@@ -70,6 +72,7 @@ public final class MetricsExporter: Sendable {
                 state.rulesInForce?.set(Int64(inForce ? 1 : 0))
             }
             for queue in snapshot.queues { update(&state, queue, last: state.last.queues.first { $0.queue == queue.queue }) }
+            for interface in snapshot.followed ?? [] { update(&state, interface) }
             state.last = snapshot
         }
     }
@@ -102,6 +105,26 @@ public final class MetricsExporter: Sendable {
     }
 
     /// What a counter gained; one that went down restarted (a reload), so all of it is new.
+    /// `mssclamp_interface_mtu{interface}` and `mssclamp_interface_mss{interface,family}`:
+    /// the value `clamp-to-interface` uses now; 0 while the interface is absent or down.
+    private func update(_ state: inout State, _ interface: Snapshot.FollowedInterface) {
+        if state.followed[interface.name] == nil {
+            func gauge(_ name: String, _ help: String, _ labels: [(String, String)]) -> Gauge {
+                registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "mssclamp", metricName: name, helpText: help), labels: labels)
+            }
+            let mssHelp = "The MSS clamp-to-interface clamps to now (MTU minus 40 or 60); 0 while the interface is absent or down."
+            state.followed[interface.name] = (
+                gauge("interface_mtu", "MTU of an interface clamp-to-interface follows; 0 while absent or down.", [("interface", interface.name)]),
+                gauge("interface_mss", mssHelp, [("interface", interface.name), ("family", "ipv4")]),
+                gauge("interface_mss", mssHelp, [("interface", interface.name), ("family", "ipv6")])
+            )
+        }
+        guard let gauges = state.followed[interface.name] else { return }
+        gauges.mtu.set(Int64(interface.mtu ?? 0))
+        gauges.mss4.set(Int64(interface.mss(.ipv4) ?? 0))
+        gauges.mss6.set(Int64(interface.mss(.ipv6) ?? 0))
+    }
+
     static func delta(_ now: UInt64, _ then: UInt64) -> Int64 { Int64(clamping: now >= then ? now - then : now) }
 
     /// A declared counter: `mssclamp_<metric>_total{labels}`, labels in name order.

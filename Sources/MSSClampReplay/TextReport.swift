@@ -147,6 +147,10 @@ public enum TextReport {
         if policy.rules.contains(where: { $0.action == .clampToPathMTU }) && options.pathMTU == nil {
             lines.append("note: captures carry no routes; clamp-mss-to-pmtu rules report path-mtu-unknown unless you give --assume-pmtu MTU")
         }
+        if policy.rules.contains(where: { $0.action.followedInterface != nil }) && options.pathMTU == nil {
+            lines.append(
+                "note: captures carry no interface MTUs; clamp-to-interface rules report interface-mtu-unknown unless you give --assume-pmtu MTU")
+        }
         for (host, mtu) in options.learned.paths.sorted(by: { $0.key.text < $1.key.text }) {
             lines.append(
                 "assumed learned: path MTU \(mtu) toward \(host.text): SYNs from it at most MSS \(host.family.mss(forMTU: mtu)) (as run --learn-pmtu)"

@@ -118,7 +118,8 @@ public enum IPTablesRenderer {
         switch rule.action {
         case .setMSS(let v4, let v6): return ["-j", "TCPMSS", "--set-mss", "\(family == .ipv4 ? v4 : v6)"]
         case .clampToMTU(let mtu): return ["-j", "TCPMSS", "--set-mss", "\(family.mss(forMTU: mtu))"]
-        case .clampToPathMTU: return ["-j", "TCPMSS", "--clamp-mss-to-pmtu"]
+        // The nearest kernel form of an interface's live MTU: the route's (notes say so).
+        case .clampToPathMTU, .clampToInterface: return ["-j", "TCPMSS", "--clamp-mss-to-pmtu"]
         }
     }
 
@@ -128,7 +129,9 @@ public enum IPTablesRenderer {
     /// and are left out (`skipped` lists them).
     public static func safetyNetRules(_ policy: Policy, family: IPFamily) -> (rules: [[String]], skipped: [Int]) {
         postrouting(policy, family: family) { rule, index, words, digest in
-            words + mssWords(candidateRange(rule, family: family)) + comment(rule, index: index, suffix: " safety-net", digest: digest)
+            // An interface's live MTU has no kernel form: left to the worker.
+            guard rule.action.followedInterface == nil else { return nil }
+            return words + mssWords(candidateRange(rule, family: family)) + comment(rule, index: index, suffix: " safety-net", digest: digest)
                 + target(rule, family: family)
         }
     }
@@ -150,7 +153,7 @@ public enum IPTablesRenderer {
     /// The candidate range when it tells clamped from unclamped SYNs (a fixed target below
     /// it), else nil.
     static func countableRange(_ rule: Rule, family: IPFamily) -> ClosedRange<UInt16>? {
-        guard !rule.insertMissing, rule.action != .clampToPathMTU, let range = candidateRange(rule, family: family) else { return nil }
+        guard !rule.insertMissing, rule.action.fixedTarget(family) != nil, let range = candidateRange(rule, family: family) else { return nil }
         return range
     }
 

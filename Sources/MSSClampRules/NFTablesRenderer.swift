@@ -113,7 +113,7 @@ public enum NFTablesRenderer {
         switch rule.action {
         case .setMSS(let v4, let v6): return "tcp option maxseg size set \(family == .ipv4 ? v4 : v6)"
         case .clampToMTU(let mtu): return "tcp option maxseg size set \(family.mss(forMTU: mtu))"
-        case .clampToPathMTU: return "tcp option maxseg size set rt mtu"
+        case .clampToPathMTU, .clampToInterface: return "tcp option maxseg size set rt mtu"
         }
     }
 
@@ -170,7 +170,8 @@ public enum NFTablesRenderer {
         if options.safetyNet {
             lines += ["\tchain safety_net {", "\t\ttype filter hook postrouting priority mangle; policy accept;"]
             lines += perFamily(policy, hook: .postrouting) { index, rule, family, matched in
-                "\t\t" + matched + range(IPTablesRenderer.candidateRange(rule, family: family) ?? 1...65535) + " counter "
+                guard rule.action.followedInterface == nil else { return nil }  // left to the worker
+                return "\t\t" + matched + range(IPTablesRenderer.candidateRange(rule, family: family) ?? 1...65535) + " counter "
                     + target(rule, family: family) + comment(index, rule, suffix: " safety-net", digest: digest)
             }
             lines.append("\t}")

@@ -18,8 +18,30 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var rulesInForce: Bool?
     /// `--learn-pmtu`: path MTUs learned and live now, flows remembered; nil when not learning.
     public var learning: Learning?
+    /// `clamp-to-interface`: each followed interface and its MTU now (nil: absent or down);
+    /// nil when the policy follows none.
+    public var followed: [FollowedInterface]?
 
     public init() {}
+
+    public struct FollowedInterface: Codable, Sendable, Equatable {
+        public var name: String
+        public var mtu: Int?
+
+        public init(name: String, mtu: Int?) {
+            self.name = name
+            self.mtu = mtu
+        }
+
+        /// The MSS SYNs are clamped to for a family while the MTU holds.
+        public func mss(_ family: IPFamily) -> Int? { mtu.map(family.mss(forMTU:)) }
+
+        /// `wg0: MTU 1420, MSS 1380 (IPv4) / 1360 (IPv6)`, or why there is none.
+        public var text: String {
+            guard let mtu else { return "\(name): absent or down (its rules leave SYNs unchanged: interface-mtu-unknown)" }
+            return "\(name): MTU \(mtu), MSS \(IPFamily.ipv4.mss(forMTU: mtu)) (IPv4) / \(IPFamily.ipv6.mss(forMTU: mtu)) (IPv6)"
+        }
+    }
 
     public struct Queue: Codable, Sendable, Equatable {
         public var queue: UInt16

@@ -38,6 +38,9 @@ public enum StatusText {
             lines.append(row("", "last \(worker.recentSeconds / 60) min: \(counts(recent))"))
             lines.append(row("", "last SYN: \(worker.lastSynTime.map { Health.ago(now - $0) } ?? "none yet")"))
             if let learning = worker.learning { lines += learningLines(learning, counters: worker.counters, now: now) }
+            for (index, interface) in (worker.counters.followed ?? []).enumerated() {
+                lines.append(row(index == 0 ? "followed" : "", interface.text))
+            }
             lines.append(row("interfaces", worker.interfaces.isEmpty ? "any (the policy names none)" : worker.interfaces.joined(separator: ", ")))
         }
         lines += rulesLines(health)

@@ -17,6 +17,9 @@ final class QueueWorker: @unchecked Sendable {
     let state: WorkerState
     let names = InterfaceNames()
     let routes = RouteMTU()
+    let links = LinkMTUs()
+    /// The batch's policy has `clamp-to-interface` rules.
+    private var followsLinks = false
     /// A packet's bytes with 4 spare bytes for an inserted MSS option.
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0x10000 + 64, alignment: 8)
     private var decoder = MessageDecoder()
@@ -82,6 +85,7 @@ final class QueueWorker: @unchecked Sendable {
         if outcomes.byRule.count != policy.rules.count { outcomes = OutcomeCounters(ruleCount: policy.rules.count) }
         let needsNames = policy.rules.contains { $0.inInterface != nil || $0.outInterface != nil }
         if needsNames { names.refreshIfLinksChanged() }
+        followsLinks = policy.rules.contains { $0.action.followedInterface != nil }
         return (policy, needsNames, IPsecClasses(policy))
     }
 
@@ -95,6 +99,10 @@ final class QueueWorker: @unchecked Sendable {
 
     /// Every packet in `count` bytes of netlink messages: decided, its verdict batched.
     func handle(_ messages: UnsafeRawBufferPointer, count: Int, policy: Policy, needsNames: Bool, classes: IPsecClasses) {
+        // After the receive, not before: a link change announced before these SYNs were
+        // queued is then already in the notification socket, so none is clamped to an MTU
+        // the interface no longer has.
+        if followsLinks { links.refreshIfLinksChanged() }
         decoder.decode(
             messages, count: count,
             packet: { packet in
@@ -133,11 +141,12 @@ final class QueueWorker: @unchecked Sendable {
         let decision: Decision
         if let learner = state.learner {
             decision = policy.apply(
-                to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes,
+                to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: KernelMTUs(routes: routes, links: links),
                 ceiling: SharedLearner(box: learner, now: WorkerState.now()), checksum: checksum)
             if decision.learned { learner.withLockedValue { $0.noteClamp() } }
         } else {
-            decision = policy.apply(to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: routes, checksum: checksum)
+            decision = policy.apply(
+                to: scratch, length: packet.payload.count, metadata: metadata, pathMTU: KernelMTUs(routes: routes, links: links), checksum: checksum)
         }
         outcomes.record(decision)
         switch decision.outcome {
@@ -175,4 +184,17 @@ final class QueueWorker: @unchecked Sendable {
             transport.sendErrors &+= 1
         }
     }
+}
+
+/// What the kernel says of paths and links, as the core asks it: route MTUs for
+/// `clamp-mss-to-pmtu`, interface MTUs for `clamp-to-interface`.
+struct KernelMTUs: PathMTUSource {
+    let routes: RouteMTU
+    let links: LinkMTUs
+
+    func pathMTU(family: IPFamily, source: IPAddress, destination: IPAddress) -> Int? {
+        routes.pathMTU(family: family, source: source, destination: destination)
+    }
+
+    func interfaceMTU(_ name: String) -> Int? { links.mtu(name) }
 }

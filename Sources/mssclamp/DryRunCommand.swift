@@ -45,7 +45,9 @@ struct DryRunCommand: ParsableCommand {
         help: ArgumentHelp("Take every frame as having come out of IPsec (in), going into it (out), or neither (none).", valueName: "in|out|none"))
     var assumeIPsec: String?
 
-    @Option(name: .customLong("assume-pmtu"), help: ArgumentHelp("Path MTU to assume for --clamp-mss-to-pmtu.", valueName: "MTU"))
+    @Option(
+        name: .customLong("assume-pmtu"),
+        help: ArgumentHelp("Path MTU to assume for --clamp-mss-to-pmtu, and interface MTU for --clamp-to-interface.", valueName: "MTU"))
     var assumePMTU: Int?
 
     @Option(

@@ -32,6 +32,11 @@ struct RuleFlags: ParsableArguments {
     @Option(name: .customLong("clamp-to-mtu"), help: ArgumentHelp("Clamp as for a link of this MTU (MTU minus 40 or 60).", valueName: "MTU"))
     var clampToMTU: String?
 
+    @Option(
+        name: .customLong("clamp-to-interface"),
+        help: ArgumentHelp("Clamp to this interface's MTU as it is now, followed as it changes (MTU minus 40 or 60).", valueName: "IF"))
+    var clampToInterface: String?
+
     @Option(name: [.customShort("s"), .customLong("source")], help: ArgumentHelp("Source prefixes, comma-separated.", valueName: "cidr[,cidr]"))
     var source: String?
 
@@ -57,6 +62,7 @@ struct RuleFlags: ParsableArguments {
         spec.setMSSIPv6 = value(setMSSIPv6, "--set-mss-ipv6")
         spec.clampToPMTU = clampToPMTU ? RuleSpec.Value("true", key: "--clamp-mss-to-pmtu") : nil
         spec.clampToMTU = value(clampToMTU, "--clamp-to-mtu")
+        spec.clampToInterface = value(clampToInterface, "--clamp-to-interface")
         spec.setMSSForTunnel = value(setMSSForTunnel, "--set-mss-for-tunnel")
         spec.sources = value(source, "--source")
         spec.destinations = value(destination, "--destination")

@@ -137,7 +137,16 @@ enum RulesText {
         if options.safetyNet {
             for family in IPFamily.allCases {
                 for index in IPTablesRenderer.safetyNetRules(policy, family: family).skipped {
-                    notes.append("# note: rule \(index + 1) matches an input interface; POSTROUTING cannot, so it has no \(family) safety net")
+                    let rule = policy.rules[index]
+                    let why =
+                        if let name = rule.action.followedInterface {
+                            "follows \(name)'s live MTU, which no kernel rule can"
+                        } else if rule.inInterface != nil {
+                            "matches an input interface; POSTROUTING cannot"
+                        } else {
+                            "asks whether a SYN came out of IPsec; POSTROUTING cannot"
+                        }
+                    notes.append("# note: rule \(index + 1) \(why), so it has no \(family) safety net")
                 }
             }
             if policy.rules.count > 1 {
@@ -149,6 +158,11 @@ enum RulesText {
 
     static func kernelEquivalent(_ policy: Policy, hook: Hook) -> String {
         var lines = ["# Kernel-only equivalent (no daemon), iptables / ip6tables:"]
+        for name in Set(policy.rules.compactMap(\.action.followedInterface)).sorted() {
+            lines.append(
+                "# note: clamp-to-interface \(name) has no kernel form; --clamp-mss-to-pmtu (nft: rt mtu) below gives the same only to SYNs routed out of \(name)"
+            )
+        }
         for family in IPFamily.allCases { lines += IPTablesRenderer.kernelEquivalent(policy, family: family, hook: hook) }
         lines += ["", "# nftables (nft -f FILE):"]
         lines.append(String(NFTablesRenderer.kernelEquivalent(policy, hook: hook).dropLast()))

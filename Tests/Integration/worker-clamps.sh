@@ -83,6 +83,8 @@ echo "RESULT before_rename=$(lab_syn_mss "$work/rename1.pcap" | paste -sd, -) af
 # 5. ipsec: rules through the IPsec class queues. This kernel has no ESP, so every SYN is
 #    plain: the rule asking for "came out of IPsec" must never match, the one asking for
 #    "neither" must, and each rule's lines queue to their class's block (2 queues a block).
+# Taking wan0 down for the rename (4.) flushed its IPv6 address (keep_addr_on_down is 0).
+ip -n "$id-r" addr add 2001:db8:2::fe/64 dev wan0 nodad
 cat >"$work/ipsec.yaml" <<'YAML'
 rules:
   - name: from-ipsec
@@ -101,5 +103,48 @@ lab_connect "$id" 2001:db8:2::1 9
 lab_send_syns "$id" 198.51.100.1 41300 1460 1320
 lab_dump_stop
 lab_worker_stop; stop5=$?
-echo "RESULT ipsec_bound=$bound ipsec_blocks=$blocks ipsec_mss=$(lab_syn_mss "$work/ipsec.pcap" | sort -u | paste -sd, -) stop5=$stop5"
+echo "RESULT ipsec_bound=$bound ipsec_blocks=$blocks ipsec_mss=$(lab_syn_mss "$work/ipsec.pcap" | sort -u | paste -sd, -) ipsec_syns=$(lab_syn_mss "$work/ipsec.pcap" | wc -l) stop5=$stop5"
 echo "RESULT ipsec_counters=$(sed -n 's/.*\] stopped: //p' "$work/w5.log" | tr ' ' ',')"
+
+# 6. clamp-to-interface follows a link: the router's tun7 (one end of a veth pair: made, changed, taken down,
+#    deleted and made again while the worker runs). Crafted SYNs (MSS 1460) go out right after
+#    each change; each must carry the MSS of the MTU tun7 has then (1460 while it is absent or
+#    down: left unchanged). A SYN carrying an earlier MTU's value is stale.
+R() { ip netns exec "$id-r" "$@"; }
+R ip link del tun7 2>/dev/null
+lab_worker_start "$id" "$work/w6.log" --clamp-to-interface tun7 --metrics 127.0.0.1:9816 --state-dir "$work/state6" || exit 1
+lab_connect "$id" 198.51.100.1 9; lab_connect "$id" 2001:db8:2::1 9  # neighbours known
+lab_dump_start "$id" "$work/follow.pcap" "tcp dst port 9" || exit 1
+step() {  # PORT4 PORT6: three IPv4 SYNs and one IPv6 SYN, then time for the monitor's log
+    lab_send_syns "$id" 198.51.100.1 "$1" 1460 1460 1460
+    lab_send_syns "$id" 2001:db8:2::1 "$2" 1460
+    sleep 1.2
+}
+step 43000 44000                                                     # absent
+R ip link add tun7 type veth peer name tun7p; R ip link set tun7 mtu 1400 up
+step 43010 44010                                                     # 1400
+R ip link set tun7 mtu 1280
+step 43020 44020                                                     # 1280
+R ip link set tun7 down
+step 43030 44030                                                     # down
+R ip link del tun7; R ip link add tun7 mtu 1420 type veth peer name tun7p; R ip link set tun7 up
+step 43040 44040                                                     # recreated, 1420
+sleep 1.5
+lab_dump_stop
+metric_mtu=$(ip netns exec "$id-r" timeout 5 "$LAB_PY" -c '
+import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9816/metrics", timeout=3).read().decode())' |
+    awk '/^mssclamp_interface_mtu\{interface="tun7"\}/ { print $2 + 0 }')
+R "$LAB_BIN" status --state-dir "$work/state6" >"$work/status6.out" 2>&1
+lab_worker_stop; stop6=$?
+R ip link del tun7 2>/dev/null
+follow=$(lab_syn_port_mss "$work/follow.pcap" | sort -u | awk -F: '$1 >= 43000 && $1 < 44050')
+expect() {  # LOW-PORT MSS: the SYNs from LOW-PORT.. (this step's) that do not carry MSS
+    echo "$follow" | awk -F: -v low="$1" -v want="$2" '$1 >= low && $1 < low + 10 && $2 != want' | wc -l
+}
+seen=$(echo "$follow" | wc -l)
+stale=$(( $(expect 43000 1460) + $(expect 44000 1460) + $(expect 43010 1360) + $(expect 44010 1340) + $(expect 43020 1240) \
+    + $(expect 44020 1220) + $(expect 43030 1460) + $(expect 44030 1460) + $(expect 43040 1380) + $(expect 44040 1360) ))
+echo "RESULT follow_seen=$seen follow_stale=$stale follow_metric_mtu=$metric_mtu stop6=$stop6"
+echo "RESULT follow_log_1400=$(grep -c 'clamp-to-interface tun7: MTU 1400, MSS 1360 (IPv4) / 1340 (IPv6)' "$work/w6.log") follow_log_absent=$(grep -c 'clamp-to-interface tun7: absent or down' "$work/w6.log") follow_status=$(grep -c 'followed *tun7: MTU 1420, MSS 1380 (IPv4) / 1360 (IPv6)' "$work/status6.out")"
+echo "$follow" | paste -sd' ' - | sed 's/^/follow: /' >&2
+echo "follow counters: $(sed -n "s/.*\] stopped: //p" "$work/w6.log")" >&2

@@ -41,7 +41,8 @@ import Testing
     @Test func ruleWithoutActionIsAnError() throws {
         #expect(
             throws: ConfigError(
-                source: "t.yaml", line: 2, key: "rules[0]", message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel")
+                source: "t.yaml", line: 2, key: "rules[0]",
+                message: "no action: give set-mss, clamp-mss-to-pmtu, clamp-to-mtu, clamp-to-interface or set-mss-for-tunnel")
         ) {
             try PolicyFile.parse("rules:\n  - out-interface: eth0\n", source: "t.yaml")
         }
@@ -82,13 +83,13 @@ import Testing
         Bad(
             yaml: "rules:\n  - out_interface: eth0\n",
             expected:
-                "t.yaml:2: rules[0].out_interface: unknown key (known: clamp-mss-to-pmtu, clamp-to-mtu, destination, direction, family, in-interface, insert-missing, ipsec, mss, name, out-interface, set-mss, set-mss-for-tunnel, source)"
+                "t.yaml:2: rules[0].out_interface: unknown key (known: clamp-mss-to-pmtu, clamp-to-interface, clamp-to-mtu, destination, direction, family, in-interface, insert-missing, ipsec, mss, name, out-interface, set-mss, set-mss-for-tunnel, source)"
         ),
         Bad(yaml: "rules:\n  - name: a\n    set-mss: 70000\n", expected: "t.yaml:3: rules[0].set-mss: MSS 70000 is outside 1-65535"),
         Bad(
             yaml: "rules:\n  - set-mss: 1360\n    clamp-mss-to-pmtu: true\n",
             expected:
-                "t.yaml:3: rules[0].clamp-mss-to-pmtu: choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu or set-mss-for-tunnel (rules[0].set-mss, rules[0].clamp-mss-to-pmtu given)"
+                "t.yaml:3: rules[0].clamp-mss-to-pmtu: choose one action: set-mss, clamp-mss-to-pmtu, clamp-to-mtu, clamp-to-interface or set-mss-for-tunnel (rules[0].set-mss, rules[0].clamp-mss-to-pmtu given)"
         ),
         Bad(
             yaml: "rules:\n  - source: 198.51.100.0/33\n",
@@ -195,5 +196,25 @@ import Testing
         spec.ipsec = RuleSpec.Value("out", key: "--ipsec")
         #expect(try spec.rule(source: "command line").ipsec == .outbound)
         #expect(!spec.isEmpty)
+    }
+}
+
+/// `clamp-to-interface:` as the file and the flag give it.
+@Suite struct ClampToInterfaceKeyTests {
+    @Test func fileAndFlag() throws {
+        let policy = try PolicyFile.parse("rules:\n  - out-interface: wg0\n    clamp-to-interface: wg0\n", source: "t.yaml")
+        #expect(policy.rules.first?.action == .clampToInterface("wg0"))
+        #expect(policy.rules.first?.mssRange == nil)
+        var spec = RuleSpec()
+        spec.clampToInterface = RuleSpec.Value("ppp0", key: "--clamp-to-interface")
+        #expect(try spec.rule(source: "command line").action == .clampToInterface("ppp0"))
+    }
+
+    @Test func aPatternOrASecondActionIsRefused() {
+        let pattern = #expect(throws: ConfigError.self) { try PolicyFile.parse("rules:\n  - clamp-to-interface: wg+\n", source: "t.yaml") }
+        #expect(
+            pattern?.description
+                == "t.yaml:2: rules[0].clamp-to-interface: 'wg+': clamp-to-interface follows one interface's MTU; name it (wg0), not a pattern")
+        #expect(throws: ConfigError.self) { try PolicyFile.parse("rules:\n  - clamp-to-interface: wg0\n    set-mss: 1300\n", source: "t.yaml") }
     }
 }

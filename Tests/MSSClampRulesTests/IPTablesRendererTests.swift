@@ -179,4 +179,16 @@ import Testing
         let high = #expect(throws: FirewallError.self) { try Backend.nftables.firewall(options).validate(inbound) }
         #expect(high?.description.contains("choose a lower --queue") == true)
     }
+
+    /// An interface's live MTU has no kernel form: every SYN the rule matches is queued, and
+    /// neither the safety net nor the bypass counters pretend to know the target.
+    @Test func clampToInterfaceQueuesAndLeavesTheKernelOut() {
+        let policy = Policy(rules: [Rule(outInterface: InterfacePattern("wg0"), mssRange: nil, action: .clampToInterface("wg0"))])
+        let options = SteeringOptions(safetyNet: true)
+        let lines = IPTablesRenderer.chainRules(policy, family: .ipv4, options: options)
+        #expect(lines.count == 1 && !lines[0].contains("tcpmss"))
+        #expect(IPTablesRenderer.safetyNetRules(policy, family: .ipv4) == ([], [0]))
+        #expect(IPTablesRenderer.bypassRules(policy, family: .ipv4).rules.isEmpty)
+        #expect(!NFTablesRenderer.script(policy, options: options).contains("safety-net rule 1"))
+    }
 }

@@ -42,8 +42,18 @@ import Testing
         #expect(results["ipsec_bound"] == "0,1,2,3,4,5,6,7")
         #expect(results["ipsec_blocks"] == "1:ipsec/none@2:3,1:ipsec/ipsec@6:7,2:none/none@0:1")
         #expect(results["ipsec_mss"] == "1320,1340", "1320 left alone: rule 1 (1300) did not match")
+        #expect(results["ipsec_syns"] == "4", "two real connections (IPv4, IPv6), two crafted SYNs")
         #expect(results["stop5"] == "0")
         #expect(results["ipsec_counters"]?.hasSuffix("overruns=0,verdict-errors=0") == true)
+        // clamp-to-interface: 20 SYNs across five states of tun7, none with a stale MSS; the
+        // value in force in the log, the metrics and status.
+        #expect(results["follow_seen"] == "20", "\(run.stderr)")
+        #expect(results["follow_stale"] == "0", "\(run.stderr)")
+        #expect(results["follow_metric_mtu"] == "1420")
+        #expect(results["follow_log_1400"] == "1")
+        #expect((Int(results["follow_log_absent"] ?? "") ?? 0) >= 2, "absent at start, down later")
+        #expect(results["follow_status"] == "1")
+        #expect(results["stop6"] == "0")
     }
 
     @Test func byteForByteTheKernelExceptItsOddOffsetChecksum() {

@@ -18,7 +18,10 @@
 # (2) a 1 MiB download over IPv4 and IPv6 with the gateway's tunnel MTU as the calculator
 # says and nothing clamped (mssclamp runs, its policy covering another client: the previous
 # tunnel's): it stalls; then `systemctl reload` with this client's `source:` and
-# `set-mss-for-tunnel: STACK/FAMILY`: it completes.
+# `set-mss-for-tunnel: STACK/FAMILY`: it completes. (3) For esp4 (iptables-nft) and espnatt4
+# (nftables): the same with `ipsec: in` as the rule's only selector: the download completes,
+# the IPsec client's SYNs reach the server clamped, and a plain forwarded SYN (the server
+# calling the client's underlay address) reaches the client as it was sent.
 source "$lab/tunnel-lab.sh"
 
 # tunnel NAME KIND STACK OUTER: one tunnel, measured, then the download without and with.
@@ -40,6 +43,12 @@ tunnel() {
     t3=$(now_ms)
     result "${name}_without=${without% *} ${name}_without_connected=${without#* } ${name}_with=${with% *} ${name}_reloaded=$reloaded"
     [ "${with% *}" = 1048576,1048576 ] || diagnose "$name"
+    # The IPsec selector instead of the client's addresses: iptables-nft (the default), and
+    # the native nftables table with NAT-T.
+    case $name in
+    esp4) ipsec_selector "$name" "$stack/$outer" ;;
+    espnatt4) ipsec_selector "$name" "$stack/$outer" nftables ;;
+    esac
     ${kind}_down
     t4=$(now_ms)
     result "${name}_seconds=$(( (t4 - start) / 1000 )) ${name}_ms=measure:$((t0 - start)),without:$((t1 - t0)),reload:$((t2 - t1)),with:$((t3 - t2)),after:$((t4 - t3))"

@@ -332,3 +332,42 @@ reload_policy() {  # STACK/OUTER | none: until the service says it runs the new 
     return 1
 }
 
+
+# ---- the IPsec selector (`ipsec: in`): the IPsec client's SYNs are clamped, a plain forwarded
+# SYN is not (the server calling the client's underlay address: forwarded, no IPsec either
+# side). The first ipsec: rule needs a restart (the worker binds its class queues at start) ----
+syn_mss() {  # PCAP: "source>mss" per SYN seen, sorted, comma-separated
+    tcpdump -nr "$1" 2>/dev/null | awk '/Flags \[S\],/ {
+        src = $3; sub(/\.[0-9]+$/, "", src); m = "none"
+        if (match($0, /mss [0-9]+/)) m = substr($0, RSTART + 4, RLENGTH - 4)
+        print src ">" m }' | sort -u | paste -sd, -
+}
+ipsec_selector() {  # NAME STACK/OUTER [BACKEND]
+    local name=$1 stack=$2 backend=${3:-} restarted rules with d1 d2 a expected m4 m6
+    printf 'rules:\n  - name: from-ipsec\n    ipsec: in\n    set-mss-for-tunnel: %s\n' "$stack" >/etc/mssclamp.yaml
+    [ -n "$backend" ] && echo "MSSCLAMP_OPTIONS=\"--backend $backend\"" >/etc/default/mssclamp
+    systemctl restart mssclamp; restarted=$?
+    rules=$({ iptables -w -t mangle -S MSSCLAMP 2>/dev/null; nft list table inet mssclamp 2>/dev/null; } |
+        grep -cE -- '-m policy --dir in --pol ipsec|meta (ipsec|secpath) exists')
+    ip netns exec srv tcpdump -ni s0 -s 160 -U -w "$lab_run/sel-srv.pcap" 'tcp dst port 8080' 2>/dev/null & d1=$!
+    ip netns exec cli tcpdump -ni u0 -s 160 -U -w "$lab_run/sel-cli.pcap" 'tcp dst port 9' 2>/dev/null & d2=$!
+    sleep 1.5
+    with=$(both_downloads 60)
+    for a in 192.0.2.2 2001:db8:1::2; do
+        ip netns exec srv timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.settimeout(1)
+s.connect_ex((sys.argv[1], 9))' "$a"
+    done
+    sleep 1; kill "$d1" "$d2" 2>/dev/null; wait "$d1" "$d2" 2>/dev/null
+    read -r m4 m6 <<<"$(mssclamp mss --tunnel "${stack%/*}" --outer "${stack#*/}" --json | grep -oE '"mss_ipv[46]":[0-9]+' | cut -d: -f2 | paste -sd' ')"
+    expected="$c4>$m4,$c6>$m6"
+    result "${name}_selector_restart=$restarted ${name}_selector_rules=$rules ${name}_selector_with=${with% *}"
+    result "${name}_selector_ipsec=$(syn_mss "$lab_run/sel-srv.pcap") ${name}_selector_expected=$expected"
+    result "${name}_selector_plain=$(syn_mss "$lab_run/sel-cli.pcap")"
+    # Back to the lab's own service: the next tunnel's first download must stall again.
+    echo 'MSSCLAMP_OPTIONS=""' >/etc/default/mssclamp
+    policy none
+    systemctl restart mssclamp
+}
