@@ -21,7 +21,9 @@
 # `set-mss-for-tunnel: STACK/FAMILY`: it completes. (3) For esp4 (iptables-nft) and espnatt4
 # (nftables): the same with `ipsec: in` as the rule's only selector: the download completes,
 # the IPsec client's SYNs reach the server clamped, and a plain forwarded SYN (the server
-# calling the client's underlay address) reaches the client as it was sent.
+# calling the client's underlay address) reaches the client as it was sent. (4) For wg4:
+# `clamp-to-interface: wg0` while the gateway's wg0 changes MTU and is deleted and made again,
+# downloads right after each change: every SYN carries the MSS of wg0's MTU then.
 source "$lab/tunnel-lab.sh"
 
 # tunnel NAME KIND STACK OUTER: one tunnel, measured, then the download without and with.
@@ -46,6 +48,7 @@ tunnel() {
     # The IPsec selector instead of the client's addresses: iptables-nft (the default), and
     # the native nftables table with NAT-T.
     case $name in
+    wg4) follow_wireguard "$name" "$outer" ;;
     esp4) ipsec_selector "$name" "$stack/$outer" ;;
     espnatt4) ipsec_selector "$name" "$stack/$outer" nftables ;;
     esac

@@ -371,3 +371,35 @@ s.connect_ex((sys.argv[1], 9))' "$a"
     policy none
     systemctl restart mssclamp
 }
+
+# ---- clamp-to-interface with real WireGuard: the gateway's wg0 changes MTU, then is deleted
+# and made again (new keys, another MTU), each followed by downloads at once; every SYN the
+# server sees must carry the MSS of wg0's MTU at that moment ----
+follow_wireguard() {  # NAME OUTER
+    local name=$1 outer=$2 d v4 v6 mtu metric followed logged
+    printf 'rules:\n  - name: follow\n    clamp-to-interface: wg0\n' >/etc/mssclamp.yaml
+    local before; before=$(systemctl show -p StatusText --value mssclamp)
+    systemctl reload mssclamp
+    for _ in $(seq 300); do
+        [ "$(systemctl show -p StatusText --value mssclamp)" != "$before" ] && break
+        sleep 0.1
+    done
+    ip netns exec srv tcpdump -ni s0 -s 160 -U -w "$lab_run/follow.pcap" 'tcp dst port 8080' 2>/dev/null & d=$!
+    sleep 1.5
+    local w1 w2 w3
+    w1=$(both_downloads 30)                                   # wg0 as the lab set it (computed)
+    ip link set wg0 mtu 1380; w2=$(both_downloads 30)         # changed while up
+    wireguard_down; wireguard_up "$outer"                     # deleted and made again
+    ip link set wg0 mtu 1400; ip -n cli link set wg0 mtu 1500; w3=$(both_downloads 30)
+    sleep 1.5
+    metric=$(curl -s --max-time 5 http://127.0.0.1:9815/metrics | awk '/^mssclamp_interface_mtu\{interface="wg0"\}/ {print $2 + 0}')
+    followed=$(mssclamp status | grep -c 'followed *wg0: MTU 1400, MSS 1360 (IPv4) / 1340 (IPv6)')
+    logged=$(journalctl -u mssclamp --no-pager -o cat | grep -c 'clamp-to-interface wg0: MTU 1380, MSS 1340 (IPv4) / 1320 (IPv6)')
+    sleep 0.5; kill "$d" 2>/dev/null; wait "$d" 2>/dev/null
+    # The MSS of each SYN the server saw, in order, per family.
+    v4=$(tcpdump -nr "$lab_run/follow.pcap" 2>/dev/null | awk '/^[0-9:.]+ IP .*Flags \[S\],/ && match($0, /mss [0-9]+/) {print substr($0, RSTART + 4, RLENGTH - 4)}' | paste -sd, -)
+    v6=$(tcpdump -nr "$lab_run/follow.pcap" 2>/dev/null | awk '/^[0-9:.]+ IP6 .*Flags \[S\],/ && match($0, /mss [0-9]+/) {print substr($0, RSTART + 4, RLENGTH - 4)}' | paste -sd, -)
+    result "${name}_follow_downloads=${w1% *}/${w2% *}/${w3% *} ${name}_follow4=$v4 ${name}_follow6=$v6"
+    result "${name}_follow_metric=$metric ${name}_follow_status=$followed ${name}_follow_log=$logged"
+    reload_policy none
+}

@@ -161,6 +161,12 @@ for s in "${scenarios[@]}"; do
             check $s ${t}_with 1048576,1048576; check $s ${t}_reloaded 0
             readme_row $s $t
         done
+        if [[ " ${TUNNELS:-${tunnel_names[*]}} " == *" wg4 "* ]]; then
+            check $s wg4_follow_downloads '1048576,1048576/1048576,1048576/1048576,1048576'
+            # wg0 at the computed 1440, then 1380, then made again at 1400: no stale SYN.
+            check $s wg4_follow4 1400,1340,1360; check $s wg4_follow6 1380,1320,1340
+            check $s wg4_follow_metric 1400; check $s wg4_follow_status 1; check $s wg4_follow_log '[1-9]'
+        fi
         for t in esp4 espnatt4; do
             [[ " ${TUNNELS:-${tunnel_names[*]}} " == *" $t "* ]] || continue
             expected=$(grep -oE "(^| )${t}_selector_expected=[^ ]*" "$work/$s.all" | tail -1 | cut -d= -f2)
