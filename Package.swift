@@ -85,6 +85,10 @@ let package = Package(
         // what `mssclamp status` reads and judges from it. Imports no worker: it only reads.
         .target(name: "MSSClampStatus", dependencies: ["MSSClampCore", "MSSClampRules", "MSSClampNFQueue", "MSSClampLearning"]),
 
+        // `mssclamp doctor`: the gateway read once (sysctls, firewall listings, links), then
+        // judged by pure checks, each finding with its fix.
+        .target(name: "MSSClampDoctor", dependencies: ["MSSClampCore", "MSSClampRules"]),
+
         // The running service's life: start order, privileges, the control loop (ticks,
         // SIGHUP, repair), publishing state, feeding metrics, telling systemd.
         .target(
@@ -102,7 +106,7 @@ let package = Package(
             name: "mssclamp",
             dependencies: [
                 "MSSClampCapture", "MSSClampConfig", "MSSClampCore", "MSSClampDaemon", "MSSClampLearning", "MSSClampMetrics", "MSSClampNFQueue",
-                "MSSClampReplay", "MSSClampRules", "MSSClampStatus", "MSSClampTunnels", "MSSClampWatch",
+                "MSSClampReplay", "MSSClampRules", "MSSClampStatus", "MSSClampTunnels", "MSSClampWatch", "MSSClampDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -150,6 +154,7 @@ let package = Package(
         .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics", "MSSClampStatus", "MSSClampCore"]),
         .testTarget(name: "MSSClampPrivilegesTests", dependencies: ["MSSClampPrivileges", "TestSupport"]),
         .testTarget(name: "mssclampTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "MSSClampDoctorTests", dependencies: ["MSSClampDoctor", "MSSClampCore", "TestSupport"]),
         .testTarget(
             name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),
         .testTarget(

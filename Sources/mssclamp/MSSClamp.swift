@@ -11,7 +11,9 @@ struct MSSClamp: AsyncParsableCommand {
             for IPv4 and IPv6. Rule flags are named like iptables'; --config takes a YAML policy.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, StatusCommand.self, RulesCommand.self, DryRunCommand.self, MSSCommand.self, WatchCommand.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, RulesCommand.self, DryRunCommand.self, MSSCommand.self, WatchCommand.self, DoctorCommand.self,
+        ]
     )
 
     /// Like iptables, every usage or policy problem exits 2 (ArgumentParser would say 64).

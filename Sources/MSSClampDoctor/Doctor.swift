@@ -1,0 +1,242 @@
+import MSSClampCore
+
+/// The gateway checks: pure functions of `GatewayFacts`, one per trap, each finding with its
+/// fix. Read-only by construction: nothing here can change the system.
+public enum Doctor {
+    public static func examine(_ facts: GatewayFacts) -> DoctorReport {
+        var findings = sysctls(facts) + icmp(facts) + clamping(facts) + tunnels(facts)
+        findings.sort { $0.severity > $1.severity }
+        return DoctorReport(findings: findings, unread: facts.unread)
+    }
+
+    // MARK: sysctls
+
+    static func sysctls(_ facts: GatewayFacts) -> [Finding] {
+        var findings: [Finding] = []
+        if let value = facts.sysctls["net.ipv4.ip_no_pmtu_disc"], value != "0" {
+            findings.append(
+                Finding(
+                    "pmtu-discovery-off", .warning,
+                    "net.ipv4.ip_no_pmtu_disc = \(value): this host's own packets go without DF, and MSS clamping cannot help UDP (QUIC, DNS, WireGuard's own datagrams)",
+                    fix: "sysctl -w net.ipv4.ip_no_pmtu_disc=0"))
+        }
+        if let value = facts.sysctls["net.ipv4.tcp_mtu_probing"], value == "0" {
+            findings.append(
+                Finding(
+                    "tcp-mtu-probing-off", .info,
+                    "net.ipv4.tcp_mtu_probing = 0: the gateway's own TCP connections cannot find a black hole without ICMP (clamping covers forwarded SYNs only)",
+                    fix: "sysctl -w net.ipv4.tcp_mtu_probing=1"))
+        }
+        for (key, family) in [("net.ipv4.ip_forward", "IPv4"), ("net.ipv6.conf.all.forwarding", "IPv6")] {
+            if let value = facts.sysctls[key], value == "0" {
+                findings.append(
+                    Finding(
+                        "forwarding-off", .info, "\(key) = 0: this host does not route \(family); clamping forwarded SYNs does nothing for it",
+                        fix: "sysctl -w \(key)=1 (if this host is meant to be the gateway)"))
+            }
+        }
+        return findings
+    }
+
+    // MARK: ICMP that path-MTU discovery needs
+
+    /// Rules that drop or reject ICMP frag-needed / ICMPv6 packet-too-big, unless an earlier
+    /// rule of the same chain accepts them (a `RELATED` accept lets the errors of tracked
+    /// connections through).
+    static func icmp(_ facts: GatewayFacts) -> [Finding] {
+        var findings: [Finding] = []
+        for family in IPFamily.allCases {
+            guard let save = facts.iptables[family] else { continue }
+            for rule in IPTablesSave.rules(save) where blocksSignal(rule, family: family) {
+                let earlier = IPTablesSave.rules(save).prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
+                if earlier.contains(where: { passesSignal($0, family: family) }) { continue }
+                let tool = family == .ipv4 ? "iptables" : "ip6tables"
+                let what = family == .ipv4 ? "ICMP frag-needed (type 3 code 4)" : "ICMPv6 packet-too-big (type 2)"
+                let accept = family == .ipv4 ? "-p icmp --icmp-type fragmentation-needed" : "-p ipv6-icmp --icmpv6-type packet-too-big"
+                findings.append(
+                    Finding(
+                        family == .ipv4 ? "icmp-frag-needed-dropped" : "icmpv6-packet-too-big-dropped", .error,
+                        "\(tool) -t \(rule.table) -A \(rule.chain) \(rule.text): drops \(what), which path-MTU discovery needs: senders behind it never learn the smaller MTU",
+                        fix:
+                            "\(tool) -t \(rule.table) -I \(rule.chain) \(accept) -j ACCEPT   (or delete the rule: \(tool) -t \(rule.table) -D \(rule.chain) \(rule.text))"
+                    ))
+            }
+        }
+        if let ruleset = facts.nftables {
+            for rule in NFTRuleset.rules(ruleset) where !rule.managedByIPTables {
+                for family in IPFamily.allCases where rule.applies(to: family) && nftBlocksSignal(rule.text, family: family) {
+                    let earlier = NFTRuleset.rules(ruleset).prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
+                    if earlier.contains(where: { nftPassesSignal($0.text, family: family) }) { continue }
+                    let type = family == .ipv4 ? "icmp type destination-unreachable icmp code frag-needed" : "icmpv6 type packet-too-big"
+                    findings.append(
+                        Finding(
+                            family == .ipv4 ? "icmp-frag-needed-dropped" : "icmpv6-packet-too-big-dropped", .error,
+                            "nft table \(rule.table) chain \(rule.chain): '\(rule.text)' drops \(family == .ipv4 ? "ICMP frag-needed" : "ICMPv6 packet-too-big"), which path-MTU discovery needs",
+                            fix: "nft insert rule \(rule.table) \(rule.chain) \(type) accept"))
+                }
+            }
+        }
+        return findings
+    }
+
+    static func blocksSignal(_ rule: IPTablesSave.Rule, family: IPFamily) -> Bool {
+        guard rule.target == "DROP" || rule.target == "REJECT" else { return false }
+        return matchesSignal(rule.words, family: family, emptyMeansAll: true)
+    }
+
+    static func passesSignal(_ rule: IPTablesSave.Rule, family: IPFamily) -> Bool {
+        guard rule.target == "ACCEPT" else { return false }
+        if rule.words.contains(where: { $0.contains("RELATED") }) { return true }
+        return matchesSignal(rule.words, family: family, emptyMeansAll: true)
+    }
+
+    /// Whether a rule's matches select the signal: the protocol (or none at all), and the
+    /// type (or none).
+    static func matchesSignal(_ words: [String], family: IPFamily, emptyMeansAll: Bool) -> Bool {
+        let protocols = family == .ipv4 ? ["icmp", "1"] : ["ipv6-icmp", "icmpv6", "58"]
+        let types = family == .ipv4 ? ["fragmentation-needed", "3/4", "destination-unreachable", "3"] : ["packet-too-big", "2", "2/0"]
+        guard let p = words.firstIndex(of: "-p"), p + 1 < words.count, protocols.contains(words[p + 1]) else { return false }
+        let typeFlag = family == .ipv4 ? "--icmp-type" : "--icmpv6-type"
+        guard let t = words.firstIndex(of: typeFlag), t + 1 < words.count else { return emptyMeansAll }
+        return types.contains(words[t + 1])
+    }
+
+    static func nftBlocksSignal(_ text: String, family: IPFamily) -> Bool {
+        guard text.hasSuffix(" drop") || text.contains(" drop ") || text.hasPrefix("drop") || text.contains("reject") else { return false }
+        return nftSelectsSignal(text, family: family)
+    }
+
+    static func nftPassesSignal(_ text: String, family: IPFamily) -> Bool {
+        guard text.contains("accept") else { return false }
+        return text.contains("related") || nftSelectsSignal(text, family: family)
+    }
+
+    static func nftSelectsSignal(_ text: String, family: IPFamily) -> Bool {
+        if family == .ipv4 {
+            if text.contains("icmp type") { return text.contains("destination-unreachable") || text.contains("frag-needed") }
+            return text.contains("ip protocol icmp") || text.contains("meta l4proto icmp ")
+        }
+        if text.contains("icmpv6 type") { return text.contains("packet-too-big") }
+        return text.contains("meta l4proto ipv6-icmp") || text.contains("ip6 nexthdr ipv6-icmp") || text.contains("meta l4proto icmpv6")
+    }
+
+    // MARK: clamping in force
+
+    /// What clamps SYNs in one family: TCPMSS rules (anyone's), nft `maxseg size set`
+    /// statements, and mssclamp's own queueing rules.
+    struct Clamping {
+        var tcpmss: [(rule: IPTablesSave.Rule, setMSS: Int?)] = []
+        var nftMaxseg: [String] = []
+        var mssclamp = false
+        var any: Bool { !tcpmss.isEmpty || !nftMaxseg.isEmpty || mssclamp }
+        var others: Bool { tcpmss.contains { !$0.rule.isMSSClamp } || !nftMaxseg.isEmpty }
+    }
+
+    static func clampingInForce(_ facts: GatewayFacts) -> [IPFamily: Clamping] {
+        var result: [IPFamily: Clamping] = [.ipv4: Clamping(), .ipv6: Clamping()]
+        for family in IPFamily.allCases {
+            guard let save = facts.iptables[family] else { continue }
+            for rule in IPTablesSave.rules(save) {
+                if rule.target == "TCPMSS" && !rule.isMSSClamp {
+                    let value = rule.words.firstIndex(of: "--set-mss").flatMap { $0 + 1 < rule.words.count ? Int(rule.words[$0 + 1]) : nil }
+                    result[family]!.tcpmss.append((rule, value))
+                }
+                if rule.isMSSClamp && (rule.target == "NFQUEUE" || rule.target == "TCPMSS") { result[family]!.mssclamp = true }
+            }
+        }
+        if let ruleset = facts.nftables {
+            for rule in NFTRuleset.rules(ruleset) where !rule.managedByIPTables {
+                for family in IPFamily.allCases where rule.applies(to: family) {
+                    if rule.table.hasSuffix(" mssclamp") {
+                        result[family]!.mssclamp = true
+                        continue
+                    }
+                    if rule.text.contains("maxseg size set") { result[family]!.nftMaxseg.append(rule.text) }
+                }
+            }
+        }
+        return result
+    }
+
+    static func clamping(_ facts: GatewayFacts) -> [Finding] {
+        var findings: [Finding] = []
+        guard facts.iptables[.ipv4] != nil || facts.iptables[.ipv6] != nil || facts.nftables != nil else { return [] }
+        let inForce = clampingInForce(facts)
+        let v4 = inForce[.ipv4]!, v6 = inForce[.ipv6]!
+        // One family clamped, the other not (mssclamp clamps both when its policy says so).
+        if !v4.tcpmss.isEmpty && v6.tcpmss.isEmpty && v6.nftMaxseg.isEmpty && !v6.mssclamp {
+            let value = v4.tcpmss.compactMap(\.setMSS).min()
+            findings.append(
+                Finding(
+                    "clamp-ipv4-only", .warning,
+                    "iptables clamps IPv4 SYNs (\(v4.tcpmss.map { "-A \($0.rule.chain) \($0.rule.text)" }.joined(separator: "; "))) but nothing clamps IPv6",
+                    fix: value.map {
+                        "ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \($0 - 20)   (IPv6 headers are 20 bytes longer)"
+                    }
+                        ?? "ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu"))
+        }
+        if !v6.tcpmss.isEmpty && v4.tcpmss.isEmpty && v4.nftMaxseg.isEmpty && !v4.mssclamp {
+            let value = v6.tcpmss.compactMap(\.setMSS).min()
+            findings.append(
+                Finding(
+                    "clamp-ipv6-only", .warning,
+                    "ip6tables clamps IPv6 SYNs (\(v6.tcpmss.map { "-A \($0.rule.chain) \($0.rule.text)" }.joined(separator: "; "))) but nothing clamps IPv4",
+                    fix: value.map { "iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \($0 + 20)" }
+                        ?? "iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu"))
+        }
+        // IPv6 given the IPv4 number: the same --set-mss in both families.
+        let shared = Set(v4.tcpmss.compactMap(\.setMSS)).intersection(v6.tcpmss.compactMap(\.setMSS))
+        let v6Rules = facts.iptables[.ipv6].map(IPTablesSave.rules) ?? []
+        for value in shared.sorted() {
+            let rule = v6.tcpmss.first { $0.setMSS == value }!.rule
+            // -R takes the rule's place in its chain, counted from 1 as iptables lists it.
+            let number = v6Rules.prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }.count + 1
+            findings.append(
+                Finding(
+                    "clamp-ipv6-given-ipv4-value", .warning,
+                    "ip6tables -t mangle -A \(rule.chain) \(rule.text): IPv6 gets --set-mss \(value), the IPv4 value; over the same link IPv6 needs 20 bytes less, so its full-sized segments are 20 bytes too big",
+                    fix:
+                        "ip6tables -t mangle -R \(rule.chain) \(number) \(rule.text.replacing("--set-mss \(value)", with: "--set-mss \(value - 20)"))"
+                ))
+        }
+        // Two clampers on the same SYNs: the lower wins, and neither's counters tell the truth.
+        for family in IPFamily.allCases where inForce[family]!.mssclamp && inForce[family]!.others {
+            let clamp = inForce[family]!
+            let theirs = clamp.tcpmss.filter { !$0.rule.isMSSClamp }.map { "TCPMSS in \($0.rule.chain)" } + clamp.nftMaxseg.map { "nft '\($0)'" }
+            findings.append(
+                Finding(
+                    "two-clampers", .warning,
+                    "\(family == .ipv4 ? "IPv4" : "IPv6"): mssclamp and \(theirs.joined(separator: ", ")) both clamp; the lower target wins and neither's counts tell what happened",
+                    fix: "keep one: remove the other rule, or express it as an mssclamp policy rule"))
+        }
+        return findings
+    }
+
+    // MARK: tunnels
+
+    static let tunnelKinds: Set<String> = [
+        "wireguard", "gre", "gretap", "ip6gre", "ip6gretap", "ipip", "ip6tnl", "sit", "vti", "vti6", "xfrm", "tun", "vxlan", "geneve", "l2tp",
+    ]
+
+    static func tunnels(_ facts: GatewayFacts) -> [Finding] {
+        let tunnels = facts.links.filter { link in (link.kind.map(tunnelKinds.contains) ?? false) || link.name.hasPrefix("ppp") }
+        guard !tunnels.isEmpty else { return [] }
+        var findings = tunnels.map { link in
+            Finding(
+                "tunnel", .info,
+                "\(link.name) (\(link.kind ?? "ppp"), \(link.up ? "up" : "down")), MTU \(link.mtu): SYNs leaving by it need MSS \(IPFamily.ipv4.mss(forMTU: link.mtu)) (IPv4) / \(IPFamily.ipv6.mss(forMTU: link.mtu)) (IPv6) at most"
+            )
+        }
+        let readable = facts.iptables[.ipv4] != nil || facts.nftables != nil
+        let inForce = clampingInForce(facts)
+        if readable && !inForce.values.contains(where: \.any) {
+            let first = tunnels[0].name
+            findings.append(
+                Finding(
+                    "tunnel-unclamped", .warning,
+                    "tunnel interfaces (\(tunnels.map(\.name).joined(separator: ", "))) and nothing clamps MSS: a client that believes its MTU is 1500 stalls wherever ICMP is filtered",
+                    fix: "mssclamp run -o \(first) --clamp-to-interface \(first)   (YAML: out-interface: \(first), clamp-to-interface: \(first))"))
+        }
+        return findings
+    }
+}

@@ -1,0 +1,45 @@
+/// One thing `mssclamp doctor` found: how much it matters, what it is, and the exact fix.
+public struct Finding: Codable, Sendable, Equatable {
+    public enum Severity: String, Codable, Sendable, Comparable, CaseIterable {
+        /// Worth knowing; nothing to fix.
+        case info
+        /// Likely to cause a black hole or a silent gap in clamping.
+        case warning
+        /// Breaks path-MTU discovery or clamping for certain.
+        case error
+
+        public static func < (lhs: Severity, rhs: Severity) -> Bool {
+            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        }
+    }
+
+    /// Stable, for scripts and tests: `icmp-frag-needed-dropped`, `clamp-ipv4-only`, ...
+    public var id: String
+    public var severity: Severity
+    /// What is wrong, with the evidence (the rule, the value).
+    public var summary: String
+    /// The exact change that removes the finding: a command, a flag, a YAML line, a sysctl.
+    public var fix: String?
+
+    public init(_ id: String, _ severity: Severity, _ summary: String, fix: String? = nil) {
+        self.id = id
+        self.severity = severity
+        self.summary = summary
+        self.fix = fix
+    }
+}
+
+/// What `doctor` read and found.
+public struct DoctorReport: Codable, Sendable, Equatable {
+    public var findings: [Finding]
+    /// What could not be read, and why (no root, a tool missing): said, never guessed.
+    public var unread: [String]
+
+    public init(findings: [Finding], unread: [String]) {
+        self.findings = findings
+        self.unread = unread
+    }
+
+    /// Exit status: 0 when nothing needs fixing (info only), 1 when something does.
+    public var exitStatus: Int32 { findings.contains { $0.severity >= .warning } ? 1 : 0 }
+}

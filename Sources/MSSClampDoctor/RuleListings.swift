@@ -1,0 +1,91 @@
+import MSSClampCore
+
+/// `iptables-save` output, rule by rule: table, chain, the words after `-A CHAIN`.
+enum IPTablesSave {
+    struct Rule: Equatable {
+        var index: Int
+        var table: String
+        var chain: String
+        var words: [String]
+        var text: String
+
+        /// The `-j` target.
+        var target: String? { words.firstIndex(of: "-j").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } }
+        /// Installed by mssclamp (every rule of ours carries the comment).
+        var isMSSClamp: Bool { text.contains("\"mssclamp") || text.contains("--comment mssclamp") }
+    }
+
+    static func rules(_ save: String) -> [Rule] {
+        var table = ""
+        var rules: [Rule] = []
+        for line in save.split(separator: "\n") {
+            if line.hasPrefix("*") {
+                table = String(line.dropFirst())
+            } else if line.hasPrefix("-A ") {
+                let words = line.split(separator: " ").map(String.init)
+                guard words.count >= 2 else { continue }
+                let rest = Array(words.dropFirst(2))
+                rules.append(Rule(index: rules.count, table: table, chain: words[1], words: rest, text: rest.joined(separator: " ")))
+            }
+        }
+        return rules
+    }
+}
+
+/// `nft list ruleset`, rule by rule, with the table and chain each is in.
+enum NFTRuleset {
+    struct Rule: Equatable {
+        var index: Int
+        /// `inet filter`, `ip6 mangle`, ...
+        var table: String
+        var chain: String
+        var text: String
+
+        var family: String { String(table.prefix { $0 != " " }) }
+
+        /// iptables-nft's own tables are read through iptables-save, not twice.
+        var managedByIPTables: Bool {
+            let name = table.split(separator: " ").last.map(String.init) ?? ""
+            return (family == "ip" || family == "ip6") && ["filter", "mangle", "raw", "nat", "security"].contains(name)
+        }
+
+        func applies(to ipFamily: IPFamily) -> Bool {
+            switch family {
+            case "ip": return ipFamily == .ipv4
+            case "ip6": return ipFamily == .ipv6
+            case "inet", "bridge", "netdev":
+                let v4 =
+                    text.contains("meta nfproto ipv4") || text.contains("ip saddr") || text.contains("ip daddr") || text.contains("icmp type")
+                    || text.contains("ip protocol")
+                let v6 = text.contains("meta nfproto ipv6") || text.contains("ip6 ") || text.contains("icmpv6")
+                if v4 && !v6 { return ipFamily == .ipv4 }
+                if v6 && !v4 { return ipFamily == .ipv6 }
+                return true
+            default: return false
+            }
+        }
+    }
+
+    static func rules(_ ruleset: String) -> [Rule] {
+        var table = "", chain = ""
+        var depth = 0
+        var rules: [Rule] = []
+        for raw in ruleset.split(separator: "\n") {
+            let line = String(raw).trimmingSpaces
+            if line.hasPrefix("table ") && line.hasSuffix("{") {
+                table = String(line.dropFirst(6).dropLast()).trimmingSpaces
+                depth = 1
+            } else if line.hasPrefix("chain ") && line.hasSuffix("{") {
+                chain = String(line.dropFirst(6).dropLast()).trimmingSpaces
+                depth = 2
+            } else if line == "}" {
+                depth -= 1
+            } else if depth == 2 && !line.isEmpty && !line.hasPrefix("type ") && !line.hasPrefix("policy ") && !line.hasPrefix("comment ")
+                && !line.hasPrefix("#")
+            {
+                rules.append(Rule(index: rules.count, table: table, chain: chain, text: line))
+            }
+        }
+        return rules
+    }
+}

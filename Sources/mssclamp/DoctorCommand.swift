@@ -1,0 +1,49 @@
+import ArgumentParser
+import FoundationEssentials
+import MSSClampDoctor
+
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Read this gateway and name every MTU trap found, each with its exact fix (read-only).",
+        discussion: """
+            Reads the sysctls that matter, the iptables / ip6tables rules (iptables-save) and \
+            the nftables ruleset, and the links. Reports rules that drop ICMP frag-needed or \
+            ICMPv6 packet-too-big, clamping that covers one family only or gives IPv6 the \
+            IPv4 value, two clampers on the same SYNs, tunnel interfaces with nothing \
+            clamping, and sysctls that defeat path-MTU discovery. Without root it does what \
+            it can and says what it could not read. Changes nothing.
+
+            Exit status: 0 nothing to fix (notes only); 1 findings to fix; 2 bad usage.
+            """
+    )
+
+    @Flag(name: .customLong("json"), help: "One JSON object: findings (id, severity, summary, fix) and what could not be read.")
+    var json = false
+
+    func run() async throws {
+        let report = Doctor.examine(await GatewayFacts.read())
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            DoctorCommand.text(report).forEach { print($0) }
+        }
+        if report.exitStatus != 0 {
+            throw CommandFailure(message: "\(report.findings.filter { $0.severity >= .warning }.count) finding(s) to fix", code: report.exitStatus)
+        }
+    }
+
+    static func text(_ report: DoctorReport) -> [String] {
+        var lines: [String] = []
+        for finding in report.findings {
+            lines.append("\(finding.severity.rawValue) [\(finding.id)] \(finding.summary)")
+            if let fix = finding.fix { lines.append("    fix: \(fix)") }
+        }
+        for what in report.unread { lines.append("could not read: \(what)") }
+        let toFix = report.findings.filter { $0.severity >= .warning }.count
+        lines.append(toFix == 0 ? "doctor: nothing to fix" : "doctor: \(toFix) finding(s) to fix")
+        return lines
+    }
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# `mssclamp doctor` in a namespace of its own, one trap at a time: made real, found with its
+# fix, the printed fix applied, then doctor clean again. Prints RESULT lines for the Swift test.
+set -u
+bin=${MSSCLAMP_BIN:?}
+ns="mcdr-$$"
+work=$(mktemp -d)
+cleanup() { ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+ip netns add "$ns" || exit 1
+N() { ip netns exec "$ns" "$@"; }
+N ip link set lo up
+N sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv4.tcp_mtu_probing=1
+
+doctor() { N timeout 30 "$bin" doctor --json >"$work/d.json" 2>"$work/d.err"; echo $? >"$work/d.rc"; }
+# ids of the findings to fix (warning or error), comma-separated, sorted
+ids() { /usr/bin/python3 -c 'import json,sys; print(",".join(sorted(f["id"] for f in json.load(open(sys.argv[1]))["findings"] if f["severity"] != "info")) or "none")' "$work/d.json"; }
+# the fix of finding ID: its first command
+fix() { /usr/bin/python3 -c 'import json,sys; print([f["fix"] for f in json.load(open(sys.argv[1]))["findings"] if f["id"] == sys.argv[2]][0].split("   (")[0])' "$work/d.json" "$1"; }
+# trap NAME ID: doctor must name ID (exit 1); its fix is applied; doctor must be clean (exit 0)
+trap_case() {
+    local name=$1 id=$2 found rc1 fixed rc2
+    doctor; rc1=$(cat "$work/d.rc"); found=$(ids)
+    fixed=$(fix "$id" 2>/dev/null)
+    [ -n "$fixed" ] && N sh -c "$fixed" >/dev/null 2>&1
+    doctor; rc2=$(cat "$work/d.rc")
+    echo "RESULT ${name}_found=$found ${name}_rc=$rc1 ${name}_after=$(ids) ${name}_after_rc=$rc2"
+    echo "$name fix: $fixed" >&2
+}
+
+doctor; echo "RESULT clean_rc=$(cat "$work/d.rc") clean_found=$(ids)"
+/usr/bin/python3 - "$work/d.json" <<'PY' && echo "RESULT schema=ok" || echo "RESULT schema=bad"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert set(d) == {"findings", "unread"} and isinstance(d["unread"], list)
+for f in d["findings"]:
+    assert set(f) <= {"id", "severity", "summary", "fix"} and {"id", "severity", "summary"} <= set(f)
+    assert f["severity"] in ("info", "warning", "error") and f["summary"]
+PY
+
+N iptables -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+N iptables -A FORWARD -p icmp -j DROP
+doctor; echo "RESULT related_first_found=$(ids)"      # errors of tracked flows pass: no finding
+N iptables -F FORWARD
+N iptables -A FORWARD -p icmp --icmp-type fragmentation-needed -j DROP
+trap_case fragneeded icmp-frag-needed-dropped
+N iptables -F FORWARD
+N ip6tables -A FORWARD -p ipv6-icmp --icmpv6-type packet-too-big -j REJECT
+trap_case ptb icmpv6-packet-too-big-dropped
+N ip6tables -F FORWARD
+N nft -f - <<'NFT'
+table inet fw {
+    chain through {
+        type filter hook forward priority 0; policy accept;
+        icmp type destination-unreachable drop
+    }
+}
+NFT
+trap_case nftdrop icmp-frag-needed-dropped
+N nft delete table inet fw
+N iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
+trap_case v4only clamp-ipv4-only
+N ip6tables -t mangle -F FORWARD
+N ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
+trap_case v6value clamp-ipv6-given-ipv4-value
+N ip6tables -t mangle -F FORWARD; N iptables -t mangle -F FORWARD
+N sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+trap_case nopmtu pmtu-discovery-off
+N ip tuntap add dev tun9 mode tun
+doctor; echo "RESULT tunnel_found=$(ids) tunnel_fix=$(fix tunnel-unclamped | tr ' ' '_')"
+# The fix is `mssclamp run` with those flags; its rules alone are what doctor reads.
+N "$bin" rules install -o tun9 --clamp-to-interface tun9 >/dev/null 2>&1
+doctor; echo "RESULT tunnel_after=$(ids) tunnel_after_rc=$(cat "$work/d.rc")"
+N iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
+doctor; echo "RESULT fighting_found=$(ids) fighting_rc=$(cat "$work/d.rc")"
+N "$bin" rules remove >/dev/null 2>&1
+N iptables -t mangle -F FORWARD
+# Without root: what it can, and what it could not read.
+N setpriv --reuid=65534 --regid=65534 --clear-groups timeout 30 "$bin" doctor >"$work/nobody.out" 2>&1; nobody_rc=$?
+echo "RESULT nobody_rc=$nobody_rc nobody_unread=$(grep -c '^could not read: iptables-save' "$work/nobody.out") nobody_verdict=$(grep -c '^doctor: ' "$work/nobody.out")"

@@ -1,0 +1,116 @@
+import Foundation
+import MSSClampCore
+import TestSupport
+import Testing
+
+@testable import MSSClampDoctor
+
+/// The checks on listings as the tools print them.
+@Suite struct DoctorChecksTests {
+    func facts(v4: String = "", v6: String = "", nft: String = "", links: [GatewayFacts.Link] = []) -> GatewayFacts {
+        var facts = GatewayFacts()
+        facts.iptables = [.ipv4: v4, .ipv6: v6]
+        facts.nftables = nft
+        facts.links = links
+        return facts
+    }
+
+    func ids(_ facts: GatewayFacts) -> [String] { Doctor.examine(facts).findings.filter { $0.severity >= .warning }.map(\.id).sorted() }
+
+    @Test func icmpDropsUnlessAnEarlierRuleLetsThemThrough() {
+        let drop = "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -p icmp -m icmp --icmp-type 3/4 -j DROP\nCOMMIT\n"
+        #expect(ids(facts(v4: drop)) == ["icmp-frag-needed-dropped"])
+        let allICMP = "*filter\n-A INPUT -p icmp -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n"
+        #expect(ids(facts(v4: allICMP)) == ["icmp-frag-needed-dropped"])
+        let echoOnly = "*filter\n-A FORWARD -p icmp -m icmp --icmp-type 8 -j DROP\nCOMMIT\n"
+        #expect(ids(facts(v4: echoOnly)).isEmpty)
+        let related = "*filter\n-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A FORWARD -p icmp -j DROP\nCOMMIT\n"
+        #expect(ids(facts(v4: related)).isEmpty)
+        let ptb = "*filter\n-A FORWARD -p ipv6-icmp -m icmp6 --icmpv6-type 2 -j DROP\nCOMMIT\n"
+        #expect(ids(facts(v6: ptb)) == ["icmpv6-packet-too-big-dropped"])
+        let nft = """
+            table inet fw {
+            \tchain through {
+            \t\ttype filter hook forward priority filter; policy accept;
+            \t\ticmpv6 type packet-too-big drop
+            \t}
+            }
+            """
+        #expect(ids(facts(nft: nft)) == ["icmpv6-packet-too-big-dropped"])
+        let nftRelated = nft.replacingOccurrences(of: "\t\ticmpv6", with: "\t\tct state established,related accept\n\t\ticmpv6")
+        #expect(ids(facts(nft: nftRelated)).isEmpty)
+    }
+
+    @Test func clampingPerFamily() throws {
+        let v4 = "*mangle\n-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360\nCOMMIT\n"
+        #expect(ids(facts(v4: v4)) == ["clamp-ipv4-only"])
+        let fix = try #require(Doctor.examine(facts(v4: v4)).findings.first { $0.id == "clamp-ipv4-only" }?.fix)
+        #expect(fix.hasPrefix("ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1340"))
+        #expect(ids(facts(v4: v4, v6: v4)) == ["clamp-ipv6-given-ipv4-value"])
+        #expect(ids(facts(v4: v4, v6: v4.replacingOccurrences(of: "1360", with: "1340"))).isEmpty)
+        let ours = "*mangle\n-A MSSCLAMP -p tcp -m comment --comment \"mssclamp rule 1 policy:0\" -j NFQUEUE --queue-num 0\nCOMMIT\n"
+        #expect(ids(facts(v4: v4 + ours, v6: ours)) == ["two-clampers"])
+        // An nftables table that clamps both families, beside iptables' IPv4 rule.
+        let nft =
+            "table inet clamp {\n\tchain f {\n\t\ttype filter hook forward priority mangle;\n\t\ttcp flags syn tcp option maxseg size set rt mtu\n\t}\n}\n"
+        #expect(ids(facts(v4: v4, nft: nft)).isEmpty)
+    }
+
+    @Test func tunnelsWithNothingClamping() {
+        let wg = GatewayFacts.Link(name: "wg0", kind: "wireguard", mtu: 1420, up: true)
+        let report = Doctor.examine(facts(links: [wg, .init(name: "eth0", kind: nil, mtu: 1500, up: true)]))
+        #expect(
+            report.findings.filter { $0.id == "tunnel" }.map(\.summary) == [
+                "wg0 (wireguard, up), MTU 1420: SYNs leaving by it need MSS 1380 (IPv4) / 1360 (IPv6) at most"
+            ])
+        #expect(report.findings.first { $0.id == "tunnel-unclamped" }?.fix?.hasPrefix("mssclamp run -o wg0 --clamp-to-interface wg0") == true)
+        #expect(report.exitStatus == 1)
+        let ours = "table inet mssclamp {\n\tchain forward {\n\t\tmeta l4proto tcp queue to 0\n\t}\n}\n"
+        #expect(ids(facts(nft: ours, links: [wg])).isEmpty)
+    }
+
+    @Test func sysctlsAndExitStatus() {
+        var facts = GatewayFacts()
+        facts.sysctls = ["net.ipv4.ip_no_pmtu_disc": "1", "net.ipv4.tcp_mtu_probing": "0", "net.ipv4.ip_forward": "1"]
+        let report = Doctor.examine(facts)
+        #expect(report.findings.map(\.id) == ["pmtu-discovery-off", "tcp-mtu-probing-off"])
+        #expect(report.findings.first?.fix == "sysctl -w net.ipv4.ip_no_pmtu_disc=0")
+        #expect(report.exitStatus == 1)
+        facts.sysctls["net.ipv4.ip_no_pmtu_disc"] = "0"
+        #expect(Doctor.examine(facts).exitStatus == 0, "notes only: nothing to fix")
+    }
+
+    @Test func linksFromIPJSON() {
+        let json = """
+            [{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP"],"mtu":65536},{"ifindex":5,"ifname":"wg0","flags":["POINTOPOINT","UP"],"mtu":1420,"linkinfo":{"info_kind":"wireguard"}}]
+            """
+        #expect(
+            GatewayFacts.parseLinks(json: json) == [
+                .init(name: "lo", kind: nil, mtu: 65536, up: true), .init(name: "wg0", kind: "wireguard", mtu: 1420, up: true),
+            ])
+        #expect(GatewayFacts.parseLinks(json: "not json") == nil)
+    }
+}
+
+/// The whole command against a real kernel's firewall, trap by trap (Tests/Integration/doctor.sh).
+@Suite(.serialized) struct DoctorLabTests {
+    @Test func eachTrapFoundFixedAndClean() throws {
+        let run = TestSupport.scenario("doctor.sh", timeout: 240)
+        #expect(run.status == 0, "\(run.stderr)")
+        let r = TestSupport.results(run.stdout)
+        #expect(r["clean_rc"] == "0" && r["clean_found"] == "none")
+        #expect(r["schema"] == "ok")
+        #expect(r["related_first_found"] == "none", "frag-needed of tracked flows passes as RELATED before the drop")
+        for (name, id) in [
+            ("fragneeded", "icmp-frag-needed-dropped"), ("ptb", "icmpv6-packet-too-big-dropped"), ("nftdrop", "icmp-frag-needed-dropped"),
+            ("v4only", "clamp-ipv4-only"), ("v6value", "clamp-ipv6-given-ipv4-value"), ("nopmtu", "pmtu-discovery-off"),
+        ] {
+            #expect(r["\(name)_found"] == id && r["\(name)_rc"] == "1", "\(name)")
+            #expect(r["\(name)_after"] == "none" && r["\(name)_after_rc"] == "0", "\(name): the printed fix cleared it")
+        }
+        #expect(r["tunnel_found"] == "tunnel-unclamped" && r["tunnel_fix"] == "mssclamp_run_-o_tun9_--clamp-to-interface_tun9")
+        #expect(r["tunnel_after"] == "none" && r["tunnel_after_rc"] == "0")
+        #expect(r["fighting_found"] == "two-clampers" && r["fighting_rc"] == "1")
+        #expect(r["nobody_unread"] == "1" && r["nobody_verdict"] == "1", "without root: says what it could not read")
+    }
+}
