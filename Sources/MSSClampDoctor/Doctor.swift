@@ -4,7 +4,7 @@ import MSSClampCore
 /// fix. Read-only by construction: nothing here can change the system.
 public enum Doctor {
     public static func examine(_ facts: GatewayFacts) -> DoctorReport {
-        var findings = sysctls(facts) + icmp(facts) + clamping(facts) + tunnels(facts)
+        var findings = sysctls(facts) + icmp(facts) + clamping(facts) + deadClamping(facts) + tunnels(facts)
         findings.sort { $0.severity > $1.severity }
         return DoctorReport(findings: findings, unread: facts.unread)
     }
@@ -210,6 +210,64 @@ public enum Doctor {
                     fix: "keep one: remove the other rule, or express it as an mssclamp policy rule"))
         }
         return findings
+    }
+
+    // MARK: clamping rules that never run
+
+    static let builtinChains: Set<String> = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"]
+
+    /// TCPMSS rules no SYN reaches: behind an earlier rule of the chain that accepts every
+    /// TCP packet (ACCEPT ends the table's evaluation, TCPMSS is never reached: a bug
+    /// Tailscale shipped), or in a chain of their own that nothing jumps to.
+    static func deadClamping(_ facts: GatewayFacts) -> [Finding] {
+        var findings: [Finding] = []
+        for family in IPFamily.allCases {
+            guard let save = facts.iptables[family] else { continue }
+            let tool = family == .ipv4 ? "iptables" : "ip6tables"
+            let rules = IPTablesSave.rules(save)
+            for rule in rules where rule.target == "TCPMSS" && !rule.isMSSClamp {
+                let chain = rules.filter { $0.table == rule.table && $0.chain == rule.chain }
+                if let accept = chain.first(where: { $0.index < rule.index && $0.target == "ACCEPT" && acceptsAllTCP($0) }) {
+                    findings.append(
+                        Finding(
+                            "clamp-rule-shadowed", .error,
+                            "\(tool) -t \(rule.table) -A \(rule.chain) \(rule.text) never runs: the earlier '-A \(accept.chain) \(accept.text)' accepts every TCP packet first",
+                            fix:
+                                "\(tool) -t \(rule.table) -D \(rule.chain) \(rule.text) && \(tool) -t \(rule.table) -I \(rule.chain) \(rule.text)   (clamp before accepting)"
+                        ))
+                } else if !builtinChains.contains(rule.chain),
+                    !rules.contains(where: {
+                        $0.table == rule.table && ($0.target == rule.chain || $0.words.contains("-g") && $0.words.last == rule.chain)
+                    })
+                {
+                    findings.append(
+                        Finding(
+                            "clamp-rule-unreachable", .error,
+                            "\(tool) -t \(rule.table) -A \(rule.chain) \(rule.text) never runs: nothing jumps to chain \(rule.chain)",
+                            fix: "\(tool) -t \(rule.table) -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j \(rule.chain)"))
+                }
+            }
+        }
+        return findings
+    }
+
+    /// An ACCEPT whose only matches are ones every TCP SYN passes (none, `-p tcp`, a comment).
+    static func acceptsAllTCP(_ rule: IPTablesSave.Rule) -> Bool {
+        var words = rule.words
+        if let j = words.firstIndex(of: "-j") { words.removeSubrange(j..<min(j + 2, words.count)) }
+        if let c = words.firstIndex(of: "--comment") {
+            // The comment's words run to the closing quote.
+            var end = c + 1
+            if end < words.count && words[end].hasPrefix("\"") {
+                while end < words.count && !(words[end].hasSuffix("\"") && (end > c + 1 || words[end].count > 1)) { end += 1 }
+            }
+            words.removeSubrange(c...min(end, words.count - 1))
+            if let m = words.lastIndex(of: "comment"), m > 0, words[m - 1] == "-m" { words.removeSubrange((m - 1)...m) }
+        }
+        for pair in [["-p", "tcp"], ["-m", "tcp"]] {
+            if let i = words.firstIndex(of: pair[0]), i + 1 < words.count, words[i + 1] == pair[1] { words.removeSubrange(i...(i + 1)) }
+        }
+        return words.isEmpty
     }
 
     // MARK: tunnels

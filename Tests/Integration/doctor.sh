@@ -64,6 +64,16 @@ N ip6tables -t mangle -F FORWARD
 N ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
 trap_case v6value clamp-ipv6-given-ipv4-value
 N ip6tables -t mangle -F FORWARD; N iptables -t mangle -F FORWARD
+# Clamping rules that never run: behind an accept-everything rule, in a chain nothing jumps to.
+N iptables -t mangle -A FORWARD -p tcp -m comment --comment "allow all tcp" -j ACCEPT
+N iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
+N ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1340
+trap_case shadowed clamp-rule-shadowed
+N iptables -t mangle -F FORWARD
+N iptables -t mangle -N CLAMP
+N iptables -t mangle -A CLAMP -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
+trap_case unreachable clamp-rule-unreachable
+N iptables -t mangle -F FORWARD; N iptables -t mangle -F CLAMP; N iptables -t mangle -X CLAMP; N ip6tables -t mangle -F FORWARD
 N sysctl -qw net.ipv4.ip_no_pmtu_disc=1
 trap_case nopmtu pmtu-discovery-off
 N ip tuntap add dev tun9 mode tun

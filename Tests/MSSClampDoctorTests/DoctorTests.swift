@@ -56,6 +56,19 @@ import Testing
         #expect(ids(facts(v4: v4, nft: nft)).isEmpty)
     }
 
+    @Test func clampingRulesThatNeverRun() {
+        let both = "-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1340\n"
+        let shadowed =
+            "*mangle\n-A FORWARD -p tcp -m comment --comment \"allow all tcp\" -j ACCEPT\n-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360\nCOMMIT\n"
+        #expect(ids(facts(v4: shadowed, v6: "*mangle\n" + both)) == ["clamp-rule-shadowed"])
+        let narrowAccept = shadowed.replacingOccurrences(of: "-p tcp -m comment", with: "-i eth9 -p tcp -m comment")
+        #expect(ids(facts(v4: narrowAccept, v6: "*mangle\n" + both)).isEmpty, "an accept of some packets only shadows nothing for sure")
+        let orphan = "*mangle\n:CLAMP - [0:0]\n-A CLAMP -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360\nCOMMIT\n"
+        #expect(ids(facts(v4: orphan, v6: "*mangle\n" + both)) == ["clamp-rule-unreachable"])
+        let jumped = orphan.replacingOccurrences(of: "COMMIT", with: "-A FORWARD -p tcp -j CLAMP\nCOMMIT")
+        #expect(ids(facts(v4: jumped, v6: "*mangle\n" + both)).isEmpty)
+    }
+
     @Test func tunnelsWithNothingClamping() {
         let wg = GatewayFacts.Link(name: "wg0", kind: "wireguard", mtu: 1420, up: true)
         let report = Doctor.examine(facts(links: [wg, .init(name: "eth0", kind: nil, mtu: 1500, up: true)]))
@@ -103,7 +116,8 @@ import Testing
         #expect(r["related_first_found"] == "none", "frag-needed of tracked flows passes as RELATED before the drop")
         for (name, id) in [
             ("fragneeded", "icmp-frag-needed-dropped"), ("ptb", "icmpv6-packet-too-big-dropped"), ("nftdrop", "icmp-frag-needed-dropped"),
-            ("v4only", "clamp-ipv4-only"), ("v6value", "clamp-ipv6-given-ipv4-value"), ("nopmtu", "pmtu-discovery-off"),
+            ("v4only", "clamp-ipv4-only"), ("v6value", "clamp-ipv6-given-ipv4-value"), ("shadowed", "clamp-rule-shadowed"),
+            ("unreachable", "clamp-rule-unreachable"), ("nopmtu", "pmtu-discovery-off"),
         ] {
             #expect(r["\(name)_found"] == id && r["\(name)_rc"] == "1", "\(name)")
             #expect(r["\(name)_after"] == "none" && r["\(name)_after_rc"] == "0", "\(name): the printed fix cleared it")
