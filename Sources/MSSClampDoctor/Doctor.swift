@@ -4,7 +4,7 @@ import MSSClampCore
 /// fix. Read-only by construction: nothing here can change the system.
 public enum Doctor {
     public static func examine(_ facts: GatewayFacts) -> DoctorReport {
-        var findings = sysctls(facts) + icmp(facts) + clamping(facts) + deadClamping(facts) + tunnels(facts)
+        var findings = sysctls(facts) + icmp(facts) + clamping(facts) + deadClamping(facts) + tunnels(facts) + worker(facts)
         findings.sort { $0.severity > $1.severity }
         return DoctorReport(findings: findings, unread: facts.unread)
     }
@@ -268,6 +268,15 @@ public enum Doctor {
             if let i = words.firstIndex(of: pair[0]), i + 1 < words.count, words[i + 1] == pair[1] { words.removeSubrange(i...(i + 1)) }
         }
         return words.isEmpty
+    }
+
+    // MARK: mssclamp itself
+
+    static func worker(_ facts: GatewayFacts) -> [Finding] {
+        guard let worker = facts.worker, !worker.healthy else { return [] }
+        return worker.reasons.map {
+            Finding("mssclamp-degraded", .warning, "mssclamp's worker: \($0)", fix: "mssclamp status (each reason with its remedy)")
+        }
     }
 
     // MARK: tunnels

@@ -12,7 +12,20 @@ public struct GatewayFacts: Sendable {
     /// `nft list ruleset`; nil when unreadable.
     public var nftables: String?
     public var links: [Link] = []
+    /// mssclamp's own worker here, as `status` judges it; nil when none publishes its state.
+    public var worker: Worker?
     public var unread: [String] = []
+
+    public struct Worker: Sendable, Equatable {
+        public var healthy: Bool
+        /// Why not, in `status`'s words.
+        public var reasons: [String]
+
+        public init(healthy: Bool, reasons: [String]) {
+            self.healthy = healthy
+            self.reasons = reasons
+        }
+    }
 
     public init() {}
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import MSSClampDoctor
+import MSSClampStatus
 
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,8 +22,18 @@ struct DoctorCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "One JSON object: findings (id, severity, summary, fix) and what could not be read.")
     var json = false
 
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where mssclamp workers publish their state.", valueName: "dir"))
+    var stateDirectory = StatusStore.defaultDirectory
+
     func run() async throws {
-        let report = Doctor.examine(await GatewayFacts.read())
+        var facts = await GatewayFacts.read()
+        // mssclamp's own worker, judged as `status` judges it (none publishing: nothing to say).
+        if let health = try? await StatusCommand.health(stateDirectory: stateDirectory, backend: nil),
+            health.inputs.workers.contains(where: { $0.state == "running" })
+        {
+            facts.worker = .init(healthy: health.isHealthy, reasons: health.reasons)
+        }
+        let report = Doctor.examine(facts)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

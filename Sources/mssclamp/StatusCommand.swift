@@ -30,6 +30,17 @@ struct StatusCommand: AsyncParsableCommand {
     var backend: String?
 
     func run() async throws {
+        let health = try await StatusCommand.health(stateDirectory: stateDirectory, backend: backend)
+        if json {
+            print(StatusText.json(health))
+        } else {
+            StatusText.lines(health).forEach { print($0) }
+        }
+        if !health.isHealthy { throw CommandFailure(message: "degraded: \(health.reasons.count) problem(s)", code: 1) }
+    }
+
+    /// The verdict on the workers publishing in `stateDirectory`: `status`'s, and `doctor`'s.
+    static func health(stateDirectory: String, backend: String?) async throws(CommandFailure) -> Health {
         let store = StatusStore(directory: stateDirectory)
         let workers = store.read()
         let worker = workers.first
@@ -44,16 +55,10 @@ struct StatusCommand: AsyncParsableCommand {
         } catch {
             rulesError = error.description
         }
-        let health = Health(
+        return Health(
             Health.Inputs(
                 workers: workers, kernelQueues: KernelQueueStats.readIfPermitted(), rules: rules, rulesError: rulesError,
                 now: Date().timeIntervalSince1970, isAlive: { pid in kill(pid, 0) == 0 || errno == EPERM },
                 stateDirectory: stateDirectory))
-        if json {
-            print(StatusText.json(health))
-        } else {
-            StatusText.lines(health).forEach { print($0) }
-        }
-        if !health.isHealthy { throw CommandFailure(message: "degraded: \(health.reasons.count) problem(s)", code: 1) }
     }
 }

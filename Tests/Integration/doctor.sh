@@ -5,7 +5,8 @@ set -u
 bin=${MSSCLAMP_BIN:?}
 ns="mcdr-$$"
 work=$(mktemp -d)
-cleanup() { ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
+worker=
+cleanup() { [ -n "$worker" ] && kill -KILL "$worker" 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 ip netns add "$ns" || exit 1
 N() { ip netns exec "$ns" "$@"; }
@@ -76,6 +77,16 @@ trap_case unreachable clamp-rule-unreachable
 N iptables -t mangle -F FORWARD; N iptables -t mangle -F CLAMP; N iptables -t mangle -X CLAMP; N ip6tables -t mangle -F FORWARD
 N sysctl -qw net.ipv4.ip_no_pmtu_disc=1
 trap_case nopmtu pmtu-discovery-off
+# mssclamp's own worker, degraded by a typo in -o: doctor says so with status's reason.
+ip netns exec "$ns" "$bin" run -o wan --state-dir "$work/state" --stats-interval 0 >/dev/null 2>"$work/worker.log" &
+worker=$!
+for _ in $(seq 100); do grep -q "ready" "$work/worker.log" && break; sleep 0.1; done
+sleep 1.2  # the state file, written every second
+N timeout 30 "$bin" doctor --json --state-dir "$work/state" >"$work/d.json" 2>/dev/null; echo $? >"$work/d.rc"
+echo "RESULT worker_found=$(ids) worker_rc=$(cat "$work/d.rc") worker_says=$(grep -c 'interface wan (-o) does not exist now' "$work/d.json")"
+kill -TERM "$worker"; for _ in $(seq 100); do kill -0 "$worker" 2>/dev/null || break; sleep 0.1; done; wait "$worker"
+N timeout 30 "$bin" doctor --json --state-dir "$work/state" >"$work/d.json" 2>/dev/null; echo $? >"$work/d.rc"
+echo "RESULT worker_stopped=$(ids) worker_stopped_rc=$(cat "$work/d.rc")"
 N ip tuntap add dev tun9 mode tun
 doctor; echo "RESULT tunnel_found=$(ids) tunnel_fix=$(fix tunnel-unclamped | tr ' ' '_')"
 # The fix is `mssclamp run` with those flags; its rules alone are what doctor reads.

@@ -122,6 +122,8 @@ import Testing
             #expect(r["\(name)_found"] == id && r["\(name)_rc"] == "1", "\(name)")
             #expect(r["\(name)_after"] == "none" && r["\(name)_after_rc"] == "0", "\(name): the printed fix cleared it")
         }
+        #expect(r["worker_found"] == "mssclamp-degraded" && r["worker_rc"] == "1" && r["worker_says"] == "1")
+        #expect(r["worker_stopped"] == "none" && r["worker_stopped_rc"] == "0", "a worker stopped cleanly is nothing to fix")
         #expect(r["tunnel_found"] == "tunnel-unclamped" && r["tunnel_fix"] == "mssclamp_run_-o_tun9_--clamp-to-interface_tun9")
         #expect(r["tunnel_after"] == "none" && r["tunnel_after_rc"] == "0")
         #expect(r["fighting_found"] == "two-clampers" && r["fighting_rc"] == "1")
