@@ -4,7 +4,7 @@ import MSSClampCore
 /// fix. Read-only by construction: nothing here can change the system.
 public enum Doctor {
     public static func examine(_ facts: GatewayFacts) -> DoctorReport {
-        var findings = sysctls(facts) + icmp(facts) + clamping(facts) + deadClamping(facts) + tunnels(facts) + worker(facts)
+        var findings = sysctls(facts) + icmp(facts) + clamping(facts) + deadClamping(facts) + tunnels(facts) + ipsec(facts) + worker(facts)
         findings.sort { $0.severity > $1.severity }
         return DoctorReport(findings: findings, unread: facts.unread)
     }
@@ -268,6 +268,43 @@ public enum Doctor {
             if let i = words.firstIndex(of: pair[0]), i + 1 < words.count, words[i + 1] == pair[1] { words.removeSubrange(i...(i + 1)) }
         }
         return words.isEmpty
+    }
+
+    // MARK: policy-based IPsec
+
+    /// Tunnel-mode IPsec policies: no interface, so the route toward the far side keeps the
+    /// device's MTU, and `--clamp-mss-to-pmtu` (nft `rt mtu`) clamps nothing there. The
+    /// overhead comes from the SAs' algorithms when `ip xfrm state` can be read.
+    static func ipsec(_ facts: GatewayFacts) -> [Finding] {
+        guard let policies = facts.xfrmPolicies else { return [] }
+        let tunnels = XFRM.tunnelPolicies(policies)
+        guard !tunnels.isEmpty else { return [] }
+        let stack = facts.xfrmStates.map(XFRM.stack) ?? "esp-gcm"
+        let known = facts.xfrmStates?.contains("proto esp") ?? false
+        var findings = [
+            Finding(
+                "ipsec-policy", .info,
+                "policy-based IPsec in tunnel mode (\(tunnels.joined(separator: "; "))): no tunnel interface, so routes toward these networks keep the device's MTU; the ESP overhead (\(stack)\(known ? ", from the SAs" : ", assumed: no SA read")) must be clamped for"
+            )
+        ]
+        let inForce = clampingInForce(facts)
+        let pmtuOnly =
+            inForce.values.contains(where: { !$0.tcpmss.isEmpty || !$0.nftMaxseg.isEmpty })
+            && inForce.values.allSatisfy { clamp in
+                !clamp.mssclamp && clamp.tcpmss.allSatisfy { $0.setMSS == nil } && clamp.nftMaxseg.allSatisfy { $0.contains("rt mtu") }
+            }
+        let fix =
+            "mssclamp run --ipsec in --set-mss-for-tunnel \(stack)   (YAML: ipsec: in, set-mss-for-tunnel: \(stack); the numbers: mssclamp mss --tunnel \(stack))"
+        if pmtuOnly {
+            findings.append(
+                Finding(
+                    "ipsec-pmtu-clamp-useless", .warning,
+                    "the only clamping is to the path MTU (--clamp-mss-to-pmtu / rt mtu), which policy-based IPsec leaves at the device's 1500: IPsec clients' SYNs pass unclamped",
+                    fix: fix))
+        } else if (facts.iptables[.ipv4] != nil || facts.nftables != nil) && !inForce.values.contains(where: \.any) {
+            findings.append(Finding("ipsec-unclamped", .warning, "tunnel-mode IPsec policies and nothing clamps MSS", fix: fix))
+        }
+        return findings
     }
 
     // MARK: mssclamp itself

@@ -45,6 +45,18 @@ extension GatewayFacts {
         } catch {
             facts.unread.append("ip link: \(error)")
         }
+        for (what, keyPath) in [("policy", \GatewayFacts.xfrmPolicies), ("state", \GatewayFacts.xfrmStates)] {
+            do {
+                let output = try await FirewallTool.run("ip", ["xfrm", what])
+                if output.status == 0 {
+                    facts[keyPath: keyPath] = output.output
+                } else {
+                    facts.unread.append("ip xfrm \(what): \(output.error.trimmingSpaces)")
+                }
+            } catch {
+                facts.unread.append("ip xfrm \(what): \(error)")
+            }
+        }
         return facts
     }
 

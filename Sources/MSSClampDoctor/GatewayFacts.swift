@@ -12,6 +12,9 @@ public struct GatewayFacts: Sendable {
     /// `nft list ruleset`; nil when unreadable.
     public var nftables: String?
     public var links: [Link] = []
+    /// `ip xfrm policy` and `ip xfrm state` output; nil when unreadable.
+    public var xfrmPolicies: String?
+    public var xfrmStates: String?
     /// mssclamp's own worker here, as `status` judges it; nil when none publishes its state.
     public var worker: Worker?
     public var unread: [String] = []

@@ -9,7 +9,7 @@ struct DoctorCommand: AsyncParsableCommand {
         abstract: "Read this gateway and name every MTU trap found, each with its exact fix (read-only).",
         discussion: """
             Reads the sysctls that matter, the iptables / ip6tables rules (iptables-save) and \
-            the nftables ruleset, and the links. Reports rules that drop ICMP frag-needed or \
+            the nftables ruleset, the IPsec policies and SAs, and the links. Reports rules that drop ICMP frag-needed or \
             ICMPv6 packet-too-big, clamping that covers one family only or gives IPv6 the \
             IPv4 value, two clampers on the same SYNs, tunnel interfaces with nothing \
             clamping, and sysctls that defeat path-MTU discovery. Without root it does what \

@@ -77,6 +77,17 @@ trap_case unreachable clamp-rule-unreachable
 N iptables -t mangle -F FORWARD; N iptables -t mangle -F CLAMP; N iptables -t mangle -X CLAMP; N ip6tables -t mangle -F FORWARD
 N sysctl -qw net.ipv4.ip_no_pmtu_disc=1
 trap_case nopmtu pmtu-discovery-off
+# Policy-based IPsec (a tunnel-mode policy, no interface; this kernel has no ESP for SAs).
+N ip xfrm policy add src 198.51.100.0/24 dst 203.0.113.0/24 dir fwd tmpl src 192.0.2.2 dst 192.0.2.1 proto esp mode tunnel
+N ip xfrm policy add src 203.0.113.0/24 dst 198.51.100.0/24 dir out tmpl src 192.0.2.1 dst 192.0.2.2 proto esp mode tunnel
+doctor; echo "RESULT ipsec_found=$(ids) ipsec_fix=$(fix ipsec-unclamped | cut -d' ' -f1-6 | tr ' ' '_')"
+N "$bin" rules install --ipsec in --set-mss-for-tunnel esp-gcm >/dev/null 2>&1
+doctor; echo "RESULT ipsec_after=$(ids)"
+N "$bin" rules remove >/dev/null 2>&1
+N iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
+N ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
+doctor; echo "RESULT ipsec_pmtu=$(ids)"
+N iptables -t mangle -F FORWARD; N ip6tables -t mangle -F FORWARD; N ip xfrm policy flush
 # mssclamp's own worker, degraded by a typo in -o: doctor says so with status's reason.
 ip netns exec "$ns" "$bin" run -o wan --state-dir "$work/state" --stats-interval 0 >/dev/null 2>"$work/worker.log" &
 worker=$!

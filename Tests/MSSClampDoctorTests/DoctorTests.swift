@@ -93,6 +93,36 @@ import Testing
         #expect(Doctor.examine(facts).exitStatus == 0, "notes only: nothing to fix")
     }
 
+    @Test func policyBasedIPsec() {
+        let policies = """
+            src 198.51.100.0/24 dst 203.0.113.0/24
+            \tdir fwd priority 375423 ptype main
+            \ttmpl src 192.0.2.2 dst 192.0.2.1
+            \t\tproto esp reqid 1 mode tunnel
+            src 192.0.2.1/32 dst 192.0.2.2/32
+            \tdir out priority 0 ptype main
+            \ttmpl src 0.0.0.0 dst 0.0.0.0
+            \t\tproto esp reqid 2 mode transport
+            """
+        #expect(XFRM.tunnelPolicies(policies) == ["198.51.100.0/24 -> 203.0.113.0/24"])
+        let gcm = "src 192.0.2.1 dst 192.0.2.2\n\tproto esp spi 0xc1 reqid 1 mode tunnel\n\taead rfc4106(gcm(aes)) 0x00 128\n"
+        let natt = gcm + "\tencap type espinudp sport 4500 dport 4500 addr 0.0.0.0\n"
+        #expect(XFRM.stack(gcm) == "esp-gcm")
+        #expect(XFRM.stack(natt) == "esp-gcm+nat-t")
+        #expect(XFRM.stack("\tauth-trunc hmac(sha256) 0x00 128\n\tenc cbc(aes) 0x00\n") == "esp-cbc-sha256")
+        var facts = facts()
+        facts.xfrmPolicies = policies
+        facts.xfrmStates = natt
+        let report = Doctor.examine(facts)
+        #expect(report.findings.map(\.id).sorted() == ["ipsec-policy", "ipsec-unclamped"])
+        #expect(
+            report.findings.first { $0.id == "ipsec-unclamped" }?.fix?.hasPrefix("mssclamp run --ipsec in --set-mss-for-tunnel esp-gcm+nat-t") == true
+        )
+        facts.iptables[.ipv4] = "*mangle\n-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n"
+        facts.iptables[.ipv6] = facts.iptables[.ipv4]
+        #expect(ids(facts) == ["ipsec-pmtu-clamp-useless"])
+    }
+
     @Test func linksFromIPJSON() {
         let json = """
             [{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP"],"mtu":65536},{"ifindex":5,"ifname":"wg0","flags":["POINTOPOINT","UP"],"mtu":1420,"linkinfo":{"info_kind":"wireguard"}}]
@@ -122,6 +152,9 @@ import Testing
             #expect(r["\(name)_found"] == id && r["\(name)_rc"] == "1", "\(name)")
             #expect(r["\(name)_after"] == "none" && r["\(name)_after_rc"] == "0", "\(name): the printed fix cleared it")
         }
+        #expect(r["ipsec_found"] == "ipsec-unclamped" && r["ipsec_fix"] == "mssclamp_run_--ipsec_in_--set-mss-for-tunnel_esp-gcm")
+        #expect(r["ipsec_after"] == "none", "mssclamp's ipsec: in rules clamp it")
+        #expect(r["ipsec_pmtu"] == "ipsec-pmtu-clamp-useless")
         #expect(r["worker_found"] == "mssclamp-degraded" && r["worker_rc"] == "1" && r["worker_says"] == "1")
         #expect(r["worker_stopped"] == "none" && r["worker_stopped_rc"] == "0", "a worker stopped cleanly is nothing to fix")
         #expect(r["tunnel_found"] == "tunnel-unclamped" && r["tunnel_fix"] == "mssclamp_run_-o_tun9_--clamp-to-interface_tun9")
