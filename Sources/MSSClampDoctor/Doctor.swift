@@ -270,6 +270,33 @@ public enum Doctor {
         return words.isEmpty
     }
 
+    /// What TCPMSS rules give SYNs leaving by a tunnel, against what its MTU allows. TCPMSS
+    /// never raises, so where several apply the lowest value wins; a rule clamping to the
+    /// path MTU follows the tunnel's own MTU and is never too high.
+    static func tooHigh(_ link: GatewayFacts.Link, _ inForce: [IPFamily: Clamping]) -> [Finding] {
+        var findings: [Finding] = []
+        for family in IPFamily.allCases {
+            let applicable = inForce[family]!.tcpmss.filter { entry in
+                guard let o = entry.rule.words.firstIndex(of: "-o"), o + 1 < entry.rule.words.count else { return true }
+                return InterfacePattern(entry.rule.words[o + 1]).matches(link.name)
+            }
+            guard !applicable.isEmpty, !applicable.contains(where: { $0.setMSS == nil }), let value = applicable.compactMap(\.setMSS).min() else {
+                continue
+            }
+            let need = family.mss(forMTU: link.mtu)
+            guard value > need, let rule = applicable.first(where: { $0.setMSS == value })?.rule else { continue }
+            let tool = family == .ipv4 ? "iptables" : "ip6tables"
+            findings.append(
+                Finding(
+                    "clamp-too-high-for-tunnel", .warning,
+                    "\(tool): SYNs leaving by \(link.name) get MSS \(value) (-A \(rule.chain) \(rule.text)); its MTU \(link.mtu) allows \(need)",
+                    fix:
+                        "\(tool) -t mangle -I \(rule.chain) -o \(link.name) -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \(need)   (or: mssclamp run -o \(link.name) --clamp-to-interface \(link.name))"
+                ))
+        }
+        return findings
+    }
+
     // MARK: policy-based IPsec
 
     /// Tunnel-mode IPsec policies: no interface, so the route toward the far side keeps the
@@ -333,6 +360,7 @@ public enum Doctor {
         }
         let readable = facts.iptables[.ipv4] != nil || facts.nftables != nil
         let inForce = clampingInForce(facts)
+        findings += tunnels.filter(\.up).flatMap { tooHigh($0, inForce) }
         if readable && !inForce.values.contains(where: \.any) {
             let first = tunnels[0].name
             findings.append(

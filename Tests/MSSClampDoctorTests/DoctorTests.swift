@@ -82,6 +82,21 @@ import Testing
         #expect(ids(facts(nft: ours, links: [wg])).isEmpty)
     }
 
+    @Test func aClampTooHighForATunnel() {
+        let wg = GatewayFacts.Link(name: "wg0", kind: "wireguard", mtu: 1420, up: true)
+        let v4 = "*mangle\n-A FORWARD -o wg+ -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400\nCOMMIT\n"
+        let v6 = "*mangle\n-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360\nCOMMIT\n"
+        let report = Doctor.examine(facts(v4: v4, v6: v6, links: [wg]))
+        #expect(
+            report.findings.filter { $0.severity >= .warning }.map(\.summary) == [
+                "iptables: SYNs leaving by wg0 get MSS 1400 (-A FORWARD -o wg+ -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400); its MTU 1420 allows 1380"
+            ])
+        let elsewhere = v4.replacingOccurrences(of: "-o wg+", with: "-o eth1")
+        #expect(ids(facts(v4: elsewhere, v6: v6, links: [wg])).isEmpty, "a rule for another interface does not apply")
+        let pmtu = v4.replacingOccurrences(of: "--set-mss 1400", with: "--clamp-mss-to-pmtu")
+        #expect(ids(facts(v4: pmtu, v6: v6, links: [wg])).isEmpty, "the path MTU follows the tunnel's")
+    }
+
     @Test func sysctlsAndExitStatus() {
         var facts = GatewayFacts()
         facts.sysctls = ["net.ipv4.ip_no_pmtu_disc": "1", "net.ipv4.tcp_mtu_probing": "0", "net.ipv4.ip_forward": "1"]
@@ -159,6 +174,8 @@ import Testing
         #expect(r["worker_stopped"] == "none" && r["worker_stopped_rc"] == "0", "a worker stopped cleanly is nothing to fix")
         #expect(r["tunnel_found"] == "tunnel-unclamped" && r["tunnel_fix"] == "mssclamp_run_-o_tun9_--clamp-to-interface_tun9")
         #expect(r["tunnel_after"] == "none" && r["tunnel_after_rc"] == "0")
+        #expect(r["high_found"] == "clamp-too-high-for-tunnel,clamp-too-high-for-tunnel" && r["high_fixes"] == "2")
+        #expect(r["high_after"] == "none" && r["high_after_rc"] == "0", "a lower rule for the tunnel inserted first")
         #expect(r["fighting_found"] == "two-clampers" && r["fighting_rc"] == "1")
         #expect(r["nobody_unread"] == "1" && r["nobody_verdict"] == "1", "without root: says what it could not read")
     }
