@@ -366,6 +366,15 @@ s.connect_ex((sys.argv[1], 9))' "$a"
     result "${name}_selector_restart=$restarted ${name}_selector_rules=$rules ${name}_selector_with=${with% *}"
     result "${name}_selector_ipsec=$(syn_mss "$lab_run/sel-srv.pcap") ${name}_selector_expected=$expected"
     result "${name}_selector_plain=$(syn_mss "$lab_run/sel-cli.pcap")"
+    # doctor on a gateway with real SAs: the stack read from them, nothing to fix (mssclamp
+    # clamps with ipsec: in).
+    mssclamp doctor --json >"$lab_run/doctor.json" 2>/dev/null; local doctor_rc=$?
+    result "${name}_doctor_rc=$doctor_rc $(python3 -c '
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+ids = sorted(f["id"] for f in d["findings"] if f["severity"] != "info") or ["none"]
+stacks = [m.group(1) for f in d["findings"] if f["id"] == "ipsec-policy" for m in [re.search(r"\(([^,]+), from the SAs\)", f["summary"])] if m]
+print(sys.argv[2] + "_doctor_ids=" + ",".join(ids), sys.argv[2] + "_doctor_stack=" + (stacks[0] if stacks else "none"))' "$lab_run/doctor.json" "$name")"
     # Back to the lab's own service: the next tunnel's first download must stall again.
     echo 'MSSCLAMP_OPTIONS=""' >/etc/default/mssclamp
     policy none

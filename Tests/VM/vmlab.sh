@@ -174,6 +174,9 @@ for s in "${scenarios[@]}"; do
             check $s ${t}_selector_with 1048576,1048576; check $s ${t}_selector_ipsec "${expected:-none}"
             # The server's own SYNs (it calls the client's underlay address), as it sent them.
             check $s ${t}_selector_plain '2001:db8:2::2>1440,203\.0\.113\.2>1460'
+            # doctor names the stack from the real SAs and finds nothing to fix.
+            stack=$(grep -oE "(^| )${t}_stack=[^ ]*" "$work/$s.all" | tail -1 | cut -d= -f2)
+            check $s ${t}_doctor_stack "$(printf '%s' "${stack%/*}" | sed 's/[.+]/\\&/g')"; check $s ${t}_doctor_ids none; check $s ${t}_doctor_rc 0
         done
         ;;
     esac
