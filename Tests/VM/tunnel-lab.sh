@@ -369,12 +369,11 @@ s.connect_ex((sys.argv[1], 9))' "$a"
     # doctor on a gateway with real SAs: the stack read from them, nothing to fix (mssclamp
     # clamps with ipsec: in).
     mssclamp doctor --json >"$lab_run/doctor.json" 2>/dev/null; local doctor_rc=$?
-    result "${name}_doctor_rc=$doctor_rc $(python3 -c '
-import json, re, sys
-d = json.load(open(sys.argv[1]))
-ids = sorted(f["id"] for f in d["findings"] if f["severity"] != "info") or ["none"]
-stacks = [m.group(1) for f in d["findings"] if f["id"] == "ipsec-policy" for m in [re.search(r"\(([^,]+), from the SAs\)", f["summary"])] if m]
-print(sys.argv[2] + "_doctor_ids=" + ",".join(ids), sys.argv[2] + "_doctor_stack=" + (stacks[0] if stacks else "none"))' "$lab_run/doctor.json" "$name")"
+    # (python3-minimal has no json module: the one-line JSON, keys sorted, read with grep.)
+    local ids stack
+    ids=$(grep -oE '"id":"[^"]*","severity":"(warning|error)"' "$lab_run/doctor.json" | cut -d'"' -f4 | sort | paste -sd, -)
+    stack=$(grep -oE '\(([^,()]+), from the SAs\)' "$lab_run/doctor.json" | head -1 | sed -E 's/^\(([^,]+),.*/\1/')
+    result "${name}_doctor_rc=$doctor_rc ${name}_doctor_ids=${ids:-none} ${name}_doctor_stack=${stack:-none}"
     # Back to the lab's own service: the next tunnel's first download must stall again.
     echo 'MSSCLAMP_OPTIONS=""' >/etc/default/mssclamp
     policy none
