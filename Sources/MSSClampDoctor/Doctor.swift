@@ -164,25 +164,18 @@ public enum Doctor {
         let inForce = clampingInForce(facts)
         let v4 = inForce[.ipv4]!, v6 = inForce[.ipv6]!
         // One family clamped, the other not (mssclamp clamps both when its policy says so).
-        if !v4.tcpmss.isEmpty && v6.tcpmss.isEmpty && v6.nftMaxseg.isEmpty && !v6.mssclamp {
-            let value = v4.tcpmss.compactMap(\.setMSS).min()
+        for (clamped, other) in [(IPFamily.ipv4, IPFamily.ipv6), (.ipv6, .ipv4)] {
+            let here = inForce[clamped]!, there = inForce[other]!
+            guard !here.tcpmss.isEmpty, there.tcpmss.isEmpty, there.nftMaxseg.isEmpty, !there.mssclamp else { continue }
+            let (tool, otherTool) = clamped == .ipv4 ? ("iptables", "ip6tables") : ("ip6tables", "iptables")
+            // IPv6 headers are 20 bytes longer than IPv4's: the same link, 20 less.
+            let shift = clamped == .ipv4 ? -20 : 20
+            let target = here.tcpmss.compactMap(\.setMSS).min().map { "--set-mss \($0 + shift)" } ?? "--clamp-mss-to-pmtu"
             findings.append(
                 Finding(
-                    "clamp-ipv4-only", .warning,
-                    "iptables clamps IPv4 SYNs (\(v4.tcpmss.map { "-A \($0.rule.chain) \($0.rule.text)" }.joined(separator: "; "))) but nothing clamps IPv6",
-                    fix: value.map {
-                        "ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \($0 - 20)   (IPv6 headers are 20 bytes longer)"
-                    }
-                        ?? "ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu"))
-        }
-        if !v6.tcpmss.isEmpty && v4.tcpmss.isEmpty && v4.nftMaxseg.isEmpty && !v4.mssclamp {
-            let value = v6.tcpmss.compactMap(\.setMSS).min()
-            findings.append(
-                Finding(
-                    "clamp-ipv6-only", .warning,
-                    "ip6tables clamps IPv6 SYNs (\(v6.tcpmss.map { "-A \($0.rule.chain) \($0.rule.text)" }.joined(separator: "; "))) but nothing clamps IPv4",
-                    fix: value.map { "iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \($0 + 20)" }
-                        ?? "iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu"))
+                    clamped == .ipv4 ? "clamp-ipv4-only" : "clamp-ipv6-only", .warning,
+                    "\(tool) clamps \(clamped == .ipv4 ? "IPv4" : "IPv6") SYNs (\(here.tcpmss.map { "-A \($0.rule.chain) \($0.rule.text)" }.joined(separator: "; "))) but nothing clamps \(other == .ipv4 ? "IPv4" : "IPv6")",
+                    fix: "\(otherTool) -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS \(target)"))
         }
         // IPv6 given the IPv4 number: the same --set-mss in both families.
         let shared = Set(v4.tcpmss.compactMap(\.setMSS)).intersection(v6.tcpmss.compactMap(\.setMSS))
