@@ -47,8 +47,9 @@ public enum Doctor {
         var findings: [Finding] = []
         for family in IPFamily.allCases {
             guard let save = facts.iptables[family] else { continue }
-            for rule in IPTablesSave.rules(save) where blocksSignal(rule, family: family) {
-                let earlier = IPTablesSave.rules(save).prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
+            let rules = IPTablesSave.rules(save)
+            for rule in rules where blocksSignal(rule, family: family) {
+                let earlier = rules.prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
                 if earlier.contains(where: { passesSignal($0, family: family) }) { continue }
                 let tool = family == .ipv4 ? "iptables" : "ip6tables"
                 let what = family == .ipv4 ? "ICMP frag-needed (type 3 code 4)" : "ICMPv6 packet-too-big (type 2)"
@@ -63,9 +64,10 @@ public enum Doctor {
             }
         }
         if let ruleset = facts.nftables {
-            for rule in NFTRuleset.rules(ruleset) where !rule.managedByIPTables {
+            let rules = NFTRuleset.rules(ruleset)
+            for rule in rules where !rule.managedByIPTables {
                 for family in IPFamily.allCases where rule.applies(to: family) && nftBlocksSignal(rule.text, family: family) {
-                    let earlier = NFTRuleset.rules(ruleset).prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
+                    let earlier = rules.prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
                     if earlier.contains(where: { nftPassesSignal($0.text, family: family) }) { continue }
                     let type = family == .ipv4 ? "icmp type destination-unreachable icmp code frag-needed" : "icmpv6 type packet-too-big"
                     findings.append(

@@ -43,11 +43,6 @@ public struct SteeringOptions: Sendable, Equatable {
         return UInt16(clamping: Int(queues.lowerBound) + shift)...UInt16(clamping: Int(queues.upperBound) + shift)
     }
 
-    /// Every queue the worker binds: the range, and with `ipsecQueues` each class's block.
-    public var boundQueues: [UInt16] {
-        (0..<(ipsecQueues ? IPsecClasses.blocks : 1)).flatMap { Array(queues(block: $0)) }
-    }
-
     /// Where path-MTU signals are taken from: those crossing the router and those it sends.
     public static let signalHooks: [Hook] = [.forward, .output]
 

@@ -145,7 +145,7 @@ import Testing
         let net = IPTablesRenderer.safetyNetRules(policy, family: .ipv4)
         #expect(net.skipped == [0], "--dir in cannot be asked in POSTROUTING")
         #expect(net.rules.first?.joined(separator: " ").contains("-m policy --dir out --pol ipsec") == true)
-        #expect(options.boundQueues == Array(4...11))
+        #expect(options.queues(block: 3) == 10...11)
         // Without ipsec: rules the chain is as before, even with the class queues bound.
         let plain = IPTablesRenderer.chainRules(.default, family: .ipv4, options: options)
         #expect(plain.count == 1 && !plain[0].contains("policy") && plain[0].suffix(3) == ["--queue-balance", "4:5", "--queue-bypass"])
