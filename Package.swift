@@ -89,6 +89,10 @@ let package = Package(
         // judged by pure checks, each finding with its fix.
         .target(name: "MSSClampDoctor", dependencies: ["MSSClampCore", "MSSClampRules"]),
 
+        // `mssclamp probe`: a path's MTU by DF probes on raw sockets (ICMP echo or TCP SYN),
+        // the black-hole hop by TTL-limited ones. The search and the walk are pure.
+        .target(name: "MSSClampProbe", dependencies: ["MSSClampCore", "MSSClampNFQueue"]),
+
         // The running service's life: start order, privileges, the control loop (ticks,
         // SIGHUP, repair), publishing state, feeding metrics, telling systemd.
         .target(
@@ -107,6 +111,7 @@ let package = Package(
             dependencies: [
                 "MSSClampCapture", "MSSClampConfig", "MSSClampCore", "MSSClampDaemon", "MSSClampLearning", "MSSClampMetrics", "MSSClampNFQueue",
                 "MSSClampReplay", "MSSClampRules", "MSSClampStatus", "MSSClampTunnels", "MSSClampWatch", "MSSClampDoctor",
+                "MSSClampProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -154,6 +159,7 @@ let package = Package(
         .testTarget(name: "MSSClampMetricsTests", dependencies: ["MSSClampMetrics", "MSSClampStatus", "MSSClampCore"]),
         .testTarget(name: "MSSClampPrivilegesTests", dependencies: ["MSSClampPrivileges", "TestSupport"]),
         .testTarget(name: "mssclampTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "MSSClampProbeTests", dependencies: ["MSSClampProbe", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampDoctorTests", dependencies: ["MSSClampDoctor", "MSSClampCore", "TestSupport"]),
         .testTarget(
             name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),

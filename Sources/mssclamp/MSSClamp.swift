@@ -13,6 +13,7 @@ struct MSSClamp: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             RunCommand.self, StatusCommand.self, RulesCommand.self, DryRunCommand.self, MSSCommand.self, WatchCommand.self, DoctorCommand.self,
+            ProbeCommand.self,
         ]
     )
 

@@ -36,28 +36,7 @@ down() {
 trap down EXIT
 trap 'exit 130' INT TERM
 
-for ns in $NS; do ip netns add "$id-$ns" || exit 1; ip -n "$id-$ns" link set lo up; done
-ip link add c0 netns "$id-c" type veth peer name h0 netns "$id-h"
-ip link add h1 netns "$id-h" type veth peer name r1 netns "$id-r"
-ip link add r2 netns "$id-r" type veth peer name s0 netns "$id-s"
-addr() { ip -n "$id-$1" addr add "$3" dev "$2"; ip -n "$id-$1" addr add "$4" dev "$2" nodad; ip -n "$id-$1" link set "$2" up
-         ip netns exec "$id-$1" ethtool -K "$2" tx off tso off gso off >/dev/null 2>&1; }
-addr c c0 192.0.2.1/24 2001:db8:1::1/64
-addr h h0 192.0.2.254/24 2001:db8:1::fe/64
-addr h h1 203.0.113.1/24 2001:db8:3::1/64
-addr r r1 203.0.113.254/24 2001:db8:3::fe/64
-addr r r2 198.51.100.254/24 2001:db8:2::fe/64
-addr s s0 198.51.100.1/24 2001:db8:2::1/64
-ip -n "$id-h" link set h0 mtu 1400
-ip -n "$id-c" route add default via 192.0.2.254
-ip -n "$id-c" -6 route add default via 2001:db8:1::fe
-ip -n "$id-h" route add default via 203.0.113.254
-ip -n "$id-h" -6 route add default via 2001:db8:3::fe
-ip -n "$id-r" route add 192.0.2.0/24 via 203.0.113.1
-ip -n "$id-r" -6 route add 2001:db8:1::/64 via 2001:db8:3::1
-ip -n "$id-s" route add default via 198.51.100.254
-ip -n "$id-s" -6 route add default via 2001:db8:2::fe
-for ns in h r; do ip netns exec "$id-$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1; done
+lab_four_up "$id" || exit 1
 # The server never hears that its segments are too big.
 ip netns exec "$id-s" iptables -w -A INPUT -p icmp --icmp-type fragmentation-needed -j DROP
 ip netns exec "$id-s" ip6tables -w -A INPUT -p ipv6-icmp --icmpv6-type packet-too-big -j DROP

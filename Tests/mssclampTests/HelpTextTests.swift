@@ -7,7 +7,7 @@ import Testing
 @Suite struct HelpTextTests {
     static let commands = [
         [], ["run"], ["status"], ["rules"], ["rules", "print"], ["rules", "install"],
-        ["rules", "remove"], ["rules", "check"], ["dry-run"], ["mss"], ["watch"],
+        ["rules", "remove"], ["rules", "check"], ["dry-run"], ["mss"], ["watch"], ["doctor"], ["probe"],
     ]
 
     @Test(arguments: commands)

@@ -1,0 +1,148 @@
+import ArgumentParser
+import FoundationEssentials
+import MSSClampCore
+import MSSClampProbe
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Find a path's MTU, the hop that black-holes larger packets, and the MSS to clamp to.",
+        usage: "mssclamp probe <dest> [-4|-6] [--method auto|icmp|tcp] [--port <n>]",
+        discussion: """
+            Sends probes with Don't-Fragment set, one at a time, and searches for the largest \
+            size that reaches DEST: ICMP echo, or TCP SYNs (carrying data) to --port where \
+            echo is filtered. A router's frag-needed or packet-too-big names the MTU, and the \
+            hop that sent it; where larger probes only vanish (a black hole), probes of the \
+            failing size with TTL 1, 2, ... find the hop that receives them and does not \
+            pass them on. A name is probed for each family it resolves to.
+
+            Needs CAP_NET_RAW. Never sends more than --max-probes probes, nor faster than \
+            --rate per second.
+
+            Exit status: 0 path MTU found; 1 DEST does not answer, or a bound was reached; \
+            2 bad usage (sizes, a name that does not resolve, no route, no CAP_NET_RAW).
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Address or name to probe.", valueName: "dest"))
+    var destination: String
+
+    @Option(name: .customLong("port"), help: ArgumentHelp("TCP port for SYN probes.", valueName: "n"))
+    var port: Int = 443
+
+    @Option(name: .customLong("method"), help: ArgumentHelp("auto (echo, then TCP SYN if echo is not answered), icmp or tcp.", valueName: "m"))
+    var method: String = "auto"
+
+    @Flag(name: .customShort("4"), help: "IPv4 only.")
+    var ipv4Only = false
+
+    @Flag(name: .customShort("6"), help: "IPv6 only.")
+    var ipv6Only = false
+
+    @Option(name: .customLong("max"), help: ArgumentHelp("Largest size to try (default: the outgoing interface's MTU).", valueName: "bytes"))
+    var maximum: Int?
+
+    @Option(name: .customLong("tries"), help: ArgumentHelp("Transmissions of a size before its silence counts.", valueName: "n"))
+    var tries = 2
+
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Longest wait for one answer, in seconds.", valueName: "s"))
+    var timeout = 2.0
+
+    @Option(name: .customLong("rate"), help: ArgumentHelp("Probes per second at most.", valueName: "n"))
+    var rate = 20.0
+
+    @Option(name: .customLong("max-probes"), help: ArgumentHelp("Probes in all (per family) at most.", valueName: "n"))
+    var maxProbes = 100
+
+    @Option(name: .customLong("max-hops"), help: ArgumentHelp("Farthest hop the black-hole walk looks at.", valueName: "n"))
+    var maxHops = 30
+
+    @Flag(name: .customLong("json"), help: "One JSON object: {\"paths\": [...]} with every probe.")
+    var json = false
+
+    func validate() throws {
+        func check<T: Comparable>(_ name: String, _ value: T, _ range: ClosedRange<T>) throws {
+            guard range.contains(value) else { throw ValidationError("--\(name): \(value) must be \(range.lowerBound)-\(range.upperBound)") }
+        }
+        guard let _ = ProbeOptions.Method(rawValue: method) else { throw ValidationError("--method: '\(method)' must be auto, icmp or tcp") }
+        try check("port", port, 1...65535)
+        if let maximum { try check("max", maximum, ProbeOptions.sizes) }
+        try check("tries", tries, ProbeOptions.triesRange)
+        try check("timeout", timeout, ProbeOptions.timeoutRange)
+        try check("rate", rate, ProbeOptions.rateRange)
+        try check("max-probes", maxProbes, ProbeOptions.maxProbesRange)
+        try check("max-hops", maxHops, ProbeOptions.maxHopsRange)
+        guard !(ipv4Only && ipv6Only) else { throw ValidationError("-4 and -6 exclude each other") }
+        guard !destination.isEmpty, !destination.hasPrefix("-") else { throw ValidationError("dest: '\(destination)' is not an address or a name") }
+    }
+
+    var options: ProbeOptions {
+        var options = ProbeOptions()
+        options.method = ProbeOptions.Method(rawValue: method) ?? .auto
+        options.port = UInt16(port)
+        options.maximum = maximum
+        options.tries = tries
+        options.timeout = .milliseconds(Int(timeout * 1000))
+        options.shortestWait = min(options.shortestWait, options.timeout)
+        options.rate = rate
+        options.maxProbes = maxProbes
+        options.maxHops = maxHops
+        return options
+    }
+
+    func run() throws {
+        let families: [IPFamily] = ipv4Only ? [.ipv4] : ipv6Only ? [.ipv6] : [.ipv4, .ipv6]
+        // Everything that can be refused is refused before the first probe leaves.
+        var targets: [ProbeTarget] = []
+        var skipped: [String] = []
+        do {
+            let addresses = try ProbeTarget.resolve(destination, families: families)
+            guard !addresses.isEmpty else { throw ProbeError.usage("'\(destination)' has no \(ipv4Only ? "IPv4" : "IPv6") address") }
+            for address in addresses {
+                if let maximum, address.family == .ipv6, maximum < 1280 {
+                    throw ProbeError.usage("--max: \(maximum) is below 1280, the least every IPv6 link carries")
+                }
+                do {
+                    targets.append(try ProbeTarget.route(name: destination, to: address))
+                } catch let error as ProbeError where addresses.count > 1 {
+                    skipped.append("\(address.family == .ipv4 ? "IPv4" : "IPv6"): \(error.description)")
+                }
+            }
+            guard !targets.isEmpty else { throw ProbeError.usage(skipped.joined(separator: "; ")) }
+        } catch let error as ProbeError {
+            throw CommandFailure.config(error.description)
+        }
+        for note in skipped { FileHandleOutput.standardError("mssclamp probe: skipped \(note)") }
+
+        var reports: [PathReport] = []
+        var failures: [String] = []
+        for target in targets {
+            do {
+                let report = try Prober(target: target, options: options).run()
+                reports.append(report)
+                if !json {
+                    if reports.count > 1 { print("") }
+                    report.textLines.forEach { print($0) }
+                }
+                if report.pathMTU == nil { failures.append("\(target.address.text): \(report.stopped ?? "no path MTU")") }
+            } catch ProbeError.usage(let message) {
+                throw CommandFailure.config(message)
+            } catch ProbeError.failed(let message) {
+                failures.append(message)
+                if !json { FileHandleOutput.standardError("mssclamp probe: \(message)") }
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            struct Output: Encodable {
+                let paths: [PathReport.JSON]
+                let failures: [String]
+            }
+            print(String(decoding: try encoder.encode(Output(paths: reports.map(\.json), failures: failures)), as: UTF8.self))
+        }
+        if !failures.isEmpty {
+            throw CommandFailure.runtime(failures.count == 1 && reports.isEmpty ? failures[0] : "\(failures.count) path(s) not measured")
+        }
+    }
+}
