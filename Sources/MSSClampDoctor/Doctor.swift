@@ -4,7 +4,9 @@ import MSSClampCore
 /// fix. Read-only by construction: nothing here can change the system.
 public enum Doctor {
     public static func examine(_ facts: GatewayFacts) -> DoctorReport {
-        var findings = sysctls(facts) + icmp(facts) + clamping(facts) + deadClamping(facts) + tunnels(facts) + ipsec(facts) + worker(facts)
+        var findings =
+            sysctls(facts) + icmp(facts) + icmpByDefault(facts) + clamping(facts) + deadClamping(facts) + tunnels(facts) + ipsec(facts)
+            + worker(facts)
         findings.sort { $0.severity > $1.severity }
         return DoctorReport(findings: findings, unread: facts.unread)
     }
@@ -27,6 +29,14 @@ public enum Doctor {
                     "net.ipv4.tcp_mtu_probing = 0: the gateway's own TCP connections cannot find a black hole without ICMP (clamping covers forwarded SYNs only)",
                     fix: "sysctl -w net.ipv4.tcp_mtu_probing=1"))
         }
+        // The kernel's default floor is 552; raised, it overrides what routers announce.
+        if let text = facts.sysctls["net.ipv4.route.min_pmtu"], let floor = Int(text), floor > 552 {
+            findings.append(
+                Finding(
+                    "pmtu-floor-raised", .info,
+                    "net.ipv4.route.min_pmtu = \(floor): a frag-needed announcing less than \(floor) is taken as \(floor), and this host's own packets on such a path go without DF (fragmented); forwarded SYNs still need clamping below it",
+                    fix: "sysctl -w net.ipv4.route.min_pmtu=552   (the kernel's default)"))
+        }
         for (key, family) in [("net.ipv4.ip_forward", "IPv4"), ("net.ipv6.conf.all.forwarding", "IPv6")] {
             if let value = facts.sysctls[key], value == "0" {
                 findings.append(
@@ -36,90 +46,6 @@ public enum Doctor {
             }
         }
         return findings
-    }
-
-    // MARK: ICMP that path-MTU discovery needs
-
-    /// Rules that drop or reject ICMP frag-needed / ICMPv6 packet-too-big, unless an earlier
-    /// rule of the same chain accepts them (a `RELATED` accept lets the errors of tracked
-    /// connections through).
-    static func icmp(_ facts: GatewayFacts) -> [Finding] {
-        var findings: [Finding] = []
-        for family in IPFamily.allCases {
-            guard let save = facts.iptables[family] else { continue }
-            let rules = IPTablesSave.rules(save)
-            for rule in rules where blocksSignal(rule, family: family) {
-                let earlier = rules.prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
-                if earlier.contains(where: { passesSignal($0, family: family) }) { continue }
-                let tool = family == .ipv4 ? "iptables" : "ip6tables"
-                let what = family == .ipv4 ? "ICMP frag-needed (type 3 code 4)" : "ICMPv6 packet-too-big (type 2)"
-                let accept = family == .ipv4 ? "-p icmp --icmp-type fragmentation-needed" : "-p ipv6-icmp --icmpv6-type packet-too-big"
-                findings.append(
-                    Finding(
-                        family == .ipv4 ? "icmp-frag-needed-dropped" : "icmpv6-packet-too-big-dropped", .error,
-                        "\(tool) -t \(rule.table) -A \(rule.chain) \(rule.text): drops \(what), which path-MTU discovery needs: senders behind it never learn the smaller MTU",
-                        fix:
-                            "\(tool) -t \(rule.table) -I \(rule.chain) \(accept) -j ACCEPT   (or delete the rule: \(tool) -t \(rule.table) -D \(rule.chain) \(rule.text))"
-                    ))
-            }
-        }
-        if let ruleset = facts.nftables {
-            let rules = NFTRuleset.rules(ruleset)
-            for rule in rules where !rule.managedByIPTables {
-                for family in IPFamily.allCases where rule.applies(to: family) && nftBlocksSignal(rule.text, family: family) {
-                    let earlier = rules.prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
-                    if earlier.contains(where: { nftPassesSignal($0.text, family: family) }) { continue }
-                    let type = family == .ipv4 ? "icmp type destination-unreachable icmp code frag-needed" : "icmpv6 type packet-too-big"
-                    findings.append(
-                        Finding(
-                            family == .ipv4 ? "icmp-frag-needed-dropped" : "icmpv6-packet-too-big-dropped", .error,
-                            "nft table \(rule.table) chain \(rule.chain): '\(rule.text)' drops \(family == .ipv4 ? "ICMP frag-needed" : "ICMPv6 packet-too-big"), which path-MTU discovery needs",
-                            fix: "nft insert rule \(rule.table) \(rule.chain) \(type) accept"))
-                }
-            }
-        }
-        return findings
-    }
-
-    static func blocksSignal(_ rule: IPTablesSave.Rule, family: IPFamily) -> Bool {
-        guard rule.target == "DROP" || rule.target == "REJECT" else { return false }
-        return matchesSignal(rule.words, family: family, emptyMeansAll: true)
-    }
-
-    static func passesSignal(_ rule: IPTablesSave.Rule, family: IPFamily) -> Bool {
-        guard rule.target == "ACCEPT" else { return false }
-        if rule.words.contains(where: { $0.contains("RELATED") }) { return true }
-        return matchesSignal(rule.words, family: family, emptyMeansAll: true)
-    }
-
-    /// Whether a rule's matches select the signal: the protocol (or none at all), and the
-    /// type (or none).
-    static func matchesSignal(_ words: [String], family: IPFamily, emptyMeansAll: Bool) -> Bool {
-        let protocols = family == .ipv4 ? ["icmp", "1"] : ["ipv6-icmp", "icmpv6", "58"]
-        let types = family == .ipv4 ? ["fragmentation-needed", "3/4", "destination-unreachable", "3"] : ["packet-too-big", "2", "2/0"]
-        guard let p = words.firstIndex(of: "-p"), p + 1 < words.count, protocols.contains(words[p + 1]) else { return false }
-        let typeFlag = family == .ipv4 ? "--icmp-type" : "--icmpv6-type"
-        guard let t = words.firstIndex(of: typeFlag), t + 1 < words.count else { return emptyMeansAll }
-        return types.contains(words[t + 1])
-    }
-
-    static func nftBlocksSignal(_ text: String, family: IPFamily) -> Bool {
-        guard text.hasSuffix(" drop") || text.contains(" drop ") || text.hasPrefix("drop") || text.contains("reject") else { return false }
-        return nftSelectsSignal(text, family: family)
-    }
-
-    static func nftPassesSignal(_ text: String, family: IPFamily) -> Bool {
-        guard text.contains("accept") else { return false }
-        return text.contains("related") || nftSelectsSignal(text, family: family)
-    }
-
-    static func nftSelectsSignal(_ text: String, family: IPFamily) -> Bool {
-        if family == .ipv4 {
-            if text.contains("icmp type") { return text.contains("destination-unreachable") || text.contains("frag-needed") }
-            return text.contains("ip protocol icmp") || text.contains("meta l4proto icmp ")
-        }
-        if text.contains("icmpv6 type") { return text.contains("packet-too-big") }
-        return text.contains("meta l4proto ipv6-icmp") || text.contains("ip6 nexthdr ipv6-icmp") || text.contains("meta l4proto icmpv6")
     }
 
     // MARK: clamping in force

@@ -30,6 +30,21 @@ enum IPTablesSave {
         }
         return rules
     }
+
+    /// Built-in chains' policies: `:FORWARD DROP [0:0]`.
+    static func policies(_ save: String) -> [(table: String, chain: String, policy: String)] {
+        var table = ""
+        var found: [(table: String, chain: String, policy: String)] = []
+        for line in save.split(separator: "\n") {
+            if line.hasPrefix("*") {
+                table = String(line.dropFirst())
+            } else if line.hasPrefix(":") {
+                let words = line.dropFirst().split(separator: " ")
+                if words.count >= 2 && words[1] != "-" { found.append((table, String(words[0]), String(words[1]))) }
+            }
+        }
+        return found
+    }
 }
 
 /// `nft list ruleset`, rule by rule, with the table and chain each is in.
@@ -64,6 +79,41 @@ enum NFTRuleset {
             default: return false
             }
         }
+    }
+
+    /// A base chain: the hook it is attached to and its policy.
+    struct BaseChain: Equatable {
+        var table: String
+        var name: String
+        var hook: String
+        var policy: String
+
+        var family: String { String(table.prefix { $0 != " " }) }
+        var managedByIPTables: Bool { Rule(index: 0, table: table, chain: name, text: "").managedByIPTables }
+
+        func applies(to ipFamily: IPFamily) -> Bool {
+            family == "inet" || (family == "ip" && ipFamily == .ipv4) || (family == "ip6" && ipFamily == .ipv6)
+        }
+    }
+
+    /// `type filter hook forward priority filter; policy drop;` under each chain that has one.
+    static func baseChains(_ ruleset: String) -> [BaseChain] {
+        var table = "", chain = ""
+        var found: [BaseChain] = []
+        for raw in ruleset.split(separator: "\n") {
+            let line = String(raw).trimmingSpaces
+            if line.hasPrefix("table ") && line.hasSuffix("{") {
+                table = String(line.dropFirst(6).dropLast()).trimmingSpaces
+            } else if line.hasPrefix("chain ") && line.hasSuffix("{") {
+                chain = String(line.dropFirst(6).dropLast()).trimmingSpaces
+            } else if line.hasPrefix("type "), line.contains(" hook ") {
+                let words = line.split(whereSeparator: { $0 == " " || $0 == ";" }).map(String.init)
+                let hook = words.firstIndex(of: "hook").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } ?? ""
+                let policy = words.firstIndex(of: "policy").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } ?? "accept"
+                found.append(BaseChain(table: table, name: chain, hook: hook, policy: policy))
+            }
+        }
+        return found
     }
 
     static func rules(_ ruleset: String) -> [Rule] {

@@ -37,10 +37,8 @@ extension PathReport {
         }
         if let silentHop { lines.append(Self.describe(silentHop, size: smallestFailed ?? pathMTU + 1, tooBigName: tooBigName)) }
         let familyName = family == .ipv4 ? "IPv4" : "IPv6"
-        lines.append(
-            "MSS for \(familyName) SYNs on this path: \(family.mss(forMTU: pathMTU)) "
-                + "(mssclamp run -d \(target.address.text) --clamp-to-mtu \(pathMTU), or --set-mss\(family == .ipv6 ? "-ipv6" : "") \(family.mss(forMTU: pathMTU)))"
-        )
+        // --clamp-to-mtu gives each family its own MSS from the one MTU.
+        lines.append("MSS for \(familyName) SYNs on this path: \(family.mss(forMTU: pathMTU)) (mssclamp run --clamp-to-mtu \(pathMTU))")
         return lines
     }
 
@@ -57,7 +55,7 @@ extension PathReport {
             let who = hop.map { "hop \($0) (\(from.text))" } ?? from.text
             return "too big: \(family == .ipv4 ? "frag-needed" : "packet-too-big") from \(who), MTU \(mtu.map(String.init) ?? "not given")"
         case .timeExceeded(let from):
-            return "time exceeded at \(from.text)"
+            return "time exceeded at hop \(record.ttl) (\(from.text))"
         case .unreachable(let from, let code):
             return "unreachable (ICMP code \(code)) from \(from.text)"
         case .silent:

@@ -59,6 +59,54 @@ table inet fw {
 NFT
 trap_case nftdrop icmp-frag-needed-dropped
 N nft delete table inet fw
+# Dropped by default: FORWARD's policy DROP, only established traffic let through.
+N iptables -P FORWARD DROP
+N iptables -A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT
+trap_case policydrop icmp-frag-needed-dropped
+N iptables -F FORWARD; N iptables -P FORWARD ACCEPT
+# The same in nftables, an inet chain: both families found, both printed fixes applied.
+N nft -f - <<'NFT'
+table inet fw {
+    chain through {
+        type filter hook forward priority 0; policy drop;
+        ct state established accept
+    }
+}
+NFT
+doctor; nftpolicy=$(ids)
+/usr/bin/python3 -c 'import json,sys; [print(f["fix"].split("   (")[0]) for f in json.load(open(sys.argv[1]))["findings"] if f["id"].endswith("-dropped")]' "$work/d.json" >"$work/fixes"
+while read -r line; do N sh -c "$line"; done <"$work/fixes"
+doctor; echo "RESULT nftpolicy_found=$nftpolicy nftpolicy_fixes=$(wc -l <"$work/fixes") nftpolicy_after=$(ids) nftpolicy_after_rc=$(cat "$work/d.rc")"
+N nft delete table inet fw
+# An accept in a base chain of earlier priority does not end the hook: the kernel still runs
+# the later chain, whose maxseg clamps. Nothing to report, and the SYN proves it.
+N nft -f - <<'NFT'
+table inet early {
+    chain out {
+        type filter hook output priority -10; policy accept;
+        tcp flags syn accept
+    }
+}
+table inet late {
+    chain out {
+        type filter hook output priority 0; policy accept;
+        tcp flags syn tcp option maxseg size set 1300
+    }
+}
+NFT
+doctor; priority_found=$(ids)
+N tcpdump -i lo -n -c 1 -w "$work/lo.pcap" 'tcp[tcpflags] == tcp-syn' 2>"$work/lo.log" &
+dump=$!
+for _ in $(seq 50); do grep -q "listening" "$work/lo.log" && break; sleep 0.1; done
+N /usr/bin/python3 -c 'import socket; s = socket.socket(); s.settimeout(2)
+try: s.connect(("127.0.0.1", 9))
+except OSError: pass'
+for _ in $(seq 30); do kill -0 "$dump" 2>/dev/null || break; sleep 0.1; done; kill -KILL "$dump" 2>/dev/null; wait "$dump" 2>/dev/null
+echo "RESULT priority_found=$priority_found priority_syn_mss=$(tcpdump -r "$work/lo.pcap" -nv 2>/dev/null | grep -o 'mss [0-9]*' | head -1 | tr -d 'mss ')"
+N nft delete table inet early; N nft delete table inet late
+N sysctl -qw net.ipv4.route.min_pmtu=1400
+doctor; echo "RESULT floor_rc=$(cat "$work/d.rc") floor_note=$(grep -c '"pmtu-floor-raised"' "$work/d.json")"
+N sysctl -qw net.ipv4.route.min_pmtu=552
 N iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
 trap_case v4only clamp-ipv4-only
 N ip6tables -t mangle -F FORWARD

@@ -58,7 +58,7 @@ probe announced6 s 2001:db8:1::1; summary announced6
 # The same in text, as the README shows it.
 ip netns exec "$id-s" timeout 60 "$LAB_BIN" probe 192.0.2.1 >"$work/text4.txt" 2>&1
 grep -q "^path MTU 1400: hop 2 (203.0.113.1) announced it (frag-needed)$" "$work/text4.txt" && t=1 || t=0
-grep -q "^MSS for IPv4 SYNs on this path: 1360 " "$work/text4.txt" && m=1 || m=0
+grep -q "^MSS for IPv4 SYNs on this path: 1360 (mssclamp run --clamp-to-mtu 1400)$" "$work/text4.txt" && m=1 || m=0
 echo "RESULT text_announced=$t text_mss=$m"
 cp "$work/text4.txt" "${PROBE_TEXT_OUT:-/dev/null}" 2>/dev/null
 

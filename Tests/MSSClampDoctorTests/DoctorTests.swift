@@ -41,6 +41,48 @@ import Testing
         #expect(ids(facts(nft: nftRelated)).isEmpty)
     }
 
+    @Test func aRaisedPMTUFloorIsANote() {
+        var raised = facts()
+        raised.sysctls["net.ipv4.route.min_pmtu"] = "1400"
+        let notes = Doctor.examine(raised).findings.filter { $0.id == "pmtu-floor-raised" }
+        #expect(notes.count == 1 && notes[0].severity == .info && notes[0].summary.contains("1400"))
+        raised.sysctls["net.ipv4.route.min_pmtu"] = "552"
+        #expect(!Doctor.examine(raised).findings.contains { $0.id == "pmtu-floor-raised" })
+    }
+
+    @Test func icmpDroppedByADefaultDrop() throws {
+        // A FORWARD policy DROP that lets only established traffic through.
+        let policy =
+            "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n"
+        #expect(ids(facts(v4: policy)) == ["icmp-frag-needed-dropped"])
+        let finding = try #require(Doctor.examine(facts(v4: policy)).findings.first)
+        #expect(finding.summary.contains("its policy DROP") && finding.summary.contains("FORWARD"))
+        #expect(finding.fix?.hasPrefix("iptables -t filter -I FORWARD -p icmp --icmp-type fragmentation-needed -j ACCEPT") == true)
+        // RELATED accepted, or ICMP accepted in a chain FORWARD jumps to: nothing to fix.
+        let related = policy.replacingOccurrences(of: "--ctstate ESTABLISHED", with: "--ctstate RELATED,ESTABLISHED")
+        #expect(ids(facts(v4: related)).isEmpty)
+        let viaChain = policy.replacingOccurrences(of: ":OUTPUT ACCEPT [0:0]\n", with: ":OUTPUT ACCEPT [0:0]\n:ICMP - [0:0]\n")
+            .replacingOccurrences(of: "COMMIT", with: "-A FORWARD -p icmp -j ICMP\n-A ICMP -p icmp -j ACCEPT\nCOMMIT")
+        #expect(ids(facts(v4: viaChain)).isEmpty)
+        // A last rule that drops everything counts as the policy; an accept before it does not.
+        let catchAll = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n"
+        #expect(ids(facts(v6: catchAll)) == ["icmpv6-packet-too-big-dropped"])
+        let icmpFirst = catchAll.replacingOccurrences(of: "-A INPUT -j DROP", with: "-A INPUT -p ipv6-icmp -j ACCEPT\n-A INPUT -j DROP")
+        #expect(ids(facts(v6: icmpFirst)).isEmpty)
+        // nftables: an inet base chain with policy drop: both families.
+        let nft =
+            "table inet fw {\n\tchain through {\n\t\ttype filter hook forward priority filter; policy drop;\n\t\tct state established accept\n\t}\n}\n"
+        #expect(ids(facts(nft: nft)) == ["icmp-frag-needed-dropped", "icmpv6-packet-too-big-dropped"])
+        #expect(ids(facts(nft: nft.replacingOccurrences(of: "established accept", with: "established,related accept"))).isEmpty)
+        let jump =
+            "table inet fw {\n\tchain icmps {\n\t\tmeta l4proto { icmp, ipv6-icmp } accept\n\t}\n\tchain through {\n\t\ttype filter hook forward priority filter; policy drop;\n\t\tjump icmps\n\t}\n}\n"
+        #expect(ids(facts(nft: jump)).isEmpty, "ICMP of both families accepted in the chain it jumps to")
+        let v4Only = jump.replacingOccurrences(of: "meta l4proto { icmp, ipv6-icmp } accept", with: "ip protocol icmp accept")
+        #expect(ids(facts(nft: v4Only)) == ["icmpv6-packet-too-big-dropped"])
+        // A prerouting chain's policy is not where the signal is judged; iptables-nft's tables are read once.
+        #expect(ids(facts(nft: nft.replacingOccurrences(of: "hook forward", with: "hook prerouting"))).isEmpty)
+    }
+
     @Test func clampingPerFamily() throws {
         let v4 = "*mangle\n-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360\nCOMMIT\n"
         #expect(ids(facts(v4: v4)) == ["clamp-ipv4-only"])
@@ -162,7 +204,7 @@ import Testing
         for (name, id) in [
             ("fragneeded", "icmp-frag-needed-dropped"), ("ptb", "icmpv6-packet-too-big-dropped"), ("nftdrop", "icmp-frag-needed-dropped"),
             ("v4only", "clamp-ipv4-only"), ("v6value", "clamp-ipv6-given-ipv4-value"), ("shadowed", "clamp-rule-shadowed"),
-            ("unreachable", "clamp-rule-unreachable"), ("nopmtu", "pmtu-discovery-off"),
+            ("unreachable", "clamp-rule-unreachable"), ("nopmtu", "pmtu-discovery-off"), ("policydrop", "icmp-frag-needed-dropped"),
         ] {
             #expect(r["\(name)_found"] == id && r["\(name)_rc"] == "1", "\(name)")
             #expect(r["\(name)_after"] == "none" && r["\(name)_after_rc"] == "0", "\(name): the printed fix cleared it")
@@ -177,6 +219,12 @@ import Testing
         #expect(r["high_found"] == "clamp-too-high-for-tunnel,clamp-too-high-for-tunnel" && r["high_fixes"] == "2")
         #expect(r["high_after"] == "none" && r["high_after_rc"] == "0", "a lower rule for the tunnel inserted first")
         #expect(r["fighting_found"] == "two-clampers" && r["fighting_rc"] == "1")
+        #expect(r["nftpolicy_found"] == "icmp-frag-needed-dropped,icmpv6-packet-too-big-dropped" && r["nftpolicy_fixes"] == "2")
+        #expect(r["nftpolicy_after"] == "none" && r["nftpolicy_after_rc"] == "0", "both printed nft fixes cleared it")
+        // netfilter runs every base chain of a hook: an accept at an earlier priority does
+        // not shadow a later chain's clamp, and doctor does not say it does.
+        #expect(r["priority_found"] == "none" && r["priority_syn_mss"] == "1300")
+        #expect(r["floor_rc"] == "0" && r["floor_note"] == "1", "a raised PMTU floor is a note")
         #expect(r["nobody_unread"] == "1" && r["nobody_verdict"] == "1", "without root: says what it could not read")
     }
 }
