@@ -191,33 +191,6 @@ public enum Doctor {
         return words.isEmpty
     }
 
-    /// What TCPMSS rules give SYNs leaving by a tunnel, against what its MTU allows. TCPMSS
-    /// never raises, so where several apply the lowest value wins; a rule clamping to the
-    /// path MTU follows the tunnel's own MTU and is never too high.
-    static func tooHigh(_ link: GatewayFacts.Link, _ inForce: [IPFamily: Clamping]) -> [Finding] {
-        var findings: [Finding] = []
-        for family in IPFamily.allCases {
-            let applicable = inForce[family]!.tcpmss.filter { entry in
-                guard let o = entry.rule.words.firstIndex(of: "-o"), o + 1 < entry.rule.words.count else { return true }
-                return InterfacePattern(entry.rule.words[o + 1]).matches(link.name)
-            }
-            guard !applicable.isEmpty, !applicable.contains(where: { $0.setMSS == nil }), let value = applicable.compactMap(\.setMSS).min() else {
-                continue
-            }
-            let need = family.mss(forMTU: link.mtu)
-            guard value > need, let rule = applicable.first(where: { $0.setMSS == value })?.rule else { continue }
-            let tool = family == .ipv4 ? "iptables" : "ip6tables"
-            findings.append(
-                Finding(
-                    "clamp-too-high-for-tunnel", .warning,
-                    "\(tool): SYNs leaving by \(link.name) get MSS \(value) (-A \(rule.chain) \(rule.text)); its MTU \(link.mtu) allows \(need)",
-                    fix:
-                        "\(tool) -t mangle -I \(rule.chain) -o \(link.name) -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \(need)   (or: mssclamp run -o \(link.name) --clamp-to-interface \(link.name))"
-                ))
-        }
-        return findings
-    }
-
     // MARK: policy-based IPsec
 
     /// Tunnel-mode IPsec policies: no interface, so the route toward the far side keeps the
@@ -264,32 +237,4 @@ public enum Doctor {
         }
     }
 
-    // MARK: tunnels
-
-    static let tunnelKinds: Set<String> = [
-        "wireguard", "gre", "gretap", "ip6gre", "ip6gretap", "ipip", "ip6tnl", "sit", "vti", "vti6", "xfrm", "tun", "vxlan", "geneve", "l2tp",
-    ]
-
-    static func tunnels(_ facts: GatewayFacts) -> [Finding] {
-        let tunnels = facts.links.filter { link in (link.kind.map(tunnelKinds.contains) ?? false) || link.name.hasPrefix("ppp") }
-        guard !tunnels.isEmpty else { return [] }
-        var findings = tunnels.map { link in
-            Finding(
-                "tunnel", .info,
-                "\(link.name) (\(link.kind ?? "ppp"), \(link.up ? "up" : "down")), MTU \(link.mtu): SYNs leaving by it need MSS \(IPFamily.ipv4.mss(forMTU: link.mtu)) (IPv4) / \(IPFamily.ipv6.mss(forMTU: link.mtu)) (IPv6) at most"
-            )
-        }
-        let readable = facts.iptables[.ipv4] != nil || facts.nftables != nil
-        let inForce = clampingInForce(facts)
-        findings += tunnels.filter(\.up).flatMap { tooHigh($0, inForce) }
-        if readable && !inForce.values.contains(where: \.any) {
-            let first = tunnels[0].name
-            findings.append(
-                Finding(
-                    "tunnel-unclamped", .warning,
-                    "tunnel interfaces (\(tunnels.map(\.name).joined(separator: ", "))) and nothing clamps MSS: a client that believes its MTU is 1500 stalls wherever ICMP is filtered",
-                    fix: "mssclamp run -o \(first) --clamp-to-interface \(first)   (YAML: out-interface: \(first), clamp-to-interface: \(first))"))
-        }
-        return findings
-    }
 }

@@ -23,10 +23,13 @@ public struct GatewayFacts: Sendable {
         public var healthy: Bool
         /// Why not, in `status`'s words.
         public var reasons: [String]
+        /// Its policy's rules, as it publishes them (`Rule.summary`).
+        public var policy: [String]
 
-        public init(healthy: Bool, reasons: [String]) {
+        public init(healthy: Bool, reasons: [String], policy: [String] = []) {
             self.healthy = healthy
             self.reasons = reasons
+            self.policy = policy
         }
     }
 

@@ -29,9 +29,9 @@ struct DoctorCommand: AsyncParsableCommand {
         var facts = await GatewayFacts.read()
         // mssclamp's own worker, judged as `status` judges it (none publishing: nothing to say).
         if let health = try? await StatusCommand.health(stateDirectory: stateDirectory, backend: nil),
-            health.inputs.workers.contains(where: { $0.state == "running" })
+            let running = health.inputs.workers.first(where: { $0.state == "running" })
         {
-            facts.worker = .init(healthy: health.isHealthy, reasons: health.reasons)
+            facts.worker = .init(healthy: health.isHealthy, reasons: health.reasons, policy: running.policy)
         }
         let report = Doctor.examine(facts)
         if json {

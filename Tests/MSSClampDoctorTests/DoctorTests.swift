@@ -41,6 +41,36 @@ import Testing
         #expect(ids(facts(nft: nftRelated)).isEmpty)
     }
 
+    @Test func mssclampsOwnPolicyAgainstEachTunnel() throws {
+        var gateway = facts(links: [
+            .init(name: "wg0", kind: "wireguard", mtu: 1420, up: true), .init(name: "gre1", kind: "gre", mtu: 1476, up: true),
+            .init(name: "eth0", kind: nil, mtu: 1500, up: true),
+        ])
+        func found(_ policy: [String]) -> [String] {
+            gateway.worker = .init(healthy: true, reasons: [], policy: policy)
+            return Doctor.examine(gateway).findings.filter { $0.id == "mssclamp-too-high-for-tunnel" }.map(\.summary)
+        }
+        // The default policy's 1360 fits both (1380/1360 for wg0; 1436/1416 for gre1).
+        #expect(found(["--tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -> set-mss 1360"]).isEmpty)
+        // 1400 for every SYN: too high for wg0 in both families, for gre1 nowhere.
+        let high = found(["--tcp-flags SYN,RST SYN -> set-mss 1400"])
+        #expect(high.count == 2 && high.allSatisfy { $0.contains("through wg0 MSS 1400; its MTU 1420 allows") })
+        // Pinned to the other tunnel: not judged against wg0.
+        #expect(found(["-o gre1 --tcp-flags SYN,RST SYN -> set-mss 1400"]).isEmpty)
+        // An uplink rule reaches the tunnel's clients' SYNs on their way out.
+        #expect(found(["-o eth0 --syn -> set-mss 1400"]).count == 2)
+        // Per family, clamp-to-mtu, clamp-to-interface (of another, larger link), path MTU.
+        #expect(found(["-6 --syn -> set-mss 1400"]).count == 1)
+        let sameForIPv6 = found(["--syn -> set-mss 1380 (IPv4) / 1380 (IPv6)"])
+        #expect(sameForIPv6.count == 1 && sameForIPv6[0].contains("IPv6 SYNs through wg0 MSS 1380"))
+        #expect(found(["--syn -> clamp-to-mtu 1500"]).count == 4)
+        #expect(found(["-i wg0 --syn -> clamp-to-interface eth0"]).count == 2)
+        #expect(found(["-i wg0 --syn -> clamp-to-interface wg0", "--syn -> clamp-mss-to-pmtu"]).isEmpty)
+        _ = found(["--syn -> set-mss 1400"])
+        let fix = try #require(Doctor.examine(gateway).findings.first { $0.id == "mssclamp-too-high-for-tunnel" }?.fix)
+        #expect(fix.contains("clamp-to-interface: wg0"))
+    }
+
     @Test func aRaisedPMTUFloorIsANote() {
         var raised = facts()
         raised.sysctls["net.ipv4.route.min_pmtu"] = "1400"
@@ -225,6 +255,9 @@ import Testing
         // not shadow a later chain's clamp, and doctor does not say it does.
         #expect(r["priority_found"] == "none" && r["priority_syn_mss"] == "1300")
         #expect(r["floor_rc"] == "0" && r["floor_note"] == "1", "a raised PMTU floor is a note")
+        #expect(r["ownhigh_found"] == "mssclamp-too-high-for-tunnel,mssclamp-too-high-for-tunnel" && r["ownhigh_rc"] == "1")
+        #expect(r["ownhigh_fix"] == "1", "the fix names clamp-to-interface: tun9")
+        #expect(r["ownfixed_found"] == "none" && r["ownfixed_rc"] == "0")
         #expect(r["nobody_unread"] == "1" && r["nobody_verdict"] == "1", "without root: says what it could not read")
     }
 }
