@@ -23,7 +23,9 @@
 # the IPsec client's SYNs reach the server clamped, and a plain forwarded SYN (the server
 # calling the client's underlay address) reaches the client as it was sent. (4) For wg4:
 # `clamp-to-interface: wg0` while the gateway's wg0 changes MTU and is deleted and made again,
-# downloads right after each change: every SYN carries the MSS of wg0's MTU then.
+# downloads right after each change: every SYN carries the MSS of wg0's MTU then. (5) For
+# wg4, gre4, esp4: `mssclamp probe` from the server finds the inner MTU and the gateway as
+# the black hole; for wg4, gre4: doctor's tunnel findings on the kernel's own link kinds.
 source "$lab/tunnel-lab.sh"
 
 # tunnel NAME KIND STACK OUTER: one tunnel, measured, then the download without and with.
@@ -45,6 +47,10 @@ tunnel() {
     t3=$(now_ms)
     result "${name}_without=${without% *} ${name}_without_connected=${without#* } ${name}_with=${with% *} ${name}_reloaded=$reloaded"
     [ "${with% *}" = 1048576,1048576 ] || diagnose "$name"
+    # probe, from the server's side, finds the MTU and the gateway as the black hole; doctor
+    # reads the real WireGuard and GRE links.
+    case $name in wg4 | gre4 | esp4) probe_tunnel "$name" ;; esac
+    case $name in wg4 | gre4) doctor_tunnel "$name" ;; esac
     # The IPsec selector instead of the client's addresses: iptables-nft (the default), and
     # the native nftables table with NAT-T.
     case $name in

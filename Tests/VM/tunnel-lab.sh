@@ -411,3 +411,58 @@ follow_wireguard() {  # NAME OUTER
     result "${name}_follow_metric=$metric ${name}_follow_status=$followed ${name}_follow_log=$logged"
     reload_policy none
 }
+
+# ---- probe through a real tunnel, from the server's side: the server's network drops the
+# frag-needed / packet-too-big the gateway sends, so larger probes vanish; probe must find
+# the tunnel's inner MTU by bisection and name the gateway (hop 1) as the last to receive
+# them ----
+probe_tunnel() {  # NAME
+    local name=$1 family dest rc json mtu hole last
+    for family in 4 6; do
+        dest=$c4; [ $family = 6 ] && dest=$c6
+        json="$lab_run/probe$family.json"
+        ip netns exec srv timeout 120 mssclamp probe --json -$family "$dest" >"$json" 2>"$lab_run/probe$family.err"; rc=$?
+        mtu=$(grep -oE '"pathMTU":[0-9]+' "$json" | head -1 | cut -d: -f2)
+        hole=$(grep -oE '"blackHole":(true|false)' "$json" | head -1 | cut -d: -f2)
+        last=$(grep -oE '"lastReceived":\{"address":"[^"]*","hop":[0-9]+\}' "$json" | head -1 | sed -E 's/.*"address":"([^"]*)","hop":([0-9]+).*/\1\/\2/')
+        result "${name}_probe${family}=${mtu:-none} ${name}_probe${family}_rc=$rc ${name}_probe${family}_hole=${hole:-none} ${name}_probe${family}_last=${last:-none}"
+        sed "s/^/$name probe -$family: /" "$lab_run/probe$family.err" >&3
+    done
+    ip netns exec srv timeout 120 mssclamp probe -4 "$c4" 2>&1 | sed "s/^/$name probe: /" >&3
+}
+
+# ---- doctor on a gateway with a real WireGuard / GRE tunnel (the kernel's own link kinds):
+# nothing clamping; the printed fix as the service's policy; mssclamp's own value too high;
+# someone's TCPMSS too high, then its printed fixes applied ----
+doctor_ids() {  # -> the ids of findings to fix, sorted, comma-separated ("none")
+    mssclamp doctor --json >"$lab_run/doctor.json" 2>/dev/null
+    local ids
+    ids=$(grep -oE '"id":"[^"]*","severity":"(warning|error)"' "$lab_run/doctor.json" | cut -d'"' -f4 | sort | paste -sd, -)
+    echo "${ids:-none}"
+}
+doctor_tunnel() {  # NAME (gw_if: the tunnel)
+    local name=$1 unclamped fixed own tcpmss after fix i
+    systemctl stop mssclamp
+    unclamped=$(doctor_ids)
+    fix=$(grep -c "\"fix\":\"mssclamp run -o $gw_if --clamp-to-interface $gw_if" "$lab_run/doctor.json")
+    printf 'rules:\n  - name: tunnel\n    out-interface: %s\n    clamp-to-interface: %s\n' "$gw_if" "$gw_if" >/etc/mssclamp.yaml
+    systemctl start mssclamp; sleep 1.5   # its state, published once a second
+    fixed=$(doctor_ids)
+    printf 'rules:\n  - name: tunnel\n    set-mss: 1460\n' >/etc/mssclamp.yaml
+    systemctl restart mssclamp; sleep 1.5
+    own=$(doctor_ids)
+    systemctl stop mssclamp
+    iptables -w -t mangle -A FORWARD -o "$gw_if" -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1460
+    ip6tables -w -t mangle -A FORWARD -o "$gw_if" -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1440
+    tcpmss=$(doctor_ids)
+    grep -oE '"fix":"[^"]*","id":"clamp-too-high-for-tunnel"' "$lab_run/doctor.json" | sed -E 's/^"fix":"//; s/   \(.*//' >"$lab_run/fixes"
+    while read -r i; do sh -c "$i"; done <"$lab_run/fixes"
+    after=$(doctor_ids)
+    result "${name}_doctor_unclamped=$unclamped ${name}_doctor_fix=$fix ${name}_doctor_fixed=$fixed ${name}_doctor_own=$own"
+    result "${name}_doctor_tcpmss=$tcpmss ${name}_doctor_fixes=$(wc -l <"$lab_run/fixes") ${name}_doctor_after=$after"
+    for i in iptables ip6tables; do
+        $i -w -t mangle -S FORWARD | grep -- '-j TCPMSS' | sed 's/^-A //' | while read -r rule; do eval "$i -w -t mangle -D $rule"; done
+    done
+    policy none
+    systemctl start mssclamp
+}

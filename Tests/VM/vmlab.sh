@@ -167,6 +167,19 @@ for s in "${scenarios[@]}"; do
             check $s wg4_follow4 1400,1340,1360; check $s wg4_follow6 1380,1320,1340
             check $s wg4_follow_metric 1400; check $s wg4_follow_status 1; check $s wg4_follow_log '[1-9]'
         fi
+        for t in wg4 gre4 esp4; do
+            [[ " ${TUNNELS:-${tunnel_names[*]}} " == *" $t "* ]] || continue
+            # probe from the server: the inner MTU, a black hole, the gateway last to receive.
+            computed=$(grep -oE "(^| )${t}_computed=[0-9]+" "$work/$s.all" | tail -1 | cut -d= -f2)
+            check $s ${t}_probe4 "${computed:-none}"; check $s ${t}_probe6 "${computed:-none}"
+            check $s ${t}_probe4_rc 0; check $s ${t}_probe6_rc 0; check $s ${t}_probe4_hole true; check $s ${t}_probe6_hole true
+            check $s ${t}_probe4_last '203\.0\.113\.1/1'; check $s ${t}_probe6_last '2001:db8:2::1/1'
+            [ $t = esp4 ] && continue
+            check $s ${t}_doctor_unclamped tunnel-unclamped; check $s ${t}_doctor_fix 1; check $s ${t}_doctor_fixed none
+            check $s ${t}_doctor_own 'mssclamp-too-high-for-tunnel,mssclamp-too-high-for-tunnel'
+            check $s ${t}_doctor_tcpmss 'clamp-too-high-for-tunnel,clamp-too-high-for-tunnel'; check $s ${t}_doctor_fixes 2
+            check $s ${t}_doctor_after none
+        done
         for t in esp4 espnatt4; do
             [[ " ${TUNNELS:-${tunnel_names[*]}} " == *" $t "* ]] || continue
             expected=$(grep -oE "(^| )${t}_selector_expected=[^ ]*" "$work/$s.all" | tail -1 | cut -d= -f2)
