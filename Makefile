@@ -97,7 +97,7 @@ fuzz-coverage:
 # The unit tests under AddressSanitizer and ThreadSanitizer (the tests that run the real
 # binary in namespaces are skipped there: they exercise the normal build), then the worker
 # binary built with TSan through two namespace scenarios.
-SANITIZE_SKIP := IntegrationTests|RealHandshakeTests|DryRunGoldenTests|HelpTextTests|WrittenCaptureTests|BadInputTests
+SANITIZE_SKIP := IntegrationTests|RealHandshakeTests|DryRunGoldenTests|HelpTextTests|WrittenCaptureTests|BadInputTests|ProbeLabTests
 sanitize: build
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp:print_suppressions=0 MSSCLAMP_BIN=$(CURDIR)/$(BIN) \
 	    $(SWIFT) test --scratch-path .build-asan --sanitize=address --skip '$(SANITIZE_SKIP)'

@@ -7,12 +7,15 @@ extension PathReport {
         let familyName = family == .ipv4 ? "IPv4" : "IPv6"
         let via = target.interface.map { " via \($0)" } ?? ""
         let named = target.name == target.address.text ? target.address.text : "\(target.name) (\(target.address.text))"
-        var lines = ["probe \(named), \(familyName), from \(target.source.text)\(via), up to \(ceiling) bytes"]
+        let port = method == .tcpSYN ? " to port \(port ?? 0)" : ""
+        var lines = ["probe \(named), \(familyName), by \(method.description)\(port), from \(target.source.text)\(via), up to \(ceiling) bytes"]
         let width = String(records.map(\.size).max() ?? 0).count
         for record in records {
             let size = String(repeating: " ", count: max(0, width - String(record.size).count)) + String(record.size)
             let ttl = record.ttl == records.first?.ttl ? "" : " ttl \(record.ttl)"
-            lines.append("  \(size) bytes\(ttl) by \(record.method.description): \(Self.describe(record, family: family))")
+            // The method only where it is not the run's (echo tried first, then TCP).
+            let how = record.method == method ? "" : " by \(record.method.description)"
+            lines.append("  \(size) bytes\(ttl)\(how): \(Self.describe(record, family: family))")
         }
         lines += verdictLines
         return lines

@@ -397,6 +397,11 @@ follow_wireguard() {  # NAME OUTER
     local w1 w2 w3
     w1=$(both_downloads 30)                                   # wg0 as the lab set it (computed)
     ip link set wg0 mtu 1380; w2=$(both_downloads 30)         # changed while up
+    # The monitor logs what it samples once a second: give it the second before wg0 goes.
+    for _ in $(seq 30); do
+        journalctl -u mssclamp --no-pager -o cat | grep -q 'clamp-to-interface wg0: MTU 1380' && break
+        sleep 0.1
+    done
     wireguard_down; wireguard_up "$outer"                     # deleted and made again
     ip link set wg0 mtu 1400; ip -n cli link set wg0 mtu 1500; w3=$(both_downloads 30)
     sleep 1.5
@@ -442,7 +447,8 @@ doctor_ids() {  # -> the ids of findings to fix, sorted, comma-separated ("none"
 }
 doctor_tunnel() {  # NAME (gw_if: the tunnel)
     local name=$1 unclamped fixed own tcpmss after fix i
-    systemctl stop mssclamp
+    # A stopped service leaves its safety net clamping (by design): `rules remove` takes it.
+    systemctl stop mssclamp; mssclamp rules remove >/dev/null 2>&1
     unclamped=$(doctor_ids)
     fix=$(grep -c "\"fix\":\"mssclamp run -o $gw_if --clamp-to-interface $gw_if" "$lab_run/doctor.json")
     printf 'rules:\n  - name: tunnel\n    out-interface: %s\n    clamp-to-interface: %s\n' "$gw_if" "$gw_if" >/etc/mssclamp.yaml
@@ -451,7 +457,7 @@ doctor_tunnel() {  # NAME (gw_if: the tunnel)
     printf 'rules:\n  - name: tunnel\n    set-mss: 1460\n' >/etc/mssclamp.yaml
     systemctl restart mssclamp; sleep 1.5
     own=$(doctor_ids)
-    systemctl stop mssclamp
+    systemctl stop mssclamp; mssclamp rules remove >/dev/null 2>&1
     iptables -w -t mangle -A FORWARD -o "$gw_if" -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1460
     ip6tables -w -t mangle -A FORWARD -o "$gw_if" -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1440
     tcpmss=$(doctor_ids)
