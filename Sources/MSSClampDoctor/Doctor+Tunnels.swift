@@ -33,8 +33,14 @@ extension Doctor {
         "wireguard", "gre", "gretap", "ip6gre", "ip6gretap", "ipip", "ip6tnl", "sit", "vti", "vti6", "xfrm", "tun", "vxlan", "geneve", "l2tp",
     ]
 
+    /// The devices tunnel modules create in every namespace (`ip_gre` makes gre0, gretap0
+    /// and erspan0, ...): they carry nothing and are no one's tunnel.
+    static let fallbackDevices: Set<String> = [
+        "gre0", "gretap0", "erspan0", "ip6gre0", "ip6erspan0", "ip6tnl0", "sit0", "tunl0", "ip_vti0", "ip6_vti0",
+    ]
+
     static func tunnels(_ facts: GatewayFacts) -> [Finding] {
-        let tunnels = facts.links.filter { link in (link.kind.map(tunnelKinds.contains) ?? false) || link.name.hasPrefix("ppp") }
+        let tunnels = facts.links.filter(isTunnel).sorted { $0.up && !$1.up }
         guard !tunnels.isEmpty else { return [] }
         var findings = tunnels.map { link in
             Finding(
@@ -82,6 +88,6 @@ extension Doctor {
     }
 
     static func isTunnel(_ link: GatewayFacts.Link) -> Bool {
-        (link.kind.map(tunnelKinds.contains) ?? false) || link.name.hasPrefix("ppp")
+        ((link.kind.map(tunnelKinds.contains) ?? false) || link.name.hasPrefix("ppp")) && !fallbackDevices.contains(link.name)
     }
 }

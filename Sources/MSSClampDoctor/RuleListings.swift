@@ -88,38 +88,39 @@ enum NFTRuleset {
         var hook: String
         var policy: String
 
-        var family: String { String(table.prefix { $0 != " " }) }
-        var managedByIPTables: Bool { Rule(index: 0, table: table, chain: name, text: "").managedByIPTables }
-
-        func applies(to ipFamily: IPFamily) -> Bool {
-            family == "inet" || (family == "ip" && ipFamily == .ipv4) || (family == "ip6" && ipFamily == .ipv6)
-        }
+        /// Judged as an empty rule of its table would be.
+        private var asRule: Rule { Rule(index: 0, table: table, chain: name, text: "") }
+        var managedByIPTables: Bool { asRule.managedByIPTables }
+        func applies(to ipFamily: IPFamily) -> Bool { asRule.applies(to: ipFamily) }
     }
 
     /// `type filter hook forward priority filter; policy drop;` under each chain that has one.
     static func baseChains(_ ruleset: String) -> [BaseChain] {
-        var table = "", chain = ""
         var found: [BaseChain] = []
-        for raw in ruleset.split(separator: "\n") {
-            let line = String(raw).trimmingSpaces
-            if line.hasPrefix("table ") && line.hasSuffix("{") {
-                table = String(line.dropFirst(6).dropLast()).trimmingSpaces
-            } else if line.hasPrefix("chain ") && line.hasSuffix("{") {
-                chain = String(line.dropFirst(6).dropLast()).trimmingSpaces
-            } else if line.hasPrefix("type "), line.contains(" hook ") {
-                let words = line.split(whereSeparator: { $0 == " " || $0 == ";" }).map(String.init)
-                let hook = words.firstIndex(of: "hook").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } ?? ""
-                let policy = words.firstIndex(of: "policy").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } ?? "accept"
-                found.append(BaseChain(table: table, name: chain, hook: hook, policy: policy))
-            }
+        walk(ruleset) { table, chain, line in
+            guard line.hasPrefix("type "), line.contains(" hook ") else { return }
+            let words = line.split(whereSeparator: { $0 == " " || $0 == ";" }).map(String.init)
+            func value(_ key: String) -> String? { words.firstIndex(of: key).flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } }
+            found.append(BaseChain(table: table, name: chain, hook: value("hook") ?? "", policy: value("policy") ?? "accept"))
         }
         return found
     }
 
     static func rules(_ ruleset: String) -> [Rule] {
+        var rules: [Rule] = []
+        walk(ruleset) { table, chain, line in
+            guard !line.isEmpty, !line.hasPrefix("type "), !line.hasPrefix("policy "), !line.hasPrefix("comment "), !line.hasPrefix("#") else {
+                return
+            }
+            rules.append(Rule(index: rules.count, table: table, chain: chain, text: line))
+        }
+        return rules
+    }
+
+    /// Calls `body` with each line inside a chain, and the table and chain it is in.
+    private static func walk(_ ruleset: String, _ body: (_ table: String, _ chain: String, _ line: String) -> Void) {
         var table = "", chain = ""
         var depth = 0
-        var rules: [Rule] = []
         for raw in ruleset.split(separator: "\n") {
             let line = String(raw).trimmingSpaces
             if line.hasPrefix("table ") && line.hasSuffix("{") {
@@ -130,13 +131,10 @@ enum NFTRuleset {
                 depth = 2
             } else if line == "}" {
                 depth -= 1
-            } else if depth == 2 && !line.isEmpty && !line.hasPrefix("type ") && !line.hasPrefix("policy ") && !line.hasPrefix("comment ")
-                && !line.hasPrefix("#")
-            {
-                rules.append(Rule(index: rules.count, table: table, chain: chain, text: line))
+            } else if depth == 2 {
+                body(table, chain, line)
             }
         }
-        return rules
     }
 }
 

@@ -20,15 +20,16 @@ extension PathReport {
             let code: Int?
             let rttMs: Double?
         }
+        /// One of three shapes: located (lastReceived, firstMissing, ...), announced, unlocated.
         public struct BlackHole: Encodable, Sendable {
             let size: Int
-            let lastReceived: HopJSON?
-            let firstMissing: HopJSON?
-            let firstMissingIsDestination: Bool?
-            let unanswering: [Int]?
-            let announced: HopJSON?
-            let announcedMTU: Int?
-            let unlocated: String?
+            var lastReceived: HopJSON? = nil
+            var firstMissing: HopJSON? = nil
+            var firstMissingIsDestination: Bool? = nil
+            var unanswering: [Int]? = nil
+            var announced: HopJSON? = nil
+            var announcedMTU: Int? = nil
+            var unlocated: String? = nil
         }
         let destination: String
         let address: String
@@ -78,16 +79,11 @@ extension PathReport {
             case .located(let last, let missing, let isDestination, let unanswering):
                 walk = .init(
                     size: size, lastReceived: hop(last), firstMissing: hop(missing), firstMissingIsDestination: isDestination,
-                    unanswering: unanswering,
-                    announced: nil, announcedMTU: nil, unlocated: nil)
+                    unanswering: unanswering)
             case .announced(let h, let mtu):
-                walk = .init(
-                    size: size, lastReceived: nil, firstMissing: nil, firstMissingIsDestination: nil, unanswering: nil, announced: hop(h),
-                    announcedMTU: mtu, unlocated: nil)
+                walk = .init(size: size, announced: hop(h), announcedMTU: mtu)
             case .unlocated(let why):
-                walk = .init(
-                    size: size, lastReceived: nil, firstMissing: nil, firstMissingIsDestination: nil, unanswering: nil, announced: nil,
-                    announcedMTU: nil, unlocated: why)
+                walk = .init(size: size, unlocated: why)
             }
         }
         return JSON(

@@ -71,6 +71,19 @@ import Testing
         #expect(fix.contains("clamp-to-interface: wg0"))
     }
 
+    @Test func theKernelsFallbackDevicesAreNoTunnels() throws {
+        // What loading ip_gre leaves in every namespace, beside a real (up) tunnel.
+        let gateway = facts(links: [
+            .init(name: "gre0", kind: "gre", mtu: 1476, up: false), .init(name: "gretap0", kind: "gretap", mtu: 1462, up: false),
+            .init(name: "erspan0", kind: "erspan", mtu: 1450, up: false), .init(name: "tun0", kind: "tun", mtu: 1400, up: false),
+            .init(name: "gre1", kind: "gre", mtu: 1476, up: true),
+        ])
+        let report = Doctor.examine(gateway)
+        #expect(report.findings.filter { $0.id == "tunnel" }.map { $0.summary.prefix { $0 != " " } } == ["gre1", "tun0"])
+        let fix = try #require(report.findings.first { $0.id == "tunnel-unclamped" }?.fix)
+        #expect(fix.hasPrefix("mssclamp run -o gre1 --clamp-to-interface gre1"), "the tunnel that is up first")
+    }
+
     @Test func aRaisedPMTUFloorIsANote() {
         var raised = facts()
         raised.sysctls["net.ipv4.route.min_pmtu"] = "1400"
