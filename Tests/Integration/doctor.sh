@@ -107,10 +107,17 @@ N nft delete table inet early; N nft delete table inet late
 N sysctl -qw net.ipv4.route.min_pmtu=1400
 doctor; echo "RESULT floor_rc=$(cat "$work/d.rc") floor_note=$(grep -c '"pmtu-floor-raised"' "$work/d.json")"
 N sysctl -qw net.ipv4.route.min_pmtu=552
+N sysctl -qw net.ipv4.ip_forward=0
+doctor; echo "RESULT noforward_rc=$(cat "$work/d.rc") noforward_note=$(grep -c '"forwarding-off"' "$work/d.json")"
+N sysctl -qw net.ipv4.ip_forward=1
 N iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
 trap_case v4only clamp-ipv4-only
-N ip6tables -t mangle -F FORWARD
+N ip6tables -t mangle -F FORWARD; N iptables -t mangle -F FORWARD
+N ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1340
+trap_case v6only clamp-ipv6-only
+N ip6tables -t mangle -F FORWARD; N iptables -t mangle -F FORWARD
 N ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
+N iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
 trap_case v6value clamp-ipv6-given-ipv4-value
 N ip6tables -t mangle -F FORWARD; N iptables -t mangle -F FORWARD
 # Clamping rules that never run: behind an accept-everything rule, in a chain nothing jumps to.

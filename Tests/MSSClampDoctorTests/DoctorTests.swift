@@ -131,6 +131,10 @@ import Testing
         #expect(ids(facts(v4: v4)) == ["clamp-ipv4-only"])
         let fix = try #require(Doctor.examine(facts(v4: v4)).findings.first { $0.id == "clamp-ipv4-only" }?.fix)
         #expect(fix.hasPrefix("ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1340"))
+        let v6Only = v4.replacingOccurrences(of: "1360", with: "1340")
+        #expect(ids(facts(v6: v6Only)) == ["clamp-ipv6-only"])
+        let v4Fix = try #require(Doctor.examine(facts(v6: v6Only)).findings.first { $0.id == "clamp-ipv6-only" }?.fix)
+        #expect(v4Fix.hasPrefix("iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360"))
         #expect(ids(facts(v4: v4, v6: v4)) == ["clamp-ipv6-given-ipv4-value"])
         #expect(ids(facts(v4: v4, v6: v4.replacingOccurrences(of: "1360", with: "1340"))).isEmpty)
         let ours = "*mangle\n-A MSSCLAMP -p tcp -m comment --comment \"mssclamp rule 1 policy:0\" -j NFQUEUE --queue-num 0\nCOMMIT\n"
@@ -246,7 +250,8 @@ import Testing
         #expect(r["related_first_found"] == "none", "frag-needed of tracked flows passes as RELATED before the drop")
         for (name, id) in [
             ("fragneeded", "icmp-frag-needed-dropped"), ("ptb", "icmpv6-packet-too-big-dropped"), ("nftdrop", "icmp-frag-needed-dropped"),
-            ("v4only", "clamp-ipv4-only"), ("v6value", "clamp-ipv6-given-ipv4-value"), ("shadowed", "clamp-rule-shadowed"),
+            ("v4only", "clamp-ipv4-only"), ("v6only", "clamp-ipv6-only"), ("v6value", "clamp-ipv6-given-ipv4-value"),
+            ("shadowed", "clamp-rule-shadowed"),
             ("unreachable", "clamp-rule-unreachable"), ("nopmtu", "pmtu-discovery-off"), ("policydrop", "icmp-frag-needed-dropped"),
         ] {
             #expect(r["\(name)_found"] == id && r["\(name)_rc"] == "1", "\(name)")
@@ -268,6 +273,7 @@ import Testing
         // not shadow a later chain's clamp, and doctor does not say it does.
         #expect(r["priority_found"] == "none" && r["priority_syn_mss"] == "1300")
         #expect(r["floor_rc"] == "0" && r["floor_note"] == "1", "a raised PMTU floor is a note")
+        #expect(r["noforward_rc"] == "0" && r["noforward_note"] == "1", "forwarding off is a note")
         #expect(r["ownhigh_found"] == "mssclamp-too-high-for-tunnel,mssclamp-too-high-for-tunnel" && r["ownhigh_rc"] == "1")
         #expect(r["ownhigh_fix"] == "1", "the fix names clamp-to-interface: tun9")
         #expect(r["ownfixed_found"] == "none" && r["ownfixed_rc"] == "0")
