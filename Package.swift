@@ -146,7 +146,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
-        .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig", "MSSClampCore"]),
+        .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig", "MSSClampCore", "TestSupport"]),
         .testTarget(
             name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampLearning", "MSSClampCapture", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampLearningTests", dependencies: ["MSSClampLearning", "MSSClampCore"]),

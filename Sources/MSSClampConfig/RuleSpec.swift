@@ -52,7 +52,8 @@ public struct RuleSpec: Sendable {
 
     /// Validates and builds the rule.
     ///
-    /// Defaults: with no action the rule is the seed's (`--mss 1361:1536`, `--set-mss 1360`);
+    /// Defaults: with no action the rule is the default policy's (`--mss 1341:1536`,
+    /// `--set-mss 1360 --set-mss-ipv6 1340`, ``Rule/tunnelDefault``);
     /// with an action and no `mss`, the rule matches every SYN (as a TCPMSS rule without
     /// `-m tcpmss` does), and never raises an MSS.
     public func rule(source: String) throws(ConfigError) -> Rule {
@@ -66,7 +67,7 @@ public struct RuleSpec: Sendable {
     }
 
     private func build() throws(ConfigError) -> Rule {
-        var rule = Rule()
+        var rule = Rule.tunnelDefault
         rule.name = name?.text
         if let value = family { rule.family = try parse(value, ValueParsers.family) }
         if let value = sources { rule.sources = try parse(value, ValueParsers.prefixes) }

@@ -7,9 +7,20 @@ public struct Policy: Hashable, Sendable {
         self.rules = rules
     }
 
-    /// The seed rule, `-p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -j TCPMSS
-    /// --set-mss 1360`, for both families.
-    public static let `default` = Policy(rules: [Rule()])
+    /// What `mssclamp run` with no policy does, and what the package installs in
+    /// /etc/mssclamp.yaml (a test holds the two equal): ``Rule/tunnelDefault``.
+    public static let `default` = Policy(rules: [.tunnelDefault])
+}
+
+extension Rule {
+    /// The default clamp: every SYN and SYN-ACK announcing more than a tunnel of MTU 1400
+    /// carries gets 1360 (IPv4) / 1340 (IPv6). Not the classic 1361:1536 -> 1360 for both
+    /// families: IPv6's header is 20 bytes larger, so 1360 would leave IPv6 black-holed
+    /// through the very link the IPv4 value fits (`doctor` calls that trap
+    /// clamp-ipv6-given-ipv4-value). MTU 1400 covers WireGuard (1420), GRE (1476), IPsec
+    /// ESP (about 1440) and PPPoE (1492) as their tools create them.
+    public static let tunnelDefault = Rule(
+        name: "forwarded", mssRange: 1341...1536, action: .setMSS(ipv4: 1360, ipv6: 1340))
 }
 
 /// One clamping rule: iptables-like matches and a TCPMSS-like action.

@@ -213,6 +213,7 @@ public final class Daemon: Service, @unchecked Sendable {
     func reload() async {
         guard let reloadPolicy else {
             logger.notice("SIGHUP: no --config to reload; policy unchanged")
+            monitor.reloaded(applied: false, message: "no --config to reload (the policy came from flags); policy unchanged")
             return
         }
         let fresh: Policy
@@ -221,6 +222,7 @@ public final class Daemon: Service, @unchecked Sendable {
             fresh = try reloadPolicy()
         } catch {
             logger.error("SIGHUP: keeping the running policy: \(error.message)")
+            monitor.reloaded(applied: false, message: error.message)
             return
         }
         do {
@@ -228,12 +230,14 @@ public final class Daemon: Service, @unchecked Sendable {
             notes = settings.installRules ? try await firewall.install(fresh) : []
         } catch {
             logger.error("SIGHUP: keeping the running policy (rules not updated): \(error)")
+            monitor.reloaded(applied: false, message: "rules not updated: \(error)")
             return
         }
         queues.state.replace(policy: fresh)
         logger.info("SIGHUP: reloaded \(fresh.rules.count) rule(s), policy:\(fresh.digest)")
         serviceManager.notify(.status("clamping: reloaded policy:\(fresh.digest)"))
         await monitor.installed(fresh, notes: notes.filter { !$0.hasPrefix("replacing rules installed for another policy") })
+        monitor.reloaded(applied: true, message: "reloaded \(fresh.rules.count) rule(s)")
     }
 
     /// A debug line per sampled clamped SYN (at most 10 a second per queue), logged here,

@@ -27,6 +27,7 @@ final class Monitor: @unchecked Sendable {
     private(set) var expected: RulesObservation
     let started = Date().timeIntervalSince1970
     let netns = StatusStore.currentNetns
+    let netnsCookie = StatusStore.currentCookie
     /// Seconds of history behind the "recent" figures.
     static let recentSeconds = 300
     /// Seconds between two readings of the firewall (nf_tables changes are heard at once).
@@ -43,7 +44,8 @@ final class Monitor: @unchecked Sendable {
     private var lastPackets: UInt64 = 0
     private var ticks = 0
     private var lastFailOpenNotice = 0.0
-    private var state = "running"
+    private var state = WorkerStatus.State.running
+    private var reload: WorkerStatus.Reload?
     private var learningLog = LearningLog()
     /// `clamp-to-interface`: the monitor's own view of the links (the queue threads keep
     /// theirs), and what it last said of each followed interface.
@@ -67,6 +69,11 @@ final class Monitor: @unchecked Sendable {
     /// Before our rules are (re)installed: what a previous run's counters saw while no
     /// worker was bound. Installing resets them, so this is the only moment to read them.
     func beforeInstall() async {
+        if let store {
+            for name in store.removeStale(now: Date().timeIntervalSince1970, cookie: netnsCookie, netns: netns) {
+                logger.debug("removed stale state \(store.directory)/\(name)")
+            }
+        }
         guard managesRules, let leftover = try? await firewall.observe(), !leftover.isEmpty else { return }
         counts.withLockedValue {
             $0.whileUnbound += leftover.bypassPackets
@@ -77,6 +84,14 @@ final class Monitor: @unchecked Sendable {
                 "\(leftover.bypassPackets) SYN(s) passed the queue unclamped while no worker was bound (counted by the rules a previous run left)\(leftover.safetyNetPackets > 0 ? "; the safety net clamped \(leftover.safetyNetPackets)" : "")"
             )
         }
+    }
+
+    /// A SIGHUP handled: published at once, for `mssclamp reload` waiting on it.
+    func reloaded(applied: Bool, message: String) {
+        reload = WorkerStatus.Reload(
+            generation: (reload?.generation ?? 0) + 1, time: Date().timeIntervalSince1970, applied: applied, digest: policy.digest,
+            rules: policy.rules.count, message: message)
+        publish()
     }
 
     /// After an install (start, reload, repair): the counters start again from the new rules.
@@ -126,7 +141,7 @@ final class Monitor: @unchecked Sendable {
 
     /// The worker is stopping: the state file says so, so `status` never mistakes it.
     func stopped() {
-        state = "stopped"
+        state = .stopped
         publish()
     }
 
@@ -231,14 +246,14 @@ final class Monitor: @unchecked Sendable {
         let options = firewall.options
         let named = policy.rules.flatMap { [$0.inInterface?.name, $0.outInterface?.name].compactMap { $0 } }
         return WorkerStatus(
-            pid: getpid(), netns: netns, started: started, updated: now, state: state, queues: queues.queues,
+            pid: getpid(), netns: netns, netnsCookie: netnsCookie, started: started, updated: now, state: state, queues: queues.queues,
             threads: queues.state.runningThreads, backend: firewall.backend.rawValue, managesRules: managesRules,
             hooks: options.hooks.map(\.chain), safetyNet: options.safetyNet, countsBypass: options.countsBypass,
             policyDigest: policy.digest, policy: policy.rules.map(\.summary), expected: expected,
             interfaces: Array(Set(named)).sorted(), warnings: warnings, counters: counters,
             recent: counters.since(history.count > 1 ? history[0].counters : Snapshot()),
             recentSeconds: Monitor.recentSeconds, lastSynTime: lastSynTime, rules: observation, rulesChecked: observed,
-            rulesError: rulesError, learning: learningStatus())
+            rulesError: rulesError, learning: learningStatus(), reload: reload)
     }
 
     private func publish() {

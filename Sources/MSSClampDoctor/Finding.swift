@@ -40,6 +40,32 @@ public struct DoctorReport: Codable, Sendable, Equatable {
         self.unread = unread
     }
 
-    /// Exit status: 0 when nothing needs fixing (info only), 1 when something does.
-    public var exitStatus: Int32 { findings.contains { $0.severity >= .warning } ? 1 : 0 }
+    /// The findings that need fixing (warnings and errors).
+    public var toFix: Int { findings.filter { $0.severity >= .warning }.count }
+
+    /// Exit status: 1 when something needs fixing; else 4 when something could not be read
+    /// (no clean verdict without looking; `status`'s "unknown"); 0 when nothing needs
+    /// fixing (info only).
+    public var exitStatus: Int32 { toFix > 0 ? 1 : unread.isEmpty ? 0 : 4 }
+
+    /// The report's last line.
+    public var verdict: String {
+        if toFix > 0 { return "doctor: \(toFix) finding(s) to fix" + (unread.isEmpty ? "" : ", and \(unread.count) source(s) not read") }
+        if !unread.isEmpty {
+            return "doctor: could not look: \(unread.count) source(s) not read (run as root); nothing found in the rest"
+        }
+        return "doctor: nothing to fix"
+    }
+
+    /// The report as text: each finding with its fix, what could not be read, the verdict.
+    public var text: [String] {
+        var lines: [String] = []
+        for finding in findings {
+            lines.append("\(finding.severity.rawValue) [\(finding.id)] \(finding.summary)")
+            if let fix = finding.fix { lines.append("    fix: \(fix)") }
+        }
+        for what in unread { lines.append("could not read: \(what)") }
+        lines.append(verdict)
+        return lines
+    }
 }

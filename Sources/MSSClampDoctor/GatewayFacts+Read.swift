@@ -25,6 +25,8 @@ extension GatewayFacts {
                 } else {
                     facts.unread.append("\(tool): \(output.error.trimmingSpaces)")
                 }
+            } catch  where error.reason == .notInstalled {
+                continue  // no iptables here: no rules of its kind to read
             } catch {
                 facts.unread.append("\(tool): \(error)")
             }
@@ -32,6 +34,8 @@ extension GatewayFacts {
         do {
             let output = try await FirewallTool.run("nft", ["list", "ruleset"])
             if output.status == 0 { facts.nftables = output.output } else { facts.unread.append("nft list ruleset: \(output.error.trimmingSpaces)") }
+        } catch  where error.reason == .notInstalled {
+            // no nft here: nothing to read (iptables-nft's rules are read through iptables-save)
         } catch {
             facts.unread.append("nft list ruleset: \(error)")
         }

@@ -97,12 +97,32 @@ public enum Backend: String, Sendable, CaseIterable {
     /// effects: iptables-legacy only when the kernel has its mangle table already, since
     /// reading it otherwise would load x_tables and create the table.
     public static func holdingRules(options: SteeringOptions) async -> [Backend] {
+        await survey(options: options).holding
+    }
+
+    /// Which backends hold mssclamp's rules, and which could not be read (no privilege):
+    /// "none found" is a verdict only when `unreadable` is empty. A firewall whose tool is
+    /// not installed holds nothing of ours and is no obstacle.
+    public static func survey(options: SteeringOptions) async -> (holding: [Backend], unreadable: [String]) {
         var found: [Backend] = []
+        var unreadable: [String] = []
         for backend in Backend.allCases {
-            if backend == .iptablesLegacy && !(legacyTables()?.contains("mangle") ?? false) { continue }
-            if let seen = try? await backend.firewall(options).observe(), !seen.isEmpty { found.append(backend) }
+            if backend == .iptablesLegacy {
+                guard let tables = legacyTables() else {
+                    unreadable.append("iptables-legacy: the kernel's table list (/proc/self/net/ip_tables_names) is root's")
+                    continue
+                }
+                if !tables.contains("mangle") { continue }
+            }
+            do {
+                if try await !backend.firewall(options).observe().isEmpty { found.append(backend) }
+            } catch  where error.reason == .notInstalled {
+                continue
+            } catch {
+                unreadable.append("\(backend.rawValue): \(error.message)")
+            }
         }
-        return found
+        return (found, unreadable)
     }
 
     /// The tables x_tables (iptables-legacy) has in this network namespace, IPv4 and IPv6,

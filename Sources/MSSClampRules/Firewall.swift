@@ -2,8 +2,16 @@ import MSSClampCore
 
 /// A firewall change that failed or was refused, with the tool's own words.
 public struct FirewallError: Error, CustomStringConvertible {
+    /// What kind of failure: a caller that reads the firewall to give a verdict must tell
+    /// "could not look" (no privilege) from "nothing there" (the tool is not installed, so
+    /// that firewall holds nothing of ours).
+    public enum Reason: Sendable { case failed, denied, notInstalled }
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public let reason: Reason
+    public init(_ message: String, reason: Reason = .failed) {
+        self.message = message
+        self.reason = reason
+    }
     public var description: String { message }
 }
 

@@ -21,12 +21,12 @@ public enum FirewallTool {
             }
             return Output(status: status, output: result.standardOutput, error: result.standardError)
         } catch {
-            throw FirewallError("cannot run \(tool): \(error) (is it installed? Debian: apt-get install iptables nftables)")
+            throw FirewallError("cannot run \(tool): \(error) (is it installed? Debian: apt-get install iptables nftables)", reason: .notInstalled)
         }
     }
 
     /// Whether a tool's error text says the process lacked a privilege.
-    static func denied(_ stderr: String) -> Bool {
+    public static func denied(_ stderr: String) -> Bool {
         stderr.contains("ermission denied") || stderr.contains("not permitted")
     }
 }

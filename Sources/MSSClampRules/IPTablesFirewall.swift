@@ -152,7 +152,7 @@ public struct IPTablesFirewall: Firewall {
             let tool = backend.tools(family).save
             let result = try await FirewallTool.run(tool, ["-c", "-t", "mangle"])
             if result.status != 0 && FirewallTool.denied(result.error) {
-                throw FirewallError("\(tool): permission denied: reading the firewall needs CAP_NET_ADMIN")
+                throw FirewallError("\(tool): permission denied: reading the firewall needs CAP_NET_ADMIN", reason: .denied)
             }
             observation[family] = RulesObservation.parse(iptablesSave: result.output, options: options)
         }

@@ -41,7 +41,11 @@ public struct NFTablesFirewall: Firewall {
     public func observe() async throws(FirewallError) -> RulesObservation {
         var observation = RulesObservation(backend: backend.rawValue)
         let listing = try await FirewallTool.run("nft", ["list", "table", "inet", SteeringOptions.nftTable])
-        if listing.status == 0 { observation.read(nftTable: listing.output) }
+        if listing.status == 0 {
+            observation.read(nftTable: listing.output)
+        } else if FirewallTool.denied(listing.error) {
+            throw FirewallError("nft: permission denied: reading the firewall needs CAP_NET_ADMIN", reason: .denied)
+        }
         return observation
     }
 

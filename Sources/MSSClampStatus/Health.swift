@@ -30,7 +30,35 @@ public struct Health: Sendable {
         }
     }
 
+    /// The one-word answer, each with its own wording and exit status (LSB's for a service:
+    /// 3 not running, 4 unknown).
+    public enum Verdict: String, Sendable, Codable {
+        /// A worker is running and nothing is wrong.
+        case ok = "OK"
+        /// A worker is running, or rules are in force, but something is wrong.
+        case degraded = "DEGRADED"
+        /// The worker died without stopping (killed, crashed).
+        case crashed = "CRASHED"
+        /// The worker stopped cleanly (the safety net may still clamp).
+        case stopped = "STOPPED"
+        /// Nothing of mssclamp's here: no worker has published, no rules.
+        case notRunning = "NOT RUNNING"
+        /// Could not look: no worker state, and the firewall could not be read.
+        case unknown = "UNKNOWN"
+
+        public var exitStatus: Int32 {
+            switch self {
+            case .ok: return 0
+            case .degraded, .crashed: return 1
+            case .stopped, .notRunning: return 3
+            case .unknown: return 4
+            }
+        }
+    }
+
     public let inputs: Inputs
+    public private(set) var verdict = Verdict.ok
+    /// Why the verdict is not OK, one problem per line.
     public private(set) var reasons: [String] = []
     /// The worker status judged (the newest live one, else the newest).
     public let worker: WorkerStatus?
@@ -41,11 +69,11 @@ public struct Health: Sendable {
     /// A state older than this means the worker stopped writing it (hung, or gone).
     public static let staleAfter = 10.0
 
-    public var isHealthy: Bool { reasons.isEmpty }
+    public var isHealthy: Bool { verdict == .ok }
 
     public init(_ inputs: Inputs) {
         self.inputs = inputs
-        let live = inputs.workers.filter { $0.state == "running" && inputs.isAlive($0.pid) }
+        let live = inputs.workers.filter { $0.state == .running && inputs.isAlive($0.pid) }
         worker = live.first ?? inputs.workers.first
         if let rules = inputs.rules {
             self.rules = rules
@@ -62,58 +90,85 @@ public struct Health: Sendable {
 
     private mutating func judge() {
         guard let worker else {
-            reasons.append(
-                "no mssclamp worker has published its state in this network namespace (looked in \(inputs.stateDirectory)): nothing clamps here")
-            if let rules, !rules.isEmpty {
-                reasons.append(
-                    rules.hasSafetyNet
-                        ? "mssclamp rules are installed but no worker answers them: SYNs pass the queue (--queue-bypass) and only the safety net clamps them"
-                        : "mssclamp rules are installed but no worker answers them: SYNs pass unclamped (--queue-bypass)")
-            }
+            judgeWithoutWorker()
             return
         }
         let age = inputs.now - worker.updated
-        if worker.state != "running" {
-            reasons.append("the worker (pid \(worker.pid)) has stopped: nothing clamps here\(worker.safetyNet ? " but the safety net" : "")")
+        let queueing = rules.map { $0.ipv4.queueRules + $0.ipv6.queueRules > 0 }
+        let net = (rules?.hasSafetyNet ?? worker.safetyNet) ? " but the safety net (kernel TCPMSS rules)" : ""
+        if worker.state != .running {
+            verdict = .stopped
+            reasons.append("the worker (pid \(worker.pid)) has stopped cleanly \(Health.ago(age)): nothing clamps here\(net)")
+            if queueing == true {
+                verdict = .degraded
+                reasons.append("mssclamp queueing rules are installed but no worker answers them: SYNs pass unclamped (--queue-bypass)")
+            }
+            return
         } else if !inputs.isAlive(worker.pid) {
+            verdict = .crashed
             reasons.append(
-                "the worker (pid \(worker.pid)) is gone without stopping (crashed or killed) \(Health.ago(age)): SYNs pass unclamped (--queue-bypass)\(worker.safetyNet ? " unless the safety net clamps them" : "")"
+                queueing == false
+                    ? "the worker (pid \(worker.pid)) is gone without stopping (crashed or killed) \(Health.ago(age)), and its queueing rules have been removed since: nothing clamps here\(net)"
+                    : "the worker (pid \(worker.pid)) is gone without stopping (crashed or killed) \(Health.ago(age)): SYNs pass unclamped (--queue-bypass)\(worker.safetyNet ? " unless the safety net clamps them" : "")"
             )
+            return
         } else if age > Health.staleAfter {
             reasons.append("the worker (pid \(worker.pid)) has not updated its state for \(Int(age)) s: it is hung")
         } else if worker.threads < worker.queues.count {
             reasons.append(
                 "\(worker.queues.count - worker.threads) of \(worker.queues.count) queue thread(s) have stopped: their queues are bound but unread")
         }
-        let running = worker.state == "running" && inputs.isAlive(worker.pid)
-        if running, let kernel = inputs.kernelQueues {
+        if let kernel = inputs.kernelQueues {
             for queue in worker.queues where !kernel.contains(where: { $0.queue == queue }) {
                 reasons.append("queue \(queue) is not bound in the kernel: SYNs sent to it pass unclamped (--queue-bypass)")
             }
         }
         reasons += worker.warnings
-        if running {
-            let recent = worker.recent
-            if recent[Snapshot.unclampedFailOpen] > 0 {
-                reasons.append(
-                    "\(recent[Snapshot.unclampedFailOpen]) SYN(s) passed unclamped in the last \(worker.recentSeconds / 60) min: the queue was full or the socket overran and the kernel failed open (raise --queue-maxlen or --receive-buffer)"
-                )
-            }
-            if recent[Snapshot.overruns] > 0 {
-                reasons.append(
-                    "\(recent[Snapshot.overruns]) receive buffer overrun(s) in the last \(worker.recentSeconds / 60) min (raise --receive-buffer)")
-            }
+        let recent = worker.recent
+        if recent[Snapshot.unclampedFailOpen] > 0 {
+            reasons.append(
+                "\(recent[Snapshot.unclampedFailOpen]) SYN(s) passed unclamped in the last \(worker.recentSeconds / 60) min: the queue was full or the socket overran and the kernel failed open (raise --queue-maxlen or --receive-buffer)"
+            )
         }
-        judgeRules(worker, running: running)
+        if recent[Snapshot.overruns] > 0 {
+            reasons.append(
+                "\(recent[Snapshot.overruns]) receive buffer overrun(s) in the last \(worker.recentSeconds / 60) min (raise --receive-buffer)")
+        }
+        judgeRules(worker)
+        if !reasons.isEmpty { verdict = .degraded }
     }
 
-    private mutating func judgeRules(_ worker: WorkerStatus, running: Bool) {
+    /// No worker has published here: nothing installed, a stopped service (systemd removes
+    /// its run directory), rules nobody answers, or the firewall unreadable.
+    private mutating func judgeWithoutWorker() {
+        let looked = "no mssclamp worker has published its state in this network namespace (looked in \(inputs.stateDirectory))"
+        guard let rules else {
+            verdict = .unknown
+            reasons.append("\(looked), and the firewall could not be read (\(inputs.rulesError ?? "unknown")): could not look; run as root")
+            return
+        }
+        if rules.isEmpty {
+            verdict = .notRunning
+            reasons.append("\(looked) and no mssclamp rules are installed: nothing of mssclamp's here")
+        } else if rules.ipv4.queueRules + rules.ipv6.queueRules == 0 && rules.hasSafetyNet {
+            verdict = .stopped
+            reasons.append("\(looked): mssclamp is stopped, and its safety net (kernel TCPMSS rules) clamps meanwhile")
+        } else {
+            verdict = .degraded
+            reasons.append(looked)
+            reasons.append(
+                rules.hasSafetyNet
+                    ? "mssclamp rules are installed but no worker answers them: SYNs pass the queue (--queue-bypass) and only the safety net clamps them"
+                    : "mssclamp rules are installed but no worker answers them: SYNs pass unclamped (--queue-bypass)")
+        }
+    }
+
+    private mutating func judgeRules(_ worker: WorkerStatus) {
         guard worker.managesRules else { return }
         guard let rules else {
             reasons.append("the rules could not be read (\(inputs.rulesError ?? worker.rulesError ?? "no reading yet"))")
             return
         }
-        guard running else { return }
         reasons += rules.problems(expected: worker.expected)
     }
 

@@ -7,14 +7,20 @@ import MSSClampRules
 /// a line of its own) and as JSON for machines.
 public enum StatusText {
     public static func lines(_ health: Health) -> [String] {
-        var lines = ["mssclamp: \(health.isHealthy ? "OK" : "DEGRADED")"]
+        var lines = ["mssclamp: \(health.verdict.rawValue)"]
         let now = health.inputs.now
         if let worker = health.worker {
             let alive = health.inputs.isAlive(worker.pid)
+            let state =
+                switch (worker.state, alive) {
+                case (.running, true): "running"
+                case (.running, false): "gone without stopping (crashed or killed)"
+                case (.stopped, _): "stopped cleanly"
+                }
             lines.append(
                 row(
                     "worker",
-                    "pid \(worker.pid) \(worker.state == "running" && alive ? "running" : alive ? worker.state : "gone"), started \(Health.ago(now - worker.started)), state written \(Health.ago(now - worker.updated))"
+                    "pid \(worker.pid) \(state), started \(Health.ago(now - worker.started)), state written \(Health.ago(now - worker.updated))"
                 ))
             for queue in worker.queues {
                 var text = "queue \(queue): "
@@ -34,7 +40,11 @@ public enum StatusText {
             for (index, rule) in worker.policy.enumerated() { lines.append(row("", "rule \(index + 1): \(rule)")) }
             let total = worker.counters
             let recent = worker.recent
-            lines.append(row("SYNs", "since start: \(counts(total))"))
+            // A worker that is not running counts nothing more: the bypass counter the firewall
+            // keeps (read now) says what passed since.
+            let running = worker.state == .running && alive
+            let bypassNow = running ? nil : health.rules.map(\.bypassPackets)
+            lines.append(row("SYNs", "since start: \(counts(total, bypassNow: bypassNow))"))
             lines.append(row("", "last \(worker.recentSeconds / 60) min: \(counts(recent))"))
             lines.append(row("", "last SYN: \(worker.lastSynTime.map { Health.ago(now - $0) } ?? "none yet")"))
             if let learning = worker.learning { lines += learningLines(learning, counters: worker.counters, now: now) }
@@ -44,20 +54,22 @@ public enum StatusText {
             lines.append(row("interfaces", worker.interfaces.isEmpty ? "any (the policy names none)" : worker.interfaces.joined(separator: ", ")))
         }
         lines += rulesLines(health)
-        if !health.isHealthy {
+        if !health.reasons.isEmpty {
             lines.append("")
-            lines.append("degraded:")
+            lines.append(health.verdict == .degraded ? "degraded:" : "why:")
             lines += health.reasons.map { "  - \($0)" }
         }
         return lines
     }
 
-    static func counts(_ c: Snapshot) -> String {
+    static func counts(_ c: Snapshot, bypassNow: UInt64? = nil) -> String {
         var text = "\(c.packets) queued, \(c.total("clamped")) clamped"
         if c.total("inserted") > 0 { text += ", \(c.total("inserted")) MSS inserted" }
         text += ", \(c.total("unchanged")) unchanged"
         if c.total("dropped") > 0 { text += ", \(c.total("dropped")) dropped (malformed)" }
-        text += "; unclamped past the worker: \(c[Snapshot.unclampedFailOpen]) fail-open, \(c[Snapshot.unclampedNoWorker]) while no worker was bound"
+        text +=
+            "; unclamped past the worker: \(c[Snapshot.unclampedFailOpen]) fail-open, \(max(c[Snapshot.unclampedNoWorker], bypassNow ?? 0)) while no worker was bound"
+        if let bypassNow, bypassNow > c[Snapshot.unclampedNoWorker] { text += " (the rules' bypass counter, read now)" }
         if c[Snapshot.safetyNetClamped] > 0 { text += " (safety net clamped \(c[Snapshot.safetyNetClamped]))" }
         if c[Snapshot.overruns] > 0 { text += "; \(c[Snapshot.overruns]) overruns" }
         if c[Snapshot.rulesRepairs] > 0 { text += "; rules put back \(c[Snapshot.rulesRepairs]) time(s)" }
@@ -123,6 +135,7 @@ public enum StatusText {
     public static func json(_ health: Health) -> String {
         struct Document: Encodable {
             var healthy: Bool
+            var verdict: Health.Verdict
             var reasons: [String]
             var worker: WorkerStatus?
             var kernelQueues: [KernelQueueStats]?
@@ -132,7 +145,7 @@ public enum StatusText {
         }
         return StatusStore.json(
             Document(
-                healthy: health.isHealthy, reasons: health.reasons, worker: health.worker,
+                healthy: health.isHealthy, verdict: health.verdict, reasons: health.reasons, worker: health.worker,
                 kernelQueues: health.inputs.kernelQueues, rules: health.rules, rulesSource: health.rulesSource, now: health.inputs.now))
     }
 }

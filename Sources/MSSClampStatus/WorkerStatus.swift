@@ -4,13 +4,19 @@ import MSSClampRules
 /// `mssclamp status` (which may run as another user, without the worker's privileges) to
 /// read. Written whole every second and renamed into place, so a reader never sees half.
 public struct WorkerStatus: Codable, Sendable, Equatable {
+    /// What the worker says of itself: a clean exit leaves the file saying `stopped`; a
+    /// file saying `running` whose pid is gone is a crash.
+    public enum State: String, Codable, Sendable { case running, stopped }
+
     public var pid: Int32
-    /// The network namespace (`net:[inode]`): status only trusts a worker of its own.
+    /// The network namespace (`net:[inode]`), for people: the kernel reuses inode numbers.
     public var netns: String
+    /// The namespace's cookie (SO_NETNS_COOKIE), never reused while the system runs: status
+    /// only trusts a worker whose cookie is its own. Nil where the kernel has none (< 5.14).
+    public var netnsCookie: UInt64?
     public var started: Double
     public var updated: Double
-    /// `running`, or `stopped` (a clean exit leaves the file saying so).
-    public var state: String
+    public var state: State
     public var queues: [UInt16]
     /// Queue threads alive now.
     public var threads: Int
@@ -41,15 +47,42 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     public var rulesError: String?
     /// `--learn-pmtu`: what was learned and what was refused; nil when not learning.
     public var learning: Learning?
+    /// The last SIGHUP's outcome; nil before the first. `mssclamp reload` (the unit's
+    /// ExecReload) waits for `generation` to pass the one it saw before signalling.
+    public var reload: Reload?
+
+    public struct Reload: Codable, Sendable, Equatable {
+        /// Counts SIGHUPs handled since the start: a confirmation no later write undoes.
+        public var generation: Int
+        public var time: Double
+        /// True when the new policy is in force (queue and rules); false: the old one stays.
+        public var applied: Bool
+        /// The policy in force after the reload.
+        public var digest: String
+        public var rules: Int
+        /// Why it was refused, or what the reload noted.
+        public var message: String
+
+        public init(generation: Int, time: Double, applied: Bool, digest: String, rules: Int, message: String) {
+            self.generation = generation
+            self.time = time
+            self.applied = applied
+            self.digest = digest
+            self.rules = rules
+            self.message = message
+        }
+    }
 
     public init(
-        pid: Int32, netns: String, started: Double, updated: Double, state: String, queues: [UInt16], threads: Int, backend: String,
+        pid: Int32, netns: String, netnsCookie: UInt64? = nil, started: Double, updated: Double, state: State, queues: [UInt16], threads: Int,
+        backend: String,
         managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expected: RulesObservation,
         interfaces: [String], warnings: [String], counters: Snapshot, recent: Snapshot, recentSeconds: Int, lastSynTime: Double?,
-        rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil
+        rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil, reload: Reload? = nil
     ) {
         self.pid = pid
         self.netns = netns
+        self.netnsCookie = netnsCookie
         self.started = started
         self.updated = updated
         self.state = state
@@ -73,6 +106,7 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
         self.rulesChecked = rulesChecked
         self.rulesError = rulesError
         self.learning = learning
+        self.reload = reload
     }
 
     /// The path MTUs learned and live at `updated` (the learner's counts are in `counters`).

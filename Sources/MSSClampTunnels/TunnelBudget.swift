@@ -14,9 +14,21 @@ public struct TunnelBudget: Sendable {
     public private(set) var steps: [Step] = []
     /// The largest packet the innermost layer can carry.
     public private(set) var innerMTU: Int
+    /// Where the innermost layer's interface, as its tools make it, carries less than the
+    /// encapsulation leaves (WireGuard's 1420): that MTU and why.
+    public private(set) var interfaceLimit: (mtu: Int, why: String)?
+
+    /// What the MSS is computed from: the tunnel's inner MTU, or its interface's if lower.
+    public var clampMTU: Int { min(innerMTU, interfaceLimit?.mtu ?? innerMTU) }
 
     /// What the bytes alone do not say (a software default that changes the answer).
-    public var notes: [String] { stack.layers.compactMap { $0.note(innerMTU: innerMTU) } }
+    public var notes: [String] {
+        guard let limit = interfaceLimit, limit.mtu < innerMTU else { return [] }
+        return [
+            "the encapsulation leaves \(innerMTU), but \(limit.why): the MSS is for \(limit.mtu), MSS \(mssIPv4) (IPv4) / \(mssIPv6) (IPv6); "
+                + "where the interface's MTU is set otherwise, --clamp-to-interface follows it"
+        ]
+    }
 
     /// What this tunnel breaks that clamping cannot mend: QUIC (HTTP/3) needs every path to
     /// carry a 1200-byte UDP payload (RFC 9000 §14), 1228 bytes of IPv4 or 1248 of IPv6, and
@@ -38,8 +50,8 @@ public struct TunnelBudget: Sendable {
         static let minimumDatagram = 1200
     }
 
-    public var mssIPv4: Int { IPFamily.ipv4.mss(forMTU: innerMTU) }
-    public var mssIPv6: Int { IPFamily.ipv6.mss(forMTU: innerMTU) }
+    public var mssIPv4: Int { IPFamily.ipv4.mss(forMTU: clampMTU) }
+    public var mssIPv6: Int { IPFamily.ipv6.mss(forMTU: clampMTU) }
 
     /// Works from the outside in: each layer takes its headers and trailers from what the
     /// layer outside it can carry; block ciphers round down to whole blocks.
@@ -51,7 +63,10 @@ public struct TunnelBudget: Sendable {
         let ipName = stack.outer == .ipv4 ? "IPv4 header" : "IPv6 header"
         // Set when an ESP in transport mode already counted the IP header of the layer inside.
         var ipCounted = false
-        for layer in stack.layers.reversed() {
+        for (index, layer) in stack.layers.enumerated().reversed() {
+            if index == 0, let limit = layer.interfaceMTU(available: innerMTU) {
+                interfaceLimit = limit
+            }
             if layer.needsIPHeader && !ipCounted { take(ipHeader, "\(ipName) (\(layer.name) delivery)") }
             ipCounted = layer.keepsInnerIPHeader
             for cost in layer.costs(ipHeader: ipHeader, ipName: ipName) {

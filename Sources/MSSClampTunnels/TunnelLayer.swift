@@ -132,15 +132,38 @@ extension TunnelLayer {
         return false
     }
 
-    /// What the operator should know beyond the bytes, given the budget's result.
-    func note(innerMTU: Int) -> String? {
+    /// The MTU the layer's usual tools give its interface when that, not the encapsulation,
+    /// is the limit; `available` is what the layer outside it carries. WireGuard: wg-quick
+    /// sets the uplink's MTU minus 80 (room for an IPv6 endpoint, whatever the endpoint's
+    /// family) and `ip link add type wireguard` sets 1420; a clamp above the interface's MTU
+    /// is a black hole, so the lower of the two counts.
+    func interfaceMTU(available: Int) -> (mtu: Int, why: String)? {
         switch self {
-        case .wireguard where innerMTU > 1420:
-            return "wg-quick and `ip link add type wireguard` set MTU 1420 whatever the endpoint's family; "
-                + "unless the interface is set to \(innerMTU), its MTU is the limit: clamp to MSS \(IPFamily.ipv4.mss(forMTU: 1420)) (IPv4) / \(IPFamily.ipv6.mss(forMTU: 1420)) (IPv6)"
+        case .wireguard:
+            let quick = available - 80
+            return (min(quick, 1420), "wg0's MTU as wg-quick (link \(available) - 80 = \(quick)) and `ip link add type wireguard` (1420) make it")
         default:
             return nil
         }
+    }
+
+    /// The interface the layer's tools create, by its usual name, where clamping to its live
+    /// MTU (`--clamp-to-interface`) is right: the tools set an MTU the encapsulation can
+    /// carry. Not OpenVPN or VXLAN (tun0 / vxlan0 are made 1500 and fragment outside), nor
+    /// ESP (policy-based IPsec has no interface).
+    var followableInterface: String? {
+        switch self {
+        case .wireguard: return "wg0"
+        case .gre: return "gre1"
+        case .ipip: return "ipip1"
+        case .pppoe: return "ppp0"
+        default: return nil
+        }
+    }
+
+    var isESPTunnelMode: Bool {
+        if case .esp(_, false, _) = self { return true }
+        return false
     }
 
     /// Linux's IPv6 tunnels (ip6gre, ip6tnl) send a destination options header with RFC 2473's

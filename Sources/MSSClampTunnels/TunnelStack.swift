@@ -20,7 +20,8 @@ public struct TunnelStack: Hashable, Sendable, CustomStringConvertible {
                 continue
             }
             guard let layer = TunnelLayer.parse(token) else {
-                throw TunnelError("'\(text)': unknown layer '\(token)' (known: \(TunnelLayer.names.joined(separator: ", ")))")
+                throw TunnelError(
+                    "'\(text)': unknown layer '\(token)'\(TunnelStack.hint(token)) (known: \(TunnelLayer.names.joined(separator: ", ")))")
             }
             layers.append(layer)
         }
@@ -36,6 +37,18 @@ public struct TunnelStack: Hashable, Sendable, CustomStringConvertible {
             }
         }
         self.layers = layers
+    }
+
+    /// What an operator probably meant by a name that is not a layer.
+    static func hint(_ token: String) -> String {
+        switch token {
+        case "ipsec", "esp", "strongswan", "libreswan", "ikev2", "ike":
+            return
+                ": IPsec is ESP with its cipher: esp-gcm (AES-GCM, strongSwan's and most IKEv2 proposals), esp-cbc-sha256 or esp-cbc-sha1; add +nat-t behind NAT, -transport for transport mode"
+        case "wg-quick": return ": WireGuard is wireguard"
+        case "ovpn", "tun": return ": OpenVPN is openvpn (openvpn-gcm, -chacha, -cbc-sha1, -cbc-sha256)"
+        default: return ""
+        }
     }
 
     /// `STACK`, `STACK/ipv6` or `STACK/ipv4/1492` (outer family and link MTU), as rules take it.

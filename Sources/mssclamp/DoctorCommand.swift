@@ -15,7 +15,9 @@ struct DoctorCommand: AsyncParsableCommand {
             clamping, and sysctls that defeat path-MTU discovery. Without root it does what \
             it can and says what it could not read. Changes nothing.
 
-            Exit status: 0 nothing to fix (notes only); 1 findings to fix; 2 bad usage.
+            Exit status: 0 nothing to fix (notes only); 1 findings to fix; 2 bad usage; \
+            4 could not look (something was unreadable, run it as root) and nothing found in \
+            the rest.
             """
     )
 
@@ -29,7 +31,7 @@ struct DoctorCommand: AsyncParsableCommand {
         var facts = await GatewayFacts.read()
         // mssclamp's own worker, judged as `status` judges it (none publishing: nothing to say).
         if let health = try? await StatusCommand.health(stateDirectory: stateDirectory, backend: nil),
-            let running = health.inputs.workers.first(where: { $0.state == "running" })
+            let running = health.inputs.workers.first(where: { $0.state == .running })
         {
             facts.worker = .init(healthy: health.isHealthy, reasons: health.reasons, policy: running.policy)
         }
@@ -39,22 +41,8 @@ struct DoctorCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            DoctorCommand.text(report).forEach { print($0) }
+            report.text.forEach { print($0) }
         }
-        if report.exitStatus != 0 {
-            throw CommandFailure(message: "\(report.findings.filter { $0.severity >= .warning }.count) finding(s) to fix", code: report.exitStatus)
-        }
-    }
-
-    static func text(_ report: DoctorReport) -> [String] {
-        var lines: [String] = []
-        for finding in report.findings {
-            lines.append("\(finding.severity.rawValue) [\(finding.id)] \(finding.summary)")
-            if let fix = finding.fix { lines.append("    fix: \(fix)") }
-        }
-        for what in report.unread { lines.append("could not read: \(what)") }
-        let toFix = report.findings.filter { $0.severity >= .warning }.count
-        lines.append(toFix == 0 ? "doctor: nothing to fix" : "doctor: \(toFix) finding(s) to fix")
-        return lines
+        if report.exitStatus != 0 { throw CommandFailure.verdict(report.exitStatus) }
     }
 }

@@ -7,13 +7,14 @@ struct MSSClamp: AsyncParsableCommand {
         commandName: "mssclamp",
         abstract: "Clamp the TCP MSS of SYNs crossing a VPN router, so tunnels stop black-holing TLS.",
         discussion: """
-            The default policy is the classic rule: SYN and SYN-ACK with MSS 1361-1536 get 1360, \
-            for IPv4 and IPv6. Rule flags are named like iptables'; --config takes a YAML policy.
+            The default policy (the packaged /etc/mssclamp.yaml too): SYN and SYN-ACK announcing \
+            more than MSS 1340 get 1360 (IPv4) / 1340 (IPv6), what a tunnel of MTU 1400 \
+            carries. Rule flags are named like iptables'; --config takes a YAML policy.
             """,
         version: "0.1.0",
         subcommands: [
             RunCommand.self, StatusCommand.self, RulesCommand.self, DryRunCommand.self, MSSCommand.self, WatchCommand.self, DoctorCommand.self,
-            ProbeCommand.self,
+            ProbeCommand.self, ReloadCommand.self,
         ]
     )
 
@@ -27,7 +28,8 @@ struct MSSClamp: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as CommandFailure {
-            FileHandleOutput.standardError("mssclamp: \(error.message)")
+            // A verdict already printed on stdout is not said again on stderr.
+            if let message = error.message { FileHandleOutput.standardError("mssclamp: \(message)") }
             Glibc.exit(error.code)
         } catch {
             let code = exitCode(for: error)
@@ -36,19 +38,49 @@ struct MSSClamp: AsyncParsableCommand {
                 print(message)
                 Glibc.exit(0)
             }
-            FileHandleOutput.standardError(message)
+            FileHandleOutput.standardError(uniformPrefix(message))
             Glibc.exit(code == .validationFailure ? 2 : code.rawValue)
         }
     }
+
+    /// Every error line starts `mssclamp: `, ArgumentParser's (`Error: ...`) too.
+    static func uniformPrefix(_ message: String) -> String {
+        message.hasPrefix("Error: ") ? "mssclamp: " + message.dropFirst(7) : message
+    }
 }
 
-/// A failure the command already explained; `code` is the exit status.
+/// A failure the command already explained; `code` is the exit status (one meaning each,
+/// for every command: see `ExitStatus`).
 struct CommandFailure: Error {
-    let message: String
+    /// Nil when the command's own output already said it (a verdict line on stdout).
+    let message: String?
     let code: Int32
 
-    static func config(_ message: String) -> CommandFailure { CommandFailure(message: message, code: 2) }
-    static func runtime(_ message: String) -> CommandFailure { CommandFailure(message: message, code: 1) }
+    init(message: String?, code: Int32) {
+        self.message = message
+        self.code = code
+    }
+
+    static func config(_ message: String) -> CommandFailure { CommandFailure(message: message, code: ExitStatus.usage) }
+    static func runtime(_ message: String) -> CommandFailure { CommandFailure(message: message, code: ExitStatus.problem) }
+    /// What a verdict depends on could not be read (no privilege): never "all clear".
+    static func couldNotLook(_ message: String?) -> CommandFailure { CommandFailure(message: message, code: ExitStatus.couldNotLook) }
+    /// The verdict is on stdout already; only the status remains.
+    static func verdict(_ code: Int32) -> CommandFailure { CommandFailure(message: nil, code: code) }
+}
+
+/// Exit statuses shared by every command (README, man pages): like iptables, usage and
+/// policy errors are 2; like LSB's `status` (3 not running, 4 unknown), 4 means the
+/// command could not look.
+enum ExitStatus {
+    static let ok: Int32 = 0
+    /// Findings to fix, a degraded worker, rules that differ, a failed action.
+    static let problem: Int32 = 1
+    static let usage: Int32 = 2
+    /// `status`: stopped cleanly, or nothing installed.
+    static let notRunning: Int32 = 3
+    /// What the verdict depends on could not be read (run it as root / with CAP_NET_ADMIN).
+    static let couldNotLook: Int32 = 4
 }
 
 enum FileHandleOutput {

@@ -27,7 +27,9 @@ struct MSSCommand: ParsableCommand {
     @Option(name: .customLong("outer"), help: ArgumentHelp("The network the tunnel runs over: ipv4 or ipv6.", valueName: "family"))
     var outer: String = "ipv4"
 
-    @Option(name: .customLong("link-mtu"), help: ArgumentHelp("MTU of the link the tunnel leaves by.", valueName: "bytes"))
+    @Option(
+        name: .customLong("link-mtu"),
+        help: ArgumentHelp("MTU of the link the tunnel's packets leave by (eth0's, not the tunnel's own).", valueName: "bytes"))
     var linkMTU: Int = 1500
 
     @Flag(name: .customLong("json"), help: "One JSON object instead of text.")
@@ -45,56 +47,6 @@ struct MSSCommand: ParsableCommand {
         } catch {
             throw ValidationError("--tunnel: \(error.description)")
         }
-        print(json ? Self.json(budget) : Self.text(budget, outer: outer), terminator: "")
-    }
-
-    static func text(_ budget: TunnelBudget, outer: String) -> String {
-        var lines = ["\(budget.stack), link MTU \(budget.linkMTU)", "  \(pad(budget.linkMTU, 6))  link MTU"]
-        lines += budget.steps.map { "  - \(pad($0.bytes, 4))  \($0.what)" }
-        lines.append("  ------")
-        lines.append("  \(pad(budget.innerMTU, 6))  MTU inside the tunnel")
-        lines.append("")
-        lines.append("MSS for IPv4 traffic: \(budget.innerMTU) - 20 (IPv4) - 20 (TCP) = \(budget.mssIPv4)")
-        lines.append("MSS for IPv6 traffic: \(budget.innerMTU) - 40 (IPv6) - 20 (TCP) = \(budget.mssIPv6)")
-        lines += budget.notes.map { "note: \($0)" }
-        lines += budget.warnings.map { "warning: \($0)" }
-        let spec =
-            budget.stack.text + (outer == "ipv4" && budget.linkMTU == 1500 ? "" : "/\(outer)") + (budget.linkMTU == 1500 ? "" : "/\(budget.linkMTU)")
-        lines.append("")
-        lines.append("mssclamp run -o IFACE --set-mss \(budget.mssIPv4) --set-mss-ipv6 \(budget.mssIPv6)")
-        lines.append("  (or: --set-mss-for-tunnel \(spec); in YAML: set-mss-for-tunnel: \(spec))")
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// A number right-aligned in `width` columns (printf's %6d).
-    static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return String(repeating: " ", count: max(0, width - text.count)) + text
-    }
-
-    struct Report: Encodable {
-        struct Step: Encodable {
-            let bytes: Int
-            let what: String
-        }
-        let tunnel: String, outer: String, linkMTU: Int, steps: [Step], innerMTU: Int, mssIPv4: Int, mssIPv6: Int, notes: [String], warnings: [String]
-        enum CodingKeys: String, CodingKey {
-            case tunnel, outer, steps, notes, warnings
-            case linkMTU = "link_mtu"
-            case innerMTU = "inner_mtu"
-            case mssIPv4 = "mss_ipv4"
-            case mssIPv6 = "mss_ipv6"
-        }
-    }
-
-    static func json(_ budget: TunnelBudget) -> String {
-        let report = Report(
-            tunnel: budget.stack.text, outer: budget.stack.outer == .ipv4 ? "ipv4" : "ipv6", linkMTU: budget.linkMTU,
-            steps: budget.steps.map { Report.Step(bytes: $0.bytes, what: $0.what) },
-            innerMTU: budget.innerMTU, mssIPv4: budget.mssIPv4, mssIPv6: budget.mssIPv6, notes: budget.notes,
-            warnings: budget.warnings)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self) + "\n"
+        print(json ? budget.json : budget.text, terminator: "")
     }
 }

@@ -64,7 +64,8 @@ struct RulesCommand: AsyncParsableCommand {
                 --backend chooses the firewall to clean; with auto (the default) every backend \
                 that holds mssclamp rules is cleaned (iptables-nft, nftables, and \
                 iptables-legacy where its mangle table exists). The policy flags only name \
-                rules of another policy in the notes printed.
+                rules of another policy in the notes printed. Exit 3 when a firewall \
+                could not be read (no privilege): "nothing to remove" is said only after looking.
                 """)
 
         @OptionGroup(title: "Policy") var policy: PolicyOptions
@@ -76,7 +77,15 @@ struct RulesCommand: AsyncParsableCommand {
             var firewalls: [any Firewall] = []
             if steering.backend == "auto" {
                 let options = try steering.options()
-                firewalls = await Backend.holdingRules(options: options).map { $0.firewall(options) }
+                let survey = await Backend.survey(options: options)
+                firewalls = survey.holding.map { $0.firewall(options) }
+                if !survey.unreadable.isEmpty {
+                    for what in survey.unreadable { print("could not read: \(what)") }
+                    if firewalls.isEmpty {
+                        throw CommandFailure.couldNotLook(
+                            "could not look: nothing removed; reading and changing the firewall needs root (or CAP_NET_ADMIN)")
+                    }
+                }
                 if firewalls.isEmpty {
                     print("nothing to remove: no mssclamp rules in iptables-nft, nftables or iptables-legacy")
                     return
@@ -97,7 +106,8 @@ struct RulesCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Exit 0 when the installed rules match the policy; otherwise print the differences and exit 1.",
+            abstract:
+                "Exit 0 when the installed rules match the policy; otherwise print the differences and exit 1 (3: could not read the firewall).",
             discussion: """
                 Compares the whole policy, values included: every installed rule carries the \
                 policy's digest (policy:XXXXXXXX in its comment), so rules that queue the same \
@@ -113,6 +123,8 @@ struct RulesCommand: AsyncParsableCommand {
             let differences: [String]
             do {
                 differences = try await firewall.check(policy)
+            } catch  where error.reason == .denied {
+                throw CommandFailure.couldNotLook("could not look: \(error.description)")
             } catch {
                 throw CommandFailure.runtime(error.description)
             }
@@ -121,7 +133,8 @@ struct RulesCommand: AsyncParsableCommand {
                 return
             }
             differences.forEach { print($0) }
-            throw CommandFailure(message: "the installed rules differ from the policy", code: 1)
+            print("rules: the installed rules differ from the policy")
+            throw CommandFailure.verdict(ExitStatus.problem)
         }
     }
 }

@@ -151,7 +151,7 @@ struct RunCommand: AsyncParsableCommand {
         if self.policy.config != nil {
             let options = self.policy
             launch.reloadPolicy = { () throws(DaemonError) -> Policy in
-                do throws(CommandFailure) { return try options.policy() } catch { throw DaemonError.configuration(error.message) }
+                do throws(CommandFailure) { return try options.policy() } catch { throw DaemonError.configuration(error.message ?? "policy refused") }
             }
         }
         do {

@@ -15,7 +15,10 @@ struct StatusCommand: AsyncParsableCommand {
             (CAP_NET_ADMIN; otherwise the worker's own reading is shown). Run it in the \
             network namespace of the worker.
 
-            Exit status: 0 healthy; 1 degraded (each reason on a line of its own); 2 bad usage.
+            The first line is the verdict: OK (exit 0); DEGRADED or CRASHED (1, each reason \
+            on a line of its own); STOPPED (cleanly) or NOT RUNNING (nothing of mssclamp's \
+            here) (3, as LSB's status); UNKNOWN: could not look (4: no worker state and the \
+            firewall unreadable; run as root). 2 is bad usage.
             """
     )
 
@@ -36,7 +39,7 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             StatusText.lines(health).forEach { print($0) }
         }
-        if !health.isHealthy { throw CommandFailure(message: "degraded: \(health.reasons.count) problem(s)", code: 1) }
+        if health.verdict.exitStatus != 0 { throw CommandFailure.verdict(health.verdict.exitStatus) }
     }
 
     /// The verdict on the workers publishing in `stateDirectory`: `status`'s, and `doctor`'s.

@@ -1,6 +1,7 @@
 import Foundation
 import MSSClampConfig
 import MSSClampCore
+import TestSupport
 import Testing
 
 @Suite struct PolicyFileTests {
@@ -37,7 +38,7 @@ import Testing
     }
 
     /// A file rule must say what it does: a forgotten action is an error naming the rule,
-    /// not a silent clamp to 1360 (the command line keeps the classic rule as its default).
+    /// not a silent clamp to 1360 (the command line takes the default policy's rule).
     @Test func ruleWithoutActionIsAnError() throws {
         #expect(
             throws: ConfigError(
@@ -48,7 +49,7 @@ import Testing
         }
         #expect(throws: ConfigError.self) { try PolicyFile.parse("rules:\n  - mss: any\n    set-mss: 1300\n  - mss: any\n", source: "t.yaml") }
         let flags = try RuleSpec.flags(outInterface: "eth0").rule(source: "command line")
-        #expect(flags.mssRange == 1361...1536 && flags.action == .setMSS(1360))
+        #expect(flags.mssRange == 1341...1536 && flags.action == .setMSS(ipv4: 1360, ipv6: 1340))
     }
 
     @Test func lintNamesMissingInterfacesAndDeadRanges() throws {
@@ -216,5 +217,19 @@ import Testing
             pattern?.description
                 == "t.yaml:2: rules[0].clamp-to-interface: 'wg+': clamp-to-interface follows one interface's MTU; name it (wg0), not a pattern")
         #expect(throws: ConfigError.self) { try PolicyFile.parse("rules:\n  - clamp-to-interface: wg0\n    set-mss: 1300\n", source: "t.yaml") }
+    }
+
+    /// One default: `mssclamp run` with no policy and the packaged /etc/mssclamp.yaml are
+    /// the same rule, and it gives IPv6 the IPv4 value minus 20 (the trap `doctor` names
+    /// clamp-ipv6-given-ipv4-value is not the default's).
+    @Test func builtInDefaultIsThePackagedPolicy() throws {
+        let packaged = try PolicyFile.load(path: TestSupport.packageRoot + "/deploy/mssclamp.yaml")
+        #expect(packaged == Policy.default)
+        guard case .setMSS(let v4, let v6) = Policy.default.rules[0].action else {
+            Issue.record("the default sets a fixed MSS")
+            return
+        }
+        #expect(Int(v4) - Int(v6) == 20)
+        #expect(Policy.default.rules[0].direction == .both && Policy.default.rules[0].family == .both)
     }
 }

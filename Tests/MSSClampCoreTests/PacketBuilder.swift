@@ -114,7 +114,7 @@ func run<P: PathMTUSource>(
 }
 
 func run(
-    _ packet: [UInt8], policy: Policy = .default, metadata: PacketMetadata = PacketMetadata(),
+    _ packet: [UInt8], policy: Policy = .seed, metadata: PacketMetadata = PacketMetadata(),
     checksum: ChecksumMode = .incremental, tailroom: Int = 4
 ) -> (Decision, [UInt8]) {
     run(packet, policy: policy, metadata: metadata, pathMTU: NoPathMTU(), checksum: checksum, tailroom: tailroom)
@@ -169,4 +169,11 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
     }
+}
+
+extension Policy {
+    /// The kernel's classic rule (`--mss 1361:1536 --set-mss 1360`, both families): what the
+    /// spec vectors and xt_TCPMSS comparisons are written against (the shipped default is
+    /// ``Rule/tunnelDefault``, with 1340 for IPv6).
+    static let seed = Policy(rules: [Rule()])
 }

@@ -66,7 +66,7 @@ import Testing
         #expect(lab.notify.receive()?.hasPrefix("READY=1\nSTATUS=clamping: queue 0, policy:\(Self.policy.digest)") == true)
         // Published at once, with the expectation the backend gives and the rules found whole.
         let status = try #require(lab.published())
-        #expect(status.state == "running" && status.expected == lab.firewall.expected(Self.policy))
+        #expect(status.state == .running && status.expected == lab.firewall.expected(Self.policy))
         #expect(status.counters.rulesInForce == true)
     }
 
@@ -145,7 +145,7 @@ import Testing
         let order = lab.journal.all
         #expect(Array(order.suffix(2)) == ["firewall.remove keepSafetyNet=\(safetyNet)", "queues.stop"])
         #expect(lab.notify.receive()?.hasPrefix("STOPPING=1") == true)
-        #expect(lab.published()?.state == "stopped")
+        #expect(lab.published()?.state == .stopped)
     }
 }
 

@@ -59,7 +59,7 @@ import Testing
         #expect(
             lines == [
                 "IP 192.0.2.10.40000 > 198.51.100.20.443: Flags [S], mss 1460 -> 1360, clamped (rule 1)",
-                "IP6 2001:db8::10.40003 > 2001:db8:1::20.443: Flags [S], mss 1440 -> 1360, clamped (rule 1)",
+                "IP6 2001:db8::10.40003 > 2001:db8:1::20.443: Flags [S], mss 1440 -> 1340, clamped (rule 1)",
             ])
     }
 

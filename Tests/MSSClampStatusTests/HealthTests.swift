@@ -13,7 +13,7 @@ import Testing
         var counters = Snapshot()
         counters[Snapshot.outcomes[0]] = 10
         var status = WorkerStatus(
-            pid: 4242, netns: "net:[1]", started: now - 600, updated: now - 0.5, state: "running", queues: [0], threads: 1,
+            pid: 4242, netns: "net:[1]", started: now - 600, updated: now - 0.5, state: .running, queues: [0], threads: 1,
             backend: "iptables-nft", managesRules: true, hooks: ["FORWARD"], safetyNet: false, countsBypass: true,
             policyDigest: "0badcafe", policy: ["-o eth0 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -> set-mss 1360"],
             expected: rules(), interfaces: ["eth0"], warnings: [], counters: counters, recent: counters,
@@ -69,10 +69,60 @@ import Testing
         #expect(StatusText.lines(health).first == "mssclamp: DEGRADED")
     }
 
+    /// One word per state, each with its own exit status: nothing here, stopped cleanly,
+    /// crashed, degraded, could not look.
+    @Test func verdictsHaveTheirOwnWords() {
+        let nothing = Self.health(workers: [], rules: RulesObservation(backend: "iptables-nft"))
+        #expect(nothing.verdict == .notRunning && nothing.verdict.exitStatus == 3)
+        #expect(StatusText.lines(nothing).first == "mssclamp: NOT RUNNING")
+        #expect(nothing.reasons.first?.contains("nothing of mssclamp's here") == true)
+
+        let blind = Self.health(workers: [], rules: nil)
+        #expect(blind.verdict == .unknown && blind.verdict.exitStatus == 4, "no worker state and no reading: could not look")
+        #expect(blind.reasons.first?.contains("could not look") == true)
+
+        let stopped = Self.health(workers: [Self.worker { $0.state = .stopped }], rules: RulesObservation(backend: "iptables-nft"))
+        #expect(stopped.verdict == .stopped && stopped.verdict.exitStatus == 3)
+        #expect(StatusText.lines(stopped).contains { $0.contains("stopped cleanly") })
+        #expect(!StatusText.lines(stopped).contains { $0.contains("gone") }, "'gone' is for a crash")
+
+        // systemd removes the run directory at stop: only the safety net tells.
+        let net = Self.health(
+            workers: [],
+            rules: Self.rules {
+                $0.ipv4 = .init()
+                $0.ipv6 = .init()
+                $0.ipv4.safetyNetRules = 1
+            })
+        #expect(net.verdict == .stopped && net.reasons.first?.contains("safety net") == true)
+
+        let crashed = Self.health(alive: false)
+        #expect(crashed.verdict == .crashed && crashed.verdict.exitStatus == 1)
+        #expect(StatusText.lines(crashed).contains { $0.contains("gone without stopping (crashed or killed)") })
+    }
+
+    /// After a kill -9 the worker counts nothing more; the bypass counter the firewall keeps
+    /// is what passed since, and the SYN line says the same figure as the rules line.
+    @Test func bypassFiguresAgreeAfterACrash() {
+        let rules = Self.rules { $0.ipv4.bypassPackets = 3 }
+        let text = StatusText.lines(Self.health(rules: rules, alive: false)).joined(separator: "\n")
+        #expect(text.contains("3 while no worker was bound (the rules' bypass counter, read now)"))
+        #expect(text.contains("bypass counted (3)"))
+    }
+
+    /// A crashed worker's rules removed since (`rules remove`): nothing passes the queue any
+    /// more, so status no longer says SYNs pass via --queue-bypass.
+    @Test func crashedAndRulesRemoved() {
+        let health = Self.health(rules: RulesObservation(backend: "iptables-nft"), alive: false)
+        #expect(health.verdict == .crashed)
+        #expect(health.reasons.first?.contains("queueing rules have been removed since") == true)
+        #expect(!health.reasons.joined().contains("--queue-bypass"))
+    }
+
     @Test func workerGoneHungOrStopped() {
         #expect(Self.health(alive: false).reasons.first?.contains("is gone without stopping") == true)
         #expect(Self.health(workers: [Self.worker { $0.updated = Self.now - 60 }]).reasons.first?.contains("hung") == true)
-        #expect(Self.health(workers: [Self.worker { $0.state = "stopped" }]).reasons.first?.contains("has stopped") == true)
+        #expect(Self.health(workers: [Self.worker { $0.state = .stopped }]).reasons.first?.contains("has stopped") == true)
         #expect(Self.health(workers: [Self.worker { $0.threads = 0 }]).reasons.first?.contains("queue thread") == true)
     }
 

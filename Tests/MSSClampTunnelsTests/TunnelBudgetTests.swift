@@ -21,8 +21,9 @@ import Testing
         // Cisco, "Resolve IPv4 Fragmentation, MTU, MSS, and PMTUD Issues with GRE and IPsec":
         // GRE tunnel MTU 1476, `ip tcp adjust-mss 1436`; RFC 2784 (4-byte header).
         Published(stack: "gre", outer: .ipv4, innerMTU: 1476, mss4: 1436, mss6: 1416, source: "Cisco GRE/IPsec MTU guide, RFC 2784"),
-        // WireGuard (wg-quick(8)): MTU = link MTU - 80 for an IPv6 endpoint (1420), - 60 for IPv4.
-        Published(stack: "wireguard", outer: .ipv4, innerMTU: 1440, mss4: 1400, mss6: 1380, source: "wg-quick(8) overhead 60/80"),
+        // WireGuard (wg-quick(8)): 60 bytes over IPv4 leave 1440, but wg-quick and the kernel
+        // make the interface 1420 whatever the endpoint: the MSS is for 1420.
+        Published(stack: "wireguard", outer: .ipv4, innerMTU: 1440, mss4: 1380, mss6: 1360, source: "wg-quick(8) overhead 60/80, MTU 1420"),
         Published(stack: "wireguard", outer: .ipv6, innerMTU: 1420, mss4: 1380, mss6: 1360, source: "wg-quick(8) default MTU 1420"),
         // Linux's ip6gre (ip6_gre.c: header + GRE + the 8-byte encapsulation limit option
         // of RFC 2473 unless `encaplimit none`): default MTU 1448 on a 1500 link.
@@ -46,7 +47,14 @@ import Testing
     @Test func softwareDefaults() throws {
         #expect(try budget("wireguard").notes.count == 1)
         #expect(try budget("wireguard").notes.first?.contains("MSS 1380 (IPv4) / 1360 (IPv6)") == true)
+        #expect(try budget("wireguard").clampMTU == 1420)
         #expect(try budget("wireguard", .ipv6).notes.isEmpty)
+        // wg-quick takes the uplink's MTU - 80: PPPoE's 1492 gives 1412, below 1420.
+        #expect(try budget("wireguard", mtu: 1492).clampMTU == 1412)
+        #expect(try budget("wireguard+pppoe").clampMTU == 1412)
+        // A jumbo uplink: `ip link add type wireguard` still makes 1420.
+        #expect(try budget("wireguard", mtu: 9000).clampMTU == 1420)
+        #expect(try budget("gre").clampMTU == 1476)
         #expect(try budget("gre").notes.isEmpty)
         #expect(try budget("gre+esp-gcm", .ipv6).steps.contains { $0.bytes == 8 && $0.what.contains("encapsulation limit") })
     }
@@ -122,5 +130,30 @@ import Testing
         #expect(gre.layers.count == 2 && link == 1492)
         #expect(throws: TunnelError.self) { try TunnelStack.parseSpec("wireguard/ipv5") }
         #expect(throws: TunnelError.self) { try TunnelStack.parseSpec("wireguard/ipv4/100") }
+    }
+
+    /// The command `mss` suggests fits the stack: `--ipsec in` for policy-based IPsec (no
+    /// interface), `--clamp-to-interface` where the tools give the interface an MTU the
+    /// encapsulation carries, fixed numbers where they do not (OpenVPN's and VXLAN's 1500).
+    @Test func recipeFitsTheStack() throws {
+        #expect(try budget("esp-gcm").recipe.command == "mssclamp run --ipsec in --set-mss-for-tunnel esp-gcm")
+        #expect(try budget("esp-cbc-sha1+nat-t", .ipv6).recipe.command == "mssclamp run --ipsec in --set-mss-for-tunnel esp-cbc-sha1+nat-t/ipv6")
+        #expect(try budget("wireguard").recipe.command == "mssclamp run -o eth0 --clamp-to-interface wg0")
+        #expect(try budget("gre").recipe.command == "mssclamp run -o eth0 --clamp-to-interface gre1")
+        #expect(try budget("openvpn").recipe.command == "mssclamp run -o eth0 --set-mss-for-tunnel openvpn")
+        #expect(try budget("vxlan", mtu: 9000).recipe.command == "mssclamp run -o eth0 --set-mss-for-tunnel vxlan/ipv4/9000")
+        // ESP under GRE is not in GRE's interface MTU: fixed numbers.
+        #expect(try budget("gre+esp-gcm-transport").recipe.command == "mssclamp run -o eth0 --set-mss-for-tunnel gre+esp-gcm-transport")
+        #expect(try budget("wireguard").recipe.lines.contains { $0.contains("--set-mss-for-tunnel wireguard   (MSS 1380 / 1360)") })
+    }
+
+    /// An operator who writes "ipsec" is told which names mean IPsec.
+    @Test func ipsecPointsToTheESPStacks() {
+        #expect(throws: TunnelError.self) { try TunnelStack("ipsec") }
+        do {
+            _ = try TunnelStack("ipsec")
+        } catch {
+            #expect(error.description.contains("IPsec is ESP with its cipher: esp-gcm"))
+        }
     }
 }

@@ -31,14 +31,32 @@ import Testing
     @Test func notesWhereASoftwareDefaultDecides() throws {
         let text = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard"])
         #expect(text.status == 0)
-        #expect(text.stdout.contains("note: wg-quick and `ip link add type wireguard` set MTU 1420"))
-        #expect(text.stdout.contains("clamp to MSS 1380 (IPv4) / 1360 (IPv6)"))
+        #expect(text.stdout.contains("note: the encapsulation leaves 1440, but wg0's MTU as wg-quick"))
+        #expect(text.stdout.contains("MSS 1380 (IPv4) / 1360 (IPv6)"))
+        #expect(
+            text.stdout.contains("    1420  wg0's MTU as wg-quick (link 1500 - 80 = 1420) and `ip link add type wireguard` (1420) make it: the limit")
+        )
+        #expect(text.stdout.contains("MSS for IPv4 traffic: 1420 - 20 (IPv4) - 20 (TCP) = 1380"))
+        #expect(text.stdout.contains("mssclamp run -o eth0 --clamp-to-interface wg0"))
+        #expect(!text.stdout.contains("-o IFACE"))
         let v6 = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard", "--outer", "ipv6", "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(v6.stdout.utf8)) as? [String: Any])
         #expect((object["notes"] as? [String])?.isEmpty == true)
         let v4 = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "wireguard", "--json"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(v4.stdout.utf8)) as? [String: Any])
         #expect((json["notes"] as? [String])?.count == 1)
+        #expect(json["inner_mtu"] as? Int == 1440 && json["clamp_mtu"] as? Int == 1420 && json["mss_ipv4"] as? Int == 1380)
+        #expect(json["command"] as? String == "mssclamp run -o eth0 --clamp-to-interface wg0")
+    }
+
+    /// The Quick start's fixed recipe is safe for wg0 as wg-quick makes it (MTU 1420).
+    @Test func wireguardRecipeFitsWgQuick() {
+        let result = TestSupport.run(TestSupport.binary, ["rules", "print", "-o", "eth0", "--set-mss-for-tunnel", "wireguard"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("--mss 1381:65535"), "IPv4 above 1380 queued")
+        #expect(result.stdout.contains("--mss 1361:65535"), "IPv6 above 1360 queued")
+        let esp = TestSupport.run(TestSupport.binary, ["mss", "--tunnel", "esp-gcm"])
+        #expect(esp.stdout.contains("mssclamp run --ipsec in --set-mss-for-tunnel esp-gcm"))
     }
 
     /// A tunnel too narrow for QUIC says so, in text and JSON; a roomy one says nothing.
