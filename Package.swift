@@ -111,7 +111,7 @@ let package = Package(
             dependencies: [
                 "MSSClampCapture", "MSSClampConfig", "MSSClampCore", "MSSClampDaemon", "MSSClampLearning", "MSSClampMetrics", "MSSClampNFQueue",
                 "MSSClampReplay", "MSSClampRules", "MSSClampStatus", "MSSClampTunnels", "MSSClampWatch", "MSSClampDoctor",
-                "MSSClampProbe",
+                "MSSClampProbe", "MSSClampPrivileges",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ]
         ),

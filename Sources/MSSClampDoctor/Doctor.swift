@@ -205,7 +205,7 @@ public enum Doctor {
         var findings = [
             Finding(
                 "ipsec-policy", .info,
-                "policy-based IPsec in tunnel mode (\(tunnels.joined(separator: "; "))): no tunnel interface, so routes toward these networks keep the device's MTU; the ESP overhead (\(stack)\(known ? ", from the SAs" : ", assumed: no SA read")) must be clamped for"
+                "policy-based IPsec in tunnel mode (\(tunnels.joined(separator: "; "))): no tunnel interface, so routes toward these networks keep the device's MTU; the ESP overhead (\(stack)\(known ? ", from the SAs" : ", assumed: no SA read")) must be clamped for by a rule that selects IPsec traffic (ipsec: in)"
             )
         ]
         let inForce = clampingInForce(facts)

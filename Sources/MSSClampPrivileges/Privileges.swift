@@ -45,6 +45,13 @@ public enum Privileges {
         }
     }
 
+    /// How to run with `missing`, in the words an operator can paste.
+    public static func grantHint(_ missing: Set<Capability>) -> String {
+        let flags = missing.sorted().map { "+" + $0.name.dropFirst(4).lowercased() }.joined(separator: ",")
+        return
+            "Run it as root (sudo), as the service (systemctl start mssclamp), or grant it: setpriv --inh-caps=\(flags) --ambient-caps=\(flags) mssclamp run ..."
+    }
+
     /// Whether `confine` has anything to do: more than `keep` held or allowed, a user to
     /// become, or no_new_privs unset.
     public static func needsConfining(keep: Set<Capability>, user: Account?) -> Bool {
@@ -59,7 +66,9 @@ public enum Privileges {
         let state = State.current()
         let missing = keep.subtracting(state.effective)
         guard missing.isEmpty else {
-            throw PrivilegeError("mssclamp needs \(missing.sorted().map(\.name).joined(separator: " and ")); this process lacks it (\(state))")
+            throw PrivilegeError(
+                "mssclamp needs \(missing.sorted().map(\.name).joined(separator: " and ")); this process lacks it (uid=\(state.uid), holding \(state.effective.isEmpty ? "no capabilities" : state.effective.sorted().map(\.name).joined(separator: ","))). \(Privileges.grantHint(missing))"
+            )
         }
         if let user, user.uid != state.uid {
             guard state.effective.isSuperset(of: [.setuid, .setgid]) else {

@@ -88,7 +88,8 @@ extension PathReport {
         }
         return JSON(
             destination: target.name, address: target.address.text, family: family.description, method: method.rawValue, port: port.map(Int.init),
-            source: target.source.text, interface: target.interface, interfaceMTU: target.interfaceMTU, ceiling: ceiling, pathMTU: pathMTU, mss: mss,
+            source: target.source.text, interface: target.interface, interfaceMTU: target.interfaceMTU, ceiling: ceiling,
+            pathMTU: reachedCap ? nil : pathMTU, mss: mss,
             largestReached: largestReached, smallestFailed: smallestFailed, announcedBy: hop(announcedBy), blackHole: isBlackHole, silentHop: walk,
             stopped: stopped, transmissions: transmissions, probes: probes)
     }

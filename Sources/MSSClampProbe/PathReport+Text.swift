@@ -29,6 +29,12 @@ extension PathReport {
             return lines
         }
         let tooBigName = family == .ipv4 ? "frag-needed" : "packet-too-big"
+        if reachedCap {
+            // --max stopped the search: larger sizes were never tried.
+            lines.append("path MTU at least \(pathMTU): every size up to --max \(ceiling) arrived; larger sizes were not tried")
+            lines.append("MSS: not concluded (probe without --max, or with a larger one, to find the path's MTU)")
+            return lines
+        }
         if let hop = announcedBy {
             lines.append("path MTU \(pathMTU): \(Self.name(hop)) announced it (\(tooBigName))")
         } else if isBlackHole {
@@ -60,7 +66,7 @@ extension PathReport {
         case .timeExceeded(let from):
             return "time exceeded at hop \(record.ttl) (\(from.text))"
         case .unreachable(let from, let code):
-            return "unreachable (ICMP code \(code)) from \(from.text)"
+            return "unreachable (\(ProbeAnswer.ICMPError.unreachableName(code: code, family: family))) from \(from.text)"
         case .silent:
             return "no answer (\(record.transmissions) tries)"
         }

@@ -36,6 +36,9 @@ public struct PathReport: Sendable, Equatable {
     public var port: UInt16?
     /// The largest size this host could send (the interface MTU, or --max).
     public var ceiling: Int
+    /// True when `--max` set the ceiling below what the interface sends: a path that
+    /// carries the ceiling may carry more, so its MTU is "at least", never "found".
+    public var capped = false
     public var records: [ProbeRecord] = []
     public var largestReached: Int?
     public var smallestFailed: Int?
@@ -60,8 +63,11 @@ public struct PathReport: Sendable, Equatable {
     public var family: IPFamily { target.family }
 
     /// The MSS that fills a packet of the path MTU: what SYNs toward this destination
-    /// should be clamped to.
-    public var mss: Int? { pathMTU.map(family.mss(forMTU:)) }
+    /// should be clamped to. Nil when --max stopped the search below the path's own MTU.
+    public var mss: Int? { reachedCap ? nil : pathMTU.map(family.mss(forMTU:)) }
+
+    /// Every size up to a --max arrived: the path's MTU is that or more.
+    public var reachedCap: Bool { capped && pathMTU == ceiling }
 
     /// A black hole: sizes vanished and no router named the MTU.
     public var isBlackHole: Bool { pathMTU != nil && !silentSizes.isEmpty && announcedBy == nil }

@@ -118,3 +118,23 @@ public enum ProbeAnswer: Sendable, Equatable {
         return (UnsafeRawBufferPointer(rebasing: p[header...]), p[9], .v4(p.u32(12)))
     }
 }
+
+extension ProbeAnswer.ICMPError {
+    /// A destination-unreachable code in words, as ping and traceroute print them
+    /// (RFC 792 and RFC 1812 for IPv4, RFC 4443 §3.1 for IPv6), with the number kept.
+    public static func unreachableName(code: UInt8, family: IPFamily) -> String {
+        let names: [UInt8: String] =
+            family == .ipv4
+            ? [
+                0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable", 3: "port unreachable",
+                5: "source route failed", 6: "destination network unknown", 7: "destination host unknown",
+                9: "network administratively prohibited", 10: "host administratively prohibited",
+                13: "communication administratively prohibited",
+            ]
+            : [
+                0: "no route to destination", 1: "communication administratively prohibited", 2: "beyond scope of source address",
+                3: "address unreachable", 4: "port unreachable", 5: "source address failed ingress/egress policy", 6: "reject route to destination",
+            ]
+        return "\(names[code] ?? "destination unreachable"), ICMP\(family == .ipv4 ? "" : "v6") code \(code)"
+    }
+}

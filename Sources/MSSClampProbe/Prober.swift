@@ -27,6 +27,7 @@ public final class Prober {
         report = PathReport(
             target: target, method: options.method == .tcp ? .tcpSYN : .echo, port: options.method == .icmp ? nil : options.port,
             ceiling: ceiling)
+        report.capped = options.maximum.map { $0 < min(target.interfaceMTU ?? 1500, ProbeOptions.sizes.upperBound) } ?? false
         if options.method == .tcp { try socket.openTCP(source: target.source) }
     }
 
@@ -104,7 +105,8 @@ public final class Prober {
             ? "ICMP echo" : (options.method == .auto ? "ICMP echo nor TCP SYN to port \(options.port)" : "TCP SYN to port \(options.port)")
         switch observation {
         case .unreachable(let from, let code):
-            return "\(from.text) answers that \(target.address.text) is unreachable (ICMP code \(code)): no path to measure"
+            return
+                "\(from.text) answers that \(target.address.text) is unreachable (\(ProbeAnswer.ICMPError.unreachableName(code: code, family: target.family))): no path to measure"
         case .timeExceeded(let from):
             return "\(from.text) answers that the TTL ran out before \(target.address.text) (a routing loop?)"
         case .tooBig(let from, let mtu, _):

@@ -112,7 +112,7 @@ struct ProbeCommand: ParsableCommand {
         } catch let error as ProbeError {
             throw CommandFailure.config(error.description)
         }
-        for note in skipped { FileHandleOutput.standardError("mssclamp probe: skipped \(note)") }
+        for note in skipped { FileHandleOutput.standardError("mssclamp: probe: skipped \(note)") }
 
         var reports: [PathReport] = []
         var failures: [String] = []
@@ -129,7 +129,6 @@ struct ProbeCommand: ParsableCommand {
                 throw CommandFailure.config(message)
             } catch ProbeError.failed(let message) {
                 failures.append(message)
-                if !json { FileHandleOutput.standardError("mssclamp probe: \(message)") }
             }
         }
         if json {
@@ -142,7 +141,9 @@ struct ProbeCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(Output(paths: reports.map(\.json), failures: failures)), as: UTF8.self))
         }
         if !failures.isEmpty {
-            throw CommandFailure.runtime(failures.count == 1 && reports.isEmpty ? failures[0] : "\(failures.count) path(s) not measured")
+            // Each failure said once, on stderr (in the JSON's "failures" with --json).
+            if !json { failures.forEach { FileHandleOutput.standardError("mssclamp: probe: \($0)") } }
+            throw CommandFailure.verdict(ExitStatus.problem)
         }
     }
 }

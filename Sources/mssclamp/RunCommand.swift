@@ -6,6 +6,7 @@ import MSSClampCore
 import MSSClampDaemon
 import MSSClampLearning
 import MSSClampMetrics
+import MSSClampPrivileges
 import MSSClampStatus
 
 struct RunCommand: AsyncParsableCommand {
@@ -120,6 +121,12 @@ struct RunCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in ProgramLogHandler(label: label, level: level) }
         let logger = Logger(label: "mssclamp")
         let policy = try self.policy.policy()
+        // Said first, before a backend detection that could not read anything either.
+        if !Privileges.State.current().effective.contains(.netAdmin) {
+            throw CommandFailure.runtime(
+                "run needs CAP_NET_ADMIN (to bind the queue and install the rules); this process (uid \(geteuid())) lacks it. \(Privileges.grantHint([.netAdmin]))"
+            )
+        }
         let firewall = try await steering.firewall(for: policy) { detection in
             if detection.isFallback {
                 logger.warning("backend: \(detection.backend.rawValue) (auto): \(detection.reason)")

@@ -45,11 +45,17 @@ echo "RESULT busy_status=$busy busy_message_ok=$(grep -c 'already bound by anoth
 # 4. SIGHUP: a bad file keeps the old policy; a good one is applied and the rules follow.
 printf 'rules:\n  - out-interface: eth0\n    set-mss: 1300\n' >"$work/policy.yaml"
 lab_worker_stop
-lab_worker_start "$id" "$work/c.log" --config "$work/policy.yaml" || exit 1
+lab_worker_start "$id" "$work/c.log" --config "$work/policy.yaml" --state-dir "$work/state" || exit 1
 printf 'rules:\n  - out-interface: eth0\n    mss: 1536:1361\n' >"$work/policy.yaml"
-kill -HUP "$LAB_WORKER_PID"; lab_wait_for "$work/c.log" "keeping the running policy" 50 && bad_kept=1 || bad_kept=0
+# `mssclamp reload` (the unit's ExecReload) returns once the worker has answered: a refusal
+# fails with the worker's reason, an applied policy succeeds with its digest.
+ip netns exec "$id-r" timeout 30 "$LAB_BIN" reload --state-dir "$work/state" >"$work/reload-bad.out" 2>&1; reload_bad=$?
+lab_wait_for "$work/c.log" "keeping the running policy" 50 && bad_kept=1 || bad_kept=0
 printf 'rules:\n  - out-interface: eth0\n    set-mss: 1200\n' >"$work/policy.yaml"
-kill -HUP "$LAB_WORKER_PID"; lab_wait_for "$work/c.log" "reloaded 1 rule" 50 && reloaded=1 || reloaded=0
+ip netns exec "$id-r" timeout 30 "$LAB_BIN" reload --state-dir "$work/state" >"$work/reload-good.out" 2>&1; reload_good=$?
+lab_wait_for "$work/c.log" "reloaded 1 rule" 50 && reloaded=1 || reloaded=0
+ip netns exec "$id-r" timeout 30 "$LAB_BIN" reload --state-dir "$work/nowhere" >"$work/reload-none.out" 2>&1; reload_none=$?
+echo "RESULT reload_bad=$reload_bad reload_bad_says=$(grep -c 'reload refused; the running policy (policy:[0-9a-f]*) stays: .*1536:1361' "$work/reload-bad.out") reload_good=$reload_good reload_good_says=$(grep -c '^reloaded: policy:[0-9a-f]*, 1 rule(s) in force' "$work/reload-good.out") reload_none=$reload_none"
 reload_rule=$(ip netns exec "$id-r" iptables -t mangle -S MSSCLAMP | grep -o -- '--mss [0-9:]*' | tr ' ' '_')
 lab_dump_start "$id" "$work/h.pcap" "tcp dst port 8083" || exit 1
 listen 8083; fetch 8083 >/dev/null; wait "$LISTEN_PID"
@@ -62,7 +68,7 @@ cp "$LAB_BIN" "$work/mssclamp"; chmod 755 "$work/mssclamp"
 ip netns exec "$id-r" timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups \
     "$work/mssclamp" run --stats-interval 0 >"$work/noperm.out" 2>&1
 noperm=$?
-echo "RESULT noperm_status=$noperm noperm_message_ok=$(grep -c 'needs CAP_NET_ADMIN' "$work/noperm.out")"
+echo "RESULT noperm_status=$noperm noperm_message_ok=$(grep -c 'needs CAP_NET_ADMIN' "$work/noperm.out") noperm_first=$(head -1 "$work/noperm.out" | grep -c '^mssclamp: run needs CAP_NET_ADMIN.*setpriv --inh-caps=+net_admin') noperm_lines=$(wc -l <"$work/noperm.out")"
 ip netns exec "$id-r" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+net_admin --ambient-caps=+net_admin \
     "$work/mssclamp" run -o eth0 --stats-interval 0 2>"$work/cap.log" &
 LAB_WORKER_PID=$!

@@ -99,6 +99,19 @@ probe mismatch4 c 198.51.100.1; summary mismatch4
 probe clean4 s 203.0.113.1; summary clean4
 probe clean6 s 2001:db8:3::1; summary clean6
 
+# 5b. --max below the path's MTU: every size arrives, so the MTU is "at least", and no MSS
+#     is concluded (it once said "the whole path carries" and suggested --clamp-to-mtu 1300).
+ip netns exec "$id-s" timeout 60 "$LAB_BIN" probe --max 1300 192.0.2.1 >"$work/max.txt" 2>&1; max_rc=$?
+echo "RESULT max_rc=$max_rc max_atleast=$(grep -c '^path MTU at least 1300: every size up to --max 1300 arrived' "$work/max.txt") max_no_clamp=$(grep -c 'clamp-to-mtu' "$work/max.txt")"
+probe maxjson s --max 1300 192.0.2.1
+echo "RESULT maxjson_mtu=$(field maxjson "p.get('pathMTU')") maxjson_mss=$(field maxjson "p.get('mss')") maxjson_reached=$(field maxjson "p.get('largestReached')")"
+
+# 5c. An unreachable destination: the router rejects it (admin prohibited); the reason in
+#     words, said once.
+ip netns exec "$id-r" ip route add prohibit 203.0.113.77/32
+ip netns exec "$id-s" timeout 60 "$LAB_BIN" probe 203.0.113.77 >"$work/unreach.out" 2>"$work/unreach.err"; unreach_rc=$?
+echo "RESULT unreach_rc=$unreach_rc unreach_said=$(grep -c 'unreachable (communication administratively prohibited, ICMP code 13)' "$work/unreach.err") unreach_lines=$(wc -l <"$work/unreach.err")"
+
 # 6. A name, both families (the namespace's own hosts file; DNS only on its loopback).
 mkdir -p "/etc/netns/$id-s"
 printf '192.0.2.1 client.lab.example\n2001:db8:1::1 client.lab.example\n' >"/etc/netns/$id-s/hosts"

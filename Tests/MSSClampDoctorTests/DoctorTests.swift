@@ -219,6 +219,8 @@ import Testing
         facts.xfrmStates = natt
         let report = Doctor.examine(facts)
         #expect(report.findings.map(\.id).sorted() == ["ipsec-policy", "ipsec-unclamped"])
+        // The note ends as a sentence (it was cut off at "must be clamped for").
+        #expect(report.findings.first { $0.id == "ipsec-policy" }?.summary.hasSuffix("by a rule that selects IPsec traffic (ipsec: in)") == true)
         #expect(
             report.findings.first { $0.id == "ipsec-unclamped" }?.fix?.hasPrefix("mssclamp run --ipsec in --set-mss-for-tunnel esp-gcm+nat-t") == true
         )

@@ -68,3 +68,13 @@ import Testing
         #expect(short.withUnsafeBytes { ProbeAnswer.transport(ofIPv4: $0) } == nil)
     }
 }
+
+/// Unreachable codes in words (ping's and traceroute's), the number kept.
+@Suite struct UnreachableNameTests {
+    @Test func namesTheCodes() {
+        #expect(ProbeAnswer.ICMPError.unreachableName(code: 13, family: .ipv4) == "communication administratively prohibited, ICMP code 13")
+        #expect(ProbeAnswer.ICMPError.unreachableName(code: 0, family: .ipv4) == "network unreachable, ICMP code 0")
+        #expect(ProbeAnswer.ICMPError.unreachableName(code: 3, family: .ipv6) == "address unreachable, ICMPv6 code 3")
+        #expect(ProbeAnswer.ICMPError.unreachableName(code: 99, family: .ipv6) == "destination unreachable, ICMPv6 code 99")
+    }
+}

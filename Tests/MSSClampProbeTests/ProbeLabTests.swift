@@ -21,6 +21,9 @@ import Testing
         for name in ["announced6", "tcp6"] { #expect(r["\(name)_announced"] == "2/2001:db8:3::1") }
         #expect(Int(r["announced4_probes"] ?? "") ?? 99 <= 4, "68, 1500, 1400, 1401")
         #expect(r["text_announced"] == "1" && r["text_mss"] == "1")
+        #expect(r["max_rc"] == "0" && r["max_atleast"] == "1" && r["max_no_clamp"] == "0", "--max below the path: at least, no MSS")
+        #expect(r["maxjson_mtu"] == "None" && r["maxjson_mss"] == "None" && r["maxjson_reached"] == "1300")
+        #expect(r["unreach_rc"] == "1" && r["unreach_said"] == "1" && r["unreach_lines"] == "1", "unreachable: said once, in words")
         // Echo filtered and --method icmp: nothing to measure with, said so.
         #expect(r["icmponly_rc"] == "1" && r["icmponly_says"] == "1")
         // The black hole: found by bisection, its hop named by the TTL walk.

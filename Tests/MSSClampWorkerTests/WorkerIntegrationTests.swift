@@ -93,12 +93,18 @@ import Testing
         #expect(results["busy_status"] == "1" && results["busy_message_ok"] == "1")
         // SIGHUP: bad file kept the old policy, good file applied, rules follow the policy.
         #expect(results["bad_kept"] == "1" && results["reloaded"] == "1")
+        // `mssclamp reload` waits for the worker's answer: a refusal fails with its reason.
+        #expect(results["reload_bad"] == "1" && results["reload_bad_says"] == "1")
+        #expect(results["reload_good"] == "0" && results["reload_good_says"] == "1")
+        #expect(results["reload_none"] == "1", "no worker here: the reload fails, never 'ok'")
         #expect(results["reload_rule"] == "--mss_1201:65535")
         #expect(results["reload_mss"] == "1200")
         // SIGTERM: exit 0, nothing left.
         #expect(results["stop"] == "0" && results["after_term_rules"] == "0")
         // Without CAP_NET_ADMIN: a clear refusal. With only CAP_NET_ADMIN as nobody: works.
         #expect(results["noperm_status"] == "1" && results["noperm_message_ok"] == "1")
+        // Said on the first line, with the fix; no backend-detection noise before it.
+        #expect(results["noperm_first"] == "1" && results["noperm_lines"] == "1")
         #expect(results["cap_ready"] == "1" && results["cap_rules"] == "4" && results["cap_stop"] == "0")
         #expect(results["cap_after_rules"] == "0")
         // A 4 KiB receive buffer under a burst: ENOBUFS overruns are counted and survived.

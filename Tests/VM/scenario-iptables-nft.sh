@@ -15,17 +15,26 @@ if [ "$phase" = 1 ]; then
 
     # A changed policy applied by `systemctl reload` while SYNs flow: none lost or unclamped.
     sed -i 's/set-mss: { ipv4: 1360, ipv6: 1340 }/set-mss: { ipv4: 1350, ipv6: 1330 }/' /etc/mssclamp.yaml
-    # `systemctl reload` only sends SIGHUP (systemd 252 has no Type=notify-reload): the flow
-    # lasts until the worker said it applied the file, and then some.
+    # `systemctl reload` returns once the worker confirmed the new policy (ExecReload is
+    # `mssclamp reload`, which waits for it): the journal says so by then.
     pid_before=$(systemctl show -p MainPID --value mssclamp)
     zero; flow 300; sleep 2
     reload_start=$(now_ms)
-    systemctl reload mssclamp; result "reload_change_rc=$?"
-    wait_journal 'SIGHUP: reloaded 1 rule(s)' 120; result "reload_said=$? reload_applied_ms=$(( $(now_ms) - reload_start ))"
+    timeout 120 systemctl reload mssclamp; result "reload_change_rc=$? reload_applied_ms=$(( $(now_ms) - reload_start ))"
+    journalctl -b -u mssclamp -o cat | grep -q 'SIGHUP: reloaded 1 rule(s)'; result "reload_said=$?"
     sleep 2; stop_flow
     tally reload
     result "reload_new_value=$(( $(counter v4_1350) + $(counter v6_1330) )) reload_pid_kept=$([ "$(systemctl show -p MainPID --value mssclamp)" = "$pid_before" ] && echo 1 || echo 0)"
     status_check reload
+
+    # A typo: `systemctl reload` fails with the worker's reason; the service keeps running
+    # the policy it had, and a fixed file reloads.
+    cp /etc/mssclamp.yaml /tmp/good.yaml
+    printf 'rules:\n  - name: typo\n    set-mss: 136O\n' >/etc/mssclamp.yaml
+    timeout 120 systemctl reload mssclamp >/dev/null 2>&1; result "reload_typo_rc=$?"
+    result "reload_typo_said=$(journalctl -b -u mssclamp -o cat | grep -c 'reload refused; the running policy (policy:[0-9a-f]*) stays: .*136O') reload_typo_active=$(systemctl is-active mssclamp)"
+    cp /tmp/good.yaml /etc/mssclamp.yaml
+    timeout 120 systemctl reload mssclamp; result "reload_fixed_rc=$?"
 
     # `systemctl restart` while SYNs flow: the safety net covers the gap.
     start_flow_then restart systemctl restart mssclamp
