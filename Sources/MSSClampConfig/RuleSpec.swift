@@ -95,7 +95,14 @@ public struct RuleSpec: Sendable {
         } else if let value = clampToPMTU, try parse(value, RuleSpec.bool) {
             rule.action = .clampToPathMTU
         } else if let value = clampToMTU {
-            rule.action = .clampToMTU(try parse(value, ValueParsers.mtu))
+            let mtu = try parse(value, ValueParsers.mtu)
+            if mtu < 1280 && rule.family.includes(.ipv6) {
+                throw error(
+                    value,
+                    "MTU \(mtu) is below 1280, the least every IPv6 link carries: give the rule family: ipv4 (--family ipv4), or an MTU of 1280 or more"
+                )
+            }
+            rule.action = .clampToMTU(mtu)
         } else if let value = clampToInterface {
             rule.action = .clampToInterface(try parse(value, ValueParsers.followedInterface))
         } else if let value = setMSSForTunnel {

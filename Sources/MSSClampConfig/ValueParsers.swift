@@ -17,7 +17,7 @@ enum ValueParsers {
 
     static func mss(_ text: String, what: String = "MSS") throws(ValueError) -> UInt16 {
         let trimmed = text.trimmingSpaces
-        guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(trimmed) else {
+        guard let value = Int(trimmed), trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else {
             throw ValueError("\(what) '\(text)' is not a number")
         }
         guard (1...65535).contains(value) else { throw ValueError("\(what) \(value) is outside 1-65535") }
@@ -26,11 +26,13 @@ enum ValueParsers {
 
     static func mtu(_ text: String) throws(ValueError) -> Int {
         let trimmed = text.trimmingSpaces
-        guard let value = Int(trimmed), trimmed.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        guard let value = Int(trimmed), trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else {
             throw ValueError("MTU '\(text)' is not a number")
         }
-        guard (68...65535).contains(value) else {
-            throw ValueError("MTU \(value) is outside 68-65535 (68 is IPv4's minimum link MTU)")
+        // 576: every IPv4 host takes datagrams that large (RFC 791), so MSS 536 (RFC 879) is
+        // the floor of a working path; below it a clamp breaks more than it mends.
+        guard (576...65535).contains(value) else {
+            throw ValueError("MTU \(value) is outside 576-65535 (576: the datagram every IPv4 host accepts, MSS 536)")
         }
         return value
     }

@@ -180,7 +180,7 @@ public final class Daemon: Service, @unchecked Sendable {
                 for note in notes { logger.warning("rules: \(note)") }
                 if firewall.options.safetyNet {
                     logger.notice(
-                        "leaving the safety net (\(firewall.options.safetyNetChain)) in place: SYNs stay clamped by the kernel while mssclamp is down; `mssclamp rules remove` takes it out"
+                        "leaving the safety net (\(firewall.safetyNetLocation)) in place: SYNs stay clamped by the kernel while mssclamp is down; `mssclamp rules remove` takes it out"
                     )
                 }
             } catch { failure = "removing rules: \(error)" }

@@ -29,6 +29,8 @@ public protocol Firewall: Sendable {
     var options: SteeringOptions { get }
     /// Where the rules live, in the words of the backend's own listing.
     var location: String { get }
+    /// Where the safety net lives, in the same words (what a stopping worker leaves).
+    var safetyNetLocation: String { get }
 
     /// What `install` applies, as text (`rules print`).
     func rendered(_ policy: Policy) -> String

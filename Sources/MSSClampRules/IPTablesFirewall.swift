@@ -16,6 +16,7 @@ public struct IPTablesFirewall: Firewall {
     }
 
     public var location: String { "mangle/\(options.chain)" }
+    public var safetyNetLocation: String { "mangle/\(options.safetyNetChain)" }
 
     public func rendered(_ policy: Policy) -> String {
         var parts: [String] = []

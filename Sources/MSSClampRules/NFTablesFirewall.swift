@@ -6,6 +6,7 @@ public struct NFTablesFirewall: Firewall {
     public let options: SteeringOptions
     public var backend: Backend { .nftables }
     public var location: String { "table inet \(SteeringOptions.nftTable)" }
+    public var safetyNetLocation: String { "chain safety_net of table inet \(SteeringOptions.nftTable)" }
 
     public init(options: SteeringOptions) {
         self.options = options

@@ -87,7 +87,8 @@ enum FileHandleOutput {
     static func standardError(_ text: String) {
         // Write(2) directly: stdout is flushed first so lines come out in order.
         fflush(nil)
-        let line = text + "\n"
+        // In the journal an error line is an error (`<3>`), not info.
+        let line = (Journal.isStandardError ? "<3>" : "") + text + "\n"
         _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
     }
 }

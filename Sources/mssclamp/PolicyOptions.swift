@@ -11,13 +11,17 @@ struct RuleFlags: ParsableArguments {
     @Option(name: .customLong("config"), help: ArgumentHelp("YAML policy file (a list of rules; first match wins).", valueName: "file"))
     var config: String?
 
-    @Option(name: .customLong("mss"), help: ArgumentHelp("Match only SYNs whose MSS is in this range (-m tcpmss --mss), or 'any'.", valueName: "A:B"))
+    @Option(
+        name: .customLong("mss"), parsing: .unconditional,
+        help: ArgumentHelp("Match only SYNs whose MSS is in this range (-m tcpmss --mss), or 'any'.", valueName: "A:B"))
     var mss: String?
 
-    @Option(name: .customLong("set-mss"), help: ArgumentHelp("Clamp to this MSS (TCPMSS --set-mss).", valueName: "N"))
+    @Option(name: .customLong("set-mss"), parsing: .unconditional, help: ArgumentHelp("Clamp to this MSS (TCPMSS --set-mss).", valueName: "N"))
     var setMSS: String?
 
-    @Option(name: .customLong("set-mss-ipv6"), help: ArgumentHelp("A different --set-mss for IPv6 (its header is 20 bytes larger).", valueName: "N"))
+    @Option(
+        name: .customLong("set-mss-ipv6"), parsing: .unconditional,
+        help: ArgumentHelp("A different --set-mss for IPv6 (its header is 20 bytes larger).", valueName: "N"))
     var setMSSIPv6: String?
 
     @Option(
@@ -29,7 +33,9 @@ struct RuleFlags: ParsableArguments {
     @Flag(name: .customLong("clamp-mss-to-pmtu"), help: "Clamp to the path MTU minus 40 (IPv4) or 60 (IPv6).")
     var clampToPMTU = false
 
-    @Option(name: .customLong("clamp-to-mtu"), help: ArgumentHelp("Clamp as for a link of this MTU (MTU minus 40 or 60).", valueName: "MTU"))
+    @Option(
+        name: .customLong("clamp-to-mtu"), parsing: .unconditional,
+        help: ArgumentHelp("Clamp as for a link of this MTU (MTU minus 40 or 60).", valueName: "MTU"))
     var clampToMTU: String?
 
     @Option(

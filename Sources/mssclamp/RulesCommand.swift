@@ -1,5 +1,7 @@
 import ArgumentParser
+import MSSClampConfig
 import MSSClampCore
+import MSSClampNFQueue
 import MSSClampRules
 
 struct RulesCommand: AsyncParsableCommand {
@@ -51,6 +53,8 @@ struct RulesCommand: AsyncParsableCommand {
                 throw CommandFailure.runtime(error.description)
             }
             print("installed (\(firewall.backend.rawValue)): \(policy.rules.count) rule(s) queueing to \(RulesText.queues(firewall.options))")
+            // What `run` warns of at start (a missing interface, a range that changes nothing).
+            for warning in policy.warnings(interfaces: InterfaceNames.current()) { FileHandleOutput.standardError("mssclamp: warning: \(warning)") }
         }
     }
 

@@ -112,7 +112,17 @@ import Testing
         Bad(yaml: "rules:\n  - direction: out\n", expected: "t.yaml:2: rules[0].direction: direction 'out' must be syn, syn-ack or both"),
         Bad(
             yaml: "rules:\n  - clamp-to-mtu: 40\n",
-            expected: "t.yaml:2: rules[0].clamp-to-mtu: MTU 40 is outside 68-65535 (68 is IPv4's minimum link MTU)"),
+            expected: "t.yaml:2: rules[0].clamp-to-mtu: MTU 40 is outside 576-65535 (576: the datagram every IPv4 host accepts, MSS 536)"),
+        // It was accepted, giving MSS 60 / 40.
+        Bad(
+            yaml: "rules:\n  - clamp-to-mtu: 100\n",
+            expected: "t.yaml:2: rules[0].clamp-to-mtu: MTU 100 is outside 576-65535 (576: the datagram every IPv4 host accepts, MSS 536)"),
+        Bad(
+            yaml: "rules:\n  - clamp-to-mtu: 1000\n",
+            expected:
+                "t.yaml:2: rules[0].clamp-to-mtu: MTU 1000 is below 1280, the least every IPv6 link carries: give the rule family: ipv4 (--family ipv4), or an MTU of 1280 or more"
+        ),
+        Bad(yaml: "rules:\n  - set-mss: -5\n", expected: "t.yaml:2: rules[0].set-mss: MSS -5 is outside 1-65535"),
         Bad(yaml: "rules:\n  - set-mss: { ipv4: 1360, ipv7: 1 }\n", expected: "t.yaml:2: rules[0].set-mss.ipv7: unknown key (known: ipv4, ipv6)"),
         Bad(
             yaml: "rules:\n  - ipsec: yes\n",

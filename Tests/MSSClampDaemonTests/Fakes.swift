@@ -49,6 +49,7 @@ final class FakeFirewall: Firewall, @unchecked Sendable {
     let real: any Firewall
     var backend: Backend { real.backend }
     var location: String { "fake" }
+    var safetyNetLocation: String { "fake net" }
     private let installed = NIOLockedValueBox<RulesObservation?>(nil)
     let failInstall = NIOLockedValueBox(false)
     /// Called inside install, before it returns (to look at what was said meanwhile).

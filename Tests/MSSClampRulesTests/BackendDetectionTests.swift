@@ -44,3 +44,17 @@ import Testing
         #expect(detection.reason.contains("only root may list them") && detection.reason.contains("--backend iptables-legacy"))
     }
 }
+
+/// A stopping worker names the safety net it leaves in the backend's own words (nftables
+/// has no MSSCLAMP_NET chain: it once said so).
+@Suite struct SafetyNetLocationTests {
+    @Test func eachBackendNamesItsOwn() {
+        var options = SteeringOptions()
+        options.safetyNet = true
+        let nft = NFTablesFirewall(options: options)
+        #expect(nft.safetyNetLocation == "chain safety_net of table inet \(SteeringOptions.nftTable)")
+        #expect(NFTablesRenderer.script(.default, options: options).contains("chain safety_net {"))
+        #expect(!nft.safetyNetLocation.contains(options.safetyNetChain))
+        #expect(Backend.iptablesNFT.firewall(options).safetyNetLocation == "mangle/MSSCLAMP_NET")
+    }
+}

@@ -33,6 +33,9 @@ if [ "$phase" = 1 ]; then
     printf 'rules:\n  - name: typo\n    set-mss: 136O\n' >/etc/mssclamp.yaml
     timeout 120 systemctl reload mssclamp >/dev/null 2>&1; result "reload_typo_rc=$?"
     result "reload_typo_said=$(journalctl -b -u mssclamp -o cat | grep -c 'reload refused; the running policy (policy:[0-9a-f]*) stays: .*136O') reload_typo_active=$(systemctl is-active mssclamp)"
+    # Each line at its own priority (the `<N>` prefix on stderr): the refusal is an error,
+    # `ready` is info and not among the warnings.
+    result "journal_err=$(journalctl -b -u mssclamp -p err -o cat | grep -c 'keeping the running policy') journal_warning_ready=$(journalctl -b -u mssclamp -p warning -o cat | grep -c 'ready:') journal_info_ready=$(journalctl -b -u mssclamp -p info -o cat | grep -c 'ready:')"
     cp /tmp/good.yaml /etc/mssclamp.yaml
     timeout 120 systemctl reload mssclamp; result "reload_fixed_rc=$?"
 

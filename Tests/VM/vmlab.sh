@@ -123,6 +123,7 @@ for s in "${scenarios[@]}"; do
         check $s install_backend_said '[1-9][0-9]*'; check $s install_ready_said '[1-9][0-9]*'
         check $s reload_change_rc 0; check $s reload_unclamped 0; check $s reload_lost 0; check $s reload_said 0; check $s reload_new_value '[1-9][0-9]*'; check $s reload_pid_kept 1; check $s reload_status 0
         check $s reload_typo_rc '[1-9][0-9]*'; check $s reload_typo_said '[1-9][0-9]*'; check $s reload_typo_active active; check $s reload_fixed_rc 0
+        check $s journal_err '[1-9][0-9]*'; check $s journal_warning_ready 0; check $s journal_info_ready '[1-9][0-9]*'
         check $s restart_change_rc 0; check $s restart_unclamped 0; check $s restart_lost 0; check $s restart_status 0
         check $s upgrade_change_rc 0; check $s upgrade_unclamped 0; check $s upgrade_lost 0
         check $s upgrade_version "${version//./\\.}\\+vmlab1"; check $s upgrade_active active; check $s upgrade_status 0
