@@ -99,8 +99,8 @@ lab_begin() {  # PREFIX [MTU]
 
 lab_down() {  # ID
     local id=$1 ns
-    for ns in c r s; do ip netns pids "$id-$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null; done
-    for ns in c r s; do ip netns del "$id-$ns" 2>/dev/null; done
+    for ns in c r s x y; do ip netns pids "$id-$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null; done
+    for ns in c r s x y; do ip netns del "$id-$ns" 2>/dev/null; done
     return 0
 }
 
@@ -245,4 +245,52 @@ except (ConnectionRefusedError, OSError):
     pass
 s.close()
 ' "$2" "$3" ${4:+"$4"}
+}
+
+# A download from the server to the client: SIZE bytes from a listener on ADDRESS:PORT in
+# the server, fetched by the client. Prints "BYTES SECONDS"; a black hole shows as fewer
+# bytes than SIZE (the fetch gives up after 3 s without data). The client retries its
+# connect until the listener is up (bounded), so nothing waits on a guessed sleep.
+lab_download() {  # ID ADDRESS PORT SIZE
+    local id=$1 address=$2 port=$3 size=$4 server
+    ip netns exec "$id-s" timeout 40 "$LAB_PY" -c '
+import socket, sys
+address, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((address, port)); s.listen(1); s.settimeout(30)
+c, _ = s.accept(); c.settimeout(20)
+try:
+    c.sendall(b"x" * size)
+except OSError:
+    pass
+c.close()
+' "$address" "$port" "$size" &
+    server=$!
+    ip netns exec "$id-c" timeout 30 "$LAB_PY" -c '
+import socket, sys, time
+address, port = sys.argv[1], int(sys.argv[2])
+family = socket.AF_INET6 if ":" in address else socket.AF_INET
+for attempt in range(50):
+    s = socket.socket(family, socket.SOCK_STREAM); s.settimeout(5)
+    try:
+        s.connect((address, port)); break
+    except ConnectionRefusedError:
+        s.close(); time.sleep(0.1)
+else:
+    print(0, 0); sys.exit()
+s.settimeout(3)
+got, start = 0, time.time()
+while time.time() - start < 15:
+    try:
+        data = s.recv(65536)
+    except socket.timeout:
+        break
+    if not data:
+        break
+    got += len(data)
+print(got, "%.3f" % (time.time() - start))
+' "$address" "$port" 2>/dev/null || echo "0 0"
+    kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
+    return 0
 }

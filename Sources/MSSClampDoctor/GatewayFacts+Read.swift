@@ -4,6 +4,11 @@ import MSSClampCore
 import MSSClampRules
 
 extension GatewayFacts {
+    /// A tool's error text on one line ("netlink: Error: ...\nDump terminated" reads as one).
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { String($0).trimmingSpaces }.filter { !$0.isEmpty }.joined(separator: "; ")
+    }
+
     /// Reads the gateway (this network namespace). Without root some of it cannot be read:
     /// that is recorded in `unread` and the checks that need it are skipped, not guessed.
     public static func read() async -> GatewayFacts {
@@ -23,7 +28,7 @@ extension GatewayFacts {
                 if output.status == 0 {
                     facts.iptables[family] = output.output
                 } else {
-                    facts.unread.append("\(tool): \(output.error.trimmingSpaces)")
+                    facts.unread.append("\(tool): \(oneLine(output.error))")
                 }
             } catch  where error.reason == .notInstalled {
                 continue  // no iptables here: no rules of its kind to read
@@ -33,7 +38,7 @@ extension GatewayFacts {
         }
         do {
             let output = try await FirewallTool.run("nft", ["list", "ruleset"])
-            if output.status == 0 { facts.nftables = output.output } else { facts.unread.append("nft list ruleset: \(output.error.trimmingSpaces)") }
+            if output.status == 0 { facts.nftables = output.output } else { facts.unread.append("nft list ruleset: \(oneLine(output.error))") }
         } catch  where error.reason == .notInstalled {
             // no nft here: nothing to read (iptables-nft's rules are read through iptables-save)
         } catch {
@@ -44,7 +49,7 @@ extension GatewayFacts {
             if output.status == 0, let links = parseLinks(json: output.output) {
                 facts.links = links
             } else {
-                facts.unread.append("ip -details -json link show: \(output.error)")
+                facts.unread.append("ip -details -json link show: \(oneLine(output.error))")
             }
         } catch {
             facts.unread.append("ip link: \(error)")
@@ -55,7 +60,7 @@ extension GatewayFacts {
                 if output.status == 0 {
                     facts[keyPath: keyPath] = output.output
                 } else {
-                    facts.unread.append("ip xfrm \(what): \(output.error.trimmingSpaces)")
+                    facts.unread.append("ip xfrm \(what): \(oneLine(output.error))")
                 }
             } catch {
                 facts.unread.append("ip xfrm \(what): \(error)")

@@ -187,4 +187,4 @@ own ownhigh -o tun9 --set-mss 1400
 own ownfixed -o tun9 --clamp-to-interface tun9
 # Without root: what it can, and what it could not read.
 N setpriv --reuid=65534 --regid=65534 --clear-groups timeout 30 "$bin" doctor >"$work/nobody.out" 2>&1; nobody_rc=$?
-echo "RESULT nobody_rc=$nobody_rc nobody_unread=$(grep -c '^could not read: iptables-save' "$work/nobody.out") nobody_verdict=$(grep -c '^doctor: ' "$work/nobody.out")"
+echo "RESULT nobody_rc=$nobody_rc nobody_unread=$(grep -c '^could not read: iptables-save' "$work/nobody.out") nobody_verdict=$(grep -c '^doctor: ' "$work/nobody.out") nobody_looked=$(grep -c '^doctor: could not look' "$work/nobody.out") nobody_oneline=$(grep -c '^Dump terminated' "$work/nobody.out")"

@@ -280,5 +280,7 @@ import Testing
         #expect(r["ownhigh_fix"] == "1", "the fix names clamp-to-interface: tun9")
         #expect(r["ownfixed_found"] == "none" && r["ownfixed_rc"] == "0")
         #expect(r["nobody_unread"] == "1" && r["nobody_verdict"] == "1", "without root: says what it could not read")
+        #expect(r["nobody_rc"] == "4" && r["nobody_looked"] == "1", "without root: could not look, never 'nothing to fix'")
+        #expect(r["nobody_oneline"] == "0", "each unreadable source on one line")
     }
 }
