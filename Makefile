@@ -7,14 +7,14 @@ CONFIG      ?= debug
 BIN         := .build/$(CONFIG)/mssclamp
 APT_PACKAGES := libnetfilter-queue-dev libmnl-dev libpcap-dev libcap-dev libyaml-dev pkg-config \
                 iptables nftables iproute2 ethtool iputils-ping procps kmod bc \
-                tcpdump tshark python3 python3-scapy python3-seccomp systemd
+                tcpdump tshark python3 python3-scapy python3-seccomp systemd man-db
 
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test demo demo-ipsec vm-deps bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest alerts lint format
+.PHONY: all deps build test install-check uninstall demo demo-ipsec vm-deps bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest alerts lint format
 
 all: build
 
@@ -38,6 +38,7 @@ test: build
 	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
 	$(MAKE) allocs
 	$(MAKE) alerts
+	$(MAKE) install-check
 	$(MAKE) fuzz SECONDS=10
 	$(MAKE) sanitize
 	$(MAKE) vmtest
@@ -148,13 +149,19 @@ soak: deps
 	MSSCLAMP_BIN=$(CURDIR)/.build/release/mssclamp bash bench/soak.sh
 
 # The binary, the systemd unit (paths rewritten for PREFIX/SYSCONFDIR), the sysusers.d file,
-# the iptables-legacy drop-in as an example, and the example policy (never over an existing one).
+# a man page per command, shell completions, the iptables-legacy drop-in as an example, and
+# the example policy (never over an existing one). `make uninstall` (same PREFIX, DESTDIR)
+# removes all of it but a policy file that was changed since.
 # Builds (release unless CONFIG=debug) unless BIN=path is given on the command line.
+MAN_OUT := .build-man/pages
 install: CONFIG = release
 install:
 	$(if $(filter command line,$(origin BIN)),@test -x $(BIN),$(MAKE) build CONFIG=$(CONFIG))
+	sh scripts/manpages.sh $(BIN) .build/checkouts/swift-argument-parser .build-man/tool $(MAN_OUT)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/mssclamp
-	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/share/doc/mssclamp
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/share/doc/mssclamp \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	sed -e 's|/usr/sbin/mssclamp|$(PREFIX)/sbin/mssclamp|g' -e 's|/etc/mssclamp.yaml|$(SYSCONFDIR)/mssclamp.yaml|g' \
 	    deploy/mssclamp.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/mssclamp.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/mssclamp.service
@@ -162,8 +169,28 @@ install:
 	sed -e 's|/usr/sbin/mssclamp|$(PREFIX)/sbin/mssclamp|g' -e 's|/etc/mssclamp.yaml|$(SYSCONFDIR)/mssclamp.yaml|g' \
 	    deploy/mssclamp-iptables-legacy.conf >$(DESTDIR)$(PREFIX)/share/doc/mssclamp/iptables-legacy.conf
 	chmod 0644 $(DESTDIR)$(PREFIX)/share/doc/mssclamp/iptables-legacy.conf
+	install -m 0644 $(MAN_OUT)/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(BIN) --generate-completion-script bash | sed '1{/^#!/d}' >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/mssclamp
+	$(BIN) --generate-completion-script zsh >$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mssclamp
+	$(BIN) --generate-completion-script fish >$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mssclamp.fish
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml ]; then echo "kept $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml"; \
 	 else install -D -m 0644 deploy/mssclamp.yaml $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/mssclamp $(DESTDIR)$(PREFIX)/lib/systemd/system/mssclamp.service \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d/mssclamp.conf $(DESTDIR)$(PREFIX)/share/doc/mssclamp/iptables-legacy.conf \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/mssclamp.8 $(DESTDIR)$(PREFIX)/share/man/man8/mssclamp.*.8 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mssclamp $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mssclamp \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mssclamp.fish
+	-rmdir $(DESTDIR)$(PREFIX)/share/doc/mssclamp 2>/dev/null
+	@# The policy goes only as installed; an edited one is the operator's.
+	@if cmp -s deploy/mssclamp.yaml $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml; then rm -f $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml; \
+	 elif [ -e $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml ]; then echo "kept $(DESTDIR)$(SYSCONFDIR)/mssclamp.yaml (changed since install)"; fi
+
+# make install into a scratch DESTDIR, every file where it belongs (man pages that man-db
+# reads, the unit pointing at the installed binary), then make uninstall: nothing left.
+install-check: build
+	bash scripts/install-check.sh $(CURDIR)/$(BIN)
 
 clean:
 	rm -rf .build

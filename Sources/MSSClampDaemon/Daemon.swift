@@ -26,6 +26,9 @@ public final class Daemon: Service, @unchecked Sendable {
         public var statsInterval = 60
         /// Where to publish the state `status` reads; nil: nowhere.
         public var stateDirectory: String?
+        /// The arguments that give this worker's policy (`--config FILE`, or the rule flags;
+        /// empty for the default), published so `watch` judges as this worker does.
+        public var policySource: [String] = []
         public init() {}
     }
 
@@ -64,7 +67,8 @@ public final class Daemon: Service, @unchecked Sendable {
         self.serviceManager = serviceManager
         monitor = Monitor(
             queues: queues, firewall: firewall, managesRules: settings.installRules,
-            store: settings.stateDirectory.map(StatusStore.init(directory:)), counts: firewallCounts, logger: logger)
+            store: settings.stateDirectory.map(StatusStore.init(directory:)), counts: firewallCounts, logger: logger,
+            policySource: settings.policySource)
     }
 
     /// Everything counted now (for the metrics).

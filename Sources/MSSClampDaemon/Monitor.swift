@@ -52,10 +52,14 @@ final class Monitor: @unchecked Sendable {
     private let links = LinkMTUs()
     private let followed = NIOLockedValueBox<[Snapshot.FollowedInterface]?>(nil)
 
+    /// Published for `watch` (see `Daemon.Settings.policySource`).
+    let policySource: [String]
+
     init(
         queues: any PacketQueues, firewall: any Firewall, managesRules: Bool, store: StatusStore?,
-        counts: NIOLockedValueBox<FirewallCounts>, logger: Logger
+        counts: NIOLockedValueBox<FirewallCounts>, logger: Logger, policySource: [String] = []
     ) {
+        self.policySource = policySource
         self.queues = queues
         self.firewall = firewall
         self.managesRules = managesRules
@@ -251,9 +255,11 @@ final class Monitor: @unchecked Sendable {
             hooks: options.hooks.map(\.chain), safetyNet: options.safetyNet, countsBypass: options.countsBypass,
             policyDigest: policy.digest, policy: policy.rules.map(\.summary), expected: expected,
             interfaces: Array(Set(named)).sorted(), warnings: warnings, counters: counters,
-            recent: counters.since(history.count > 1 ? history[0].counters : Snapshot()),
+            // Younger than the window: everything since the start is recent (the first
+            // history entry, a second in, already counts the first SYNs).
+            recent: counters.since(now - started <= Double(Monitor.recentSeconds) || history.isEmpty ? Snapshot() : history[0].counters),
             recentSeconds: Monitor.recentSeconds, lastSynTime: lastSynTime, rules: observation, rulesChecked: observed,
-            rulesError: rulesError, learning: learningStatus(), reload: reload)
+            rulesError: rulesError, learning: learningStatus(), reload: reload, policySource: policySource)
     }
 
     private func publish() {

@@ -45,7 +45,8 @@ public enum StatusText {
             let running = worker.state == .running && alive
             let bypassNow = running ? nil : health.rules.map(\.bypassPackets)
             lines.append(row("SYNs", "since start: \(counts(total, bypassNow: bypassNow))"))
-            lines.append(row("", "last \(worker.recentSeconds / 60) min: \(counts(recent))"))
+            lines.append(
+                row("", "last \(worker.recentSeconds / 60) min: \(running ? counts(recent) : "not counted: no worker is running")"))
             lines.append(row("", "last SYN: \(worker.lastSynTime.map { Health.ago(now - $0) } ?? "none yet")"))
             if let learning = worker.learning { lines += learningLines(learning, counters: worker.counters, now: now) }
             for (index, interface) in (worker.counters.followed ?? []).enumerated() {
@@ -122,7 +123,7 @@ public enum StatusText {
         lines.append(
             row(
                 lines.isEmpty ? "rules" : "",
-                "\(rules.backend), \(digests.isEmpty ? "no policy" : digests)\(rules.digests == [worker.policyDigest] ? " = the running policy" : ""); \(health.rulesSource)"
+                "\(rules.backend), \(digests.isEmpty ? "no policy" : digests)\(rules.digests == [worker.policyDigest] ? (health.verdict == .crashed || worker.state == .stopped ? " = the worker's policy" : " = the running policy") : ""); \(health.rulesSource)"
             ))
         return lines
     }

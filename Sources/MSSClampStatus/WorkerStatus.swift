@@ -50,6 +50,9 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     /// The last SIGHUP's outcome; nil before the first. `mssclamp reload` (the unit's
     /// ExecReload) waits for `generation` to pass the one it saw before signalling.
     public var reload: Reload?
+    /// The arguments that rebuild this worker's policy (`--config /etc/mssclamp.yaml`, or
+    /// the rule flags; empty: the default): `watch` judges by them. Nil from older workers.
+    public var policySource: [String]?
 
     public struct Reload: Codable, Sendable, Equatable {
         /// Counts SIGHUPs handled since the start: a confirmation no later write undoes.
@@ -78,7 +81,8 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
         backend: String,
         managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expected: RulesObservation,
         interfaces: [String], warnings: [String], counters: Snapshot, recent: Snapshot, recentSeconds: Int, lastSynTime: Double?,
-        rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil, reload: Reload? = nil
+        rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil, reload: Reload? = nil,
+        policySource: [String]? = nil
     ) {
         self.pid = pid
         self.netns = netns
@@ -107,6 +111,7 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
         self.rulesError = rulesError
         self.learning = learning
         self.reload = reload
+        self.policySource = policySource
     }
 
     /// The path MTUs learned and live at `updated` (the learner's counts are in `counters`).

@@ -22,6 +22,13 @@ struct MSSClamp: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
+            // MSSCLAMP_CHECK_ONLY=1: parse and validate (a policy too), run nothing. The
+            // README's recipes are held to today's binary this way (README test).
+            if getenv("MSSCLAMP_CHECK_ONLY") != nil {
+                if let run = command as? RunCommand { _ = try run.policy.policy() }
+                if let rules = command as? RulesCommand.Install { _ = try rules.policy.policy() }
+                Glibc.exit(0)
+            }
             if var asynchronous = command as? AsyncParsableCommand {
                 try await asynchronous.run()
             } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import MSSClampConfig
 import MSSClampCore
 import MSSClampReplay
@@ -134,6 +135,25 @@ struct PolicyOptions: ParsableArguments {
 
     func policy() throws(CommandFailure) -> Policy {
         try RuleFlags.policy(config: config, spec: spec)
+    }
+
+    /// The arguments that give this policy again, for a reader in another process (`watch`):
+    /// `--config` with an absolute path, or every rule flag as given.
+    var source: [String] {
+        if let config {
+            if config.hasPrefix("/") { return ["--config", config] }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+            let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
+            return ["--config", cwd + "/" + config]
+        }
+        let spec = self.spec
+        let values = [
+            spec.family, spec.sources, spec.destinations, spec.inInterface, spec.outInterface, spec.ipsec, spec.direction, spec.mss,
+            spec.setMSS, spec.setMSSIPv6, spec.clampToPMTU, spec.clampToMTU, spec.clampToInterface, spec.setMSSForTunnel, spec.insertMissing,
+        ].compactMap { $0 }
+        return values.flatMap { value in
+            value.text == "true" && (value.key == "--clamp-mss-to-pmtu" || value.key == "--insert-missing") ? [value.key] : [value.key, value.text]
+        }
     }
 }
 

@@ -148,6 +148,7 @@ struct RunCommand: AsyncParsableCommand {
         launch.settings.installRules = !noInstallRules
         launch.settings.statsInterval = statsInterval
         launch.settings.stateDirectory = stateDirectory
+        launch.settings.policySource = self.policy.source
         launch.maxLength = queueMaxLength
         launch.receiveBuffer = receiveBuffer
         launch.failClosed = failClosed

@@ -5,6 +5,7 @@ import MSSClampConfig
 import MSSClampCore
 import MSSClampLearning
 import MSSClampReplay
+import MSSClampStatus
 import MSSClampWatch
 import Synchronization
 
@@ -32,8 +33,11 @@ struct WatchCommand: ParsableCommand {
     @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("The interface to capture on.", valueName: "iface"))
     var interface: String
 
-    @OptionGroup(title: "Policy (default: the classic rule)")
+    @OptionGroup(title: "Policy (default: the running worker's, else the default policy)")
     var policy: RuleFlags
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where workers publish their state (for their policy).", valueName: "dir"))
+    var stateDirectory = StatusStore.defaultDirectory
 
     @Option(
         name: .customLong("assume-ipsec"),
@@ -57,8 +61,32 @@ struct WatchCommand: ParsableCommand {
         if let count, count < 1 { throw ValidationError("--count: \(count) must be 1 or more") }
     }
 
+    /// The policy to judge by: the one given; else the running worker's here (as it
+    /// publishes it), so `watch` says what the worker does; else the default. Said on stderr.
+    func judgingPolicy() throws(CommandFailure) -> (Policy, String) {
+        if policy.config != nil || !policy.spec.isEmpty { return (try policy.policy(), "the policy given") }
+        let running = StatusStore(directory: stateDirectory).read().first { $0.state == .running && (kill($0.pid, 0) == 0 || errno == EPERM) }
+        guard let worker = running, let source = worker.policySource else {
+            return (.default, "the default policy (no running worker publishes one here)")
+        }
+        let options: PolicyOptions
+        do {
+            options = try PolicyOptions.parse(source)
+        } catch {
+            throw CommandFailure.runtime("the running worker's policy arguments (\(source.joined(separator: " "))) do not parse: \(error)")
+        }
+        let found = try options.policy()
+        guard found.digest == worker.policyDigest else {
+            return (
+                found,
+                "the running worker's policy source as it reads now (policy:\(found.digest)); the worker (pid \(worker.pid)) runs policy:\(worker.policyDigest): reload it"
+            )
+        }
+        return (found, "the running worker's policy (pid \(worker.pid), policy:\(found.digest))")
+    }
+
     func run() throws {
-        let policy = try self.policy.policy()
+        let (policy, judgedBy) = try judgingPolicy()
         let capture: LiveCapture
         do {
             capture = try LiveCapture(interface: interface, filter: Watcher.filter)
@@ -71,7 +99,7 @@ struct WatchCommand: ParsableCommand {
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         var lines = 0
-        if !json { FileHandleOutput.standardError("watching \(interface) (\(capture.linkLayer.name)); ^C to stop") }
+        if !json { FileHandleOutput.standardError("watching \(interface) (\(capture.linkLayer.name)), judging by \(judgedBy); ^C to stop") }
         if let note = AssumedIPsec.note(policy, ipsec) { FileHandleOutput.standardError(note) }
         while !stopRequested.load(ordering: .relaxed) {
             if let count, lines >= count { break }

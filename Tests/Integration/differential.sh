@@ -36,7 +36,7 @@ check() {  # policy-name
 kernel_rules -A -m tcpmss --mss 1361:1536 -j TCPMSS --set-mss 1360
 round range-kernel
 kernel_rules -D -m tcpmss --mss 1361:1536 -j TCPMSS --set-mss 1360
-lab_worker_start "$id" "$work/w-range.log" -o eth0 || exit 1
+lab_worker_start "$id" "$work/w-range.log" -o eth0 --mss 1361:1536 --set-mss 1360 || exit 1
 round range-worker
 lab_worker_stop || status=1
 check range

@@ -63,7 +63,7 @@ status >"$work/s5.out" 2>&1; s5=$?
 lab_send_syns "$id" 198.51.100.1 43000 1460 1460 1460
 lab_worker_start "$id" "$work/k2.log" -o eth0 --state-dir "$state" || exit 1
 lab_worker_stop
-echo "RESULT killed_status=$s5 killed_says=$(count "$work/s5.out" 'gone without stopping') unbound_logged=$(grep -o '[0-9]* SYN(s) passed the queue unclamped while no worker was bound' "$work/k2.log" | grep -o '^[0-9]*')"
+echo "RESULT killed_status=$s5 killed_says=$(count "$work/s5.out" 'is gone without stopping') unbound_logged=$(grep -o '[0-9]* SYN(s) passed the queue unclamped while no worker was bound' "$work/k2.log" | grep -o '^[0-9]*')"
 
 # 7. A safety net installed by `rules install --safety-net`, then a plain run: replaced, and
 #    the log says what and why. Then run --safety-net: SIGTERM leaves the net in place.

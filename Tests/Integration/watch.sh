@@ -34,12 +34,13 @@ watcher=$!
 lab_wait_for "$work/w.err" "watching vpn0" 50
 traffic
 wait "$watcher"; status=$?
-echo "RESULT text_status=$status syn4=$(grep -c 'IP 192.0.2.1.[0-9]* > 198.51.100.1.9: Flags \[S\], mss 1460 -> 1360, clamped (rule 1)' "$work/w.out") syn6=$(grep -c 'IP6 2001:db8:1::1.[0-9]* > 2001:db8:2::1.9: Flags \[S\], mss 1440 -> 1360, clamped (rule 1)' "$work/w.out") crafted=$(grep -c '192.0.2.1.41000 > 198.51.100.1.9: Flags \[S\], mss 1400 -> 1360, clamped (rule 1)\|192.0.2.1.41001 > 198.51.100.1.9: Flags \[S\], no mss, unchanged: no-mss-option' "$work/w.out")"
+echo "RESULT text_status=$status syn4=$(grep -c 'IP 192.0.2.1.[0-9]* > 198.51.100.1.9: Flags \[S\], mss 1460 -> 1360, clamped (rule 1)' "$work/w.out") syn6=$(grep -c 'IP6 2001:db8:1::1.[0-9]* > 2001:db8:2::1.9: Flags \[S\], mss 1440 -> 1340, clamped (rule 1)' "$work/w.out") default_said=$(grep -c 'judging by the default policy' "$work/w.err") crafted=$(grep -c '192.0.2.1.41000 > 198.51.100.1.9: Flags \[S\], mss 1400 -> 1360, clamped (rule 1)\|192.0.2.1.41001 > 198.51.100.1.9: Flags \[S\], no mss, unchanged: no-mss-option' "$work/w.out")"
 echo "RESULT icmp4=$(grep -c 'IP 198.51.100.1 > 192.0.2.1: ICMP frag-needed, mtu 1400, quoting TCP 192.0.2.1.40000 > 198.51.100.1.443' "$work/w.out") icmp6=$(grep -c 'IP6 2001:db8:2::1 > 2001:db8:1::1: ICMP6 packet-too-big, mtu 1380, quoting TCP 2001:db8:1::1.40001 > 2001:db8:2::1.443' "$work/w.out")"
 echo "RESULT histogram4=$(grep -c '^  192.0.2.0/24 *SYN *1400 x1, 1460 x1, none x1' "$work/w.out") histogram6=$(grep -c '^  2001:db8:1::/64 *SYN *1440 x1' "$work/w.out")"
 [ "$status" = 0 ] && [ -z "$KEEP" ] || cat "$work/w.out" "$work/w.err" >&2
 
-# 2. JSON, bounded by --count (4 lines: the two real SYNs, the two crafted ones), judged by a tunnel's MSS.
+# 2. JSON, bounded by --count (4 lines: the two real SYNs, the two crafted ones), judged by a
+#    tunnel's MSS (WireGuard: 1380, for wg0 as wg-quick makes it).
 ip netns exec "$id-r" timeout 30 setpriv $RAW "$work/mssclamp" watch -i vpn0 --json --count 4 --set-mss-for-tunnel wireguard >"$work/j.out" 2>"$work/j.err" &
 watcher=$!
 sleep 1
@@ -49,7 +50,7 @@ echo "RESULT json_status=$jstatus json_lines=$(wc -l <"$work/j.out") json_valid=
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 syn = [l for l in lines if l.get("action")]
-print(int(len(syn) == 4 and "histogram" in lines[-1] and any(l.get("mss_after") == 1400 for l in syn)))' "$work/j.out" 2>/dev/null || echo 0)"
+print(int(len(syn) == 4 and "histogram" in lines[-1] and any(l.get("mss_after") == 1380 for l in syn)))' "$work/j.out" 2>/dev/null || echo 0)"
 
 # 3. --learn-pmtu: a SYN to the server's 443, then the server's frag-needed (MTU 1400) about
 #    that flow: the learner believes it (the flow was seen) and learns 198.51.100.1; a real
@@ -92,3 +93,14 @@ ip netns exec "$id-r" timeout 10 setpriv --reuid=65534 --regid=65534 --clear-gro
 echo "RESULT noraw_status=$? noraw_says=$(grep -c 'needs CAP_NET_RAW' "$work/n.out")"
 ip netns exec "$id-r" timeout 10 "$work/mssclamp" watch -i nosuch0 --seconds 1 >"$work/m.out" 2>&1
 echo "RESULT missing_status=$? missing_says=$(grep -c 'no such interface' "$work/m.out")"
+
+# 5. A worker runs here (its own policy, 1300): watch with no policy judges by the worker's,
+#    as the worker publishes it, and says so.
+lab_worker_start "$id" "$work/wk.log" --set-mss 1300 --state-dir "$work/wstate" || exit 1
+ip netns exec "$id-r" timeout 30 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 4 --state-dir "$work/wstate" >"$work/r.out" 2>"$work/r.err" &
+watcher=$!
+lab_wait_for "$work/r.err" "watching vpn0" 50
+lab_connect "$id" 198.51.100.1 9
+wait "$watcher"; rstatus=$?
+lab_worker_stop
+echo "RESULT running_status=$rstatus running_said=$(grep -c "judging by the running worker's policy (pid $LAB_WORKER_PID, policy:" "$work/r.err") running_syn=$(grep -c 'IP 192.0.2.1.[0-9]* > 198.51.100.1.9: Flags \[S\], mss 1460 -> 1300, clamped (rule 1)' "$work/r.out")"

@@ -5,8 +5,8 @@ set -u
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_begin mscw || exit 1
 
-# 1. The seed rule on the WAN side: real connections (Linux announces 1460 / 1440) and a
-#    range gate (1300 and 9000 untouched, 1460 clamped), IPv4 and IPv6.
+# 1. The default policy on the WAN side: real connections (Linux announces 1460 / 1440) and a
+#    range gate (1300 and 9000 untouched, 1460 clamped), IPv4 (1360) and IPv6 (1340).
 lab_worker_start "$id" "$work/w1.log" -o eth0 || exit 1
 lab_dump_start "$id" "$work/syn.pcap" "tcp dst port 9" || exit 1
 lab_connect "$id" 198.51.100.1 9

@@ -50,6 +50,9 @@ import Testing
         #expect(r["learn_synack"] == "1" && r["learn_syn"] == "1", "SYN-ACK from the learned host lowered below the rule; the SYN by the rule alone")
         #expect(r["noraw_status"] == "1" && r["noraw_says"] == "1")
         #expect(r["missing_status"] == "1" && r["missing_says"] == "1")
+        #expect(r["default_said"] == "1", "no worker here: the default policy, said")
+        // A worker runs: watch judges by its policy (1300), not by the default (1360).
+        #expect(r["running_status"] == "0" && r["running_said"] == "1" && r["running_syn"] == "1", "\(run.stdout)")
     }
 }
 

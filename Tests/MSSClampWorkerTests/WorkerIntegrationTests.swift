@@ -9,12 +9,13 @@ import Testing
         let run = TestSupport.scenario("worker-clamps.sh")
         #expect(run.status == 0, "\(run.stderr)")
         let results = TestSupport.results(run.stdout)
-        // Real IPv4 (1460) and IPv6 (1440) connections arrive as 1360.
-        #expect(results["real_mss"] == "1360")
+        // The default policy: real IPv4 (1460) and IPv6 (1440) connections arrive as 1360 and
+        // 1340, what a tunnel of MTU 1400 carries in each family.
+        #expect(results["real_mss"] == "1340,1360")
         // Crafted SYNs, by source port: 1300 9000 1460 1361 1536 1537, then IPv6 1300 9000
         // 1460 and one without MSS.
         #expect(results["crafted4"] == "41000:1300,41001:9000,41002:1360,41003:1360,41004:1360,41005:1537")
-        #expect(results["crafted6"] == "42000:1300,42001:9000,42002:1360,42003:none")
+        #expect(results["crafted6"] == "42000:1300,42001:9000,42002:1340,42003:none")
         // Only candidates reached the worker (the range rule keeps the rest in the kernel),
         // and every one it saw was clamped; no overrun, no refused verdict.
         let counters = results["counters1"] ?? ""

@@ -76,7 +76,7 @@ readme_row() {
     measured=$(grep -oE "(^| )$2_measured4=[0-9]+" "$work/$1.all" | tail -1 | cut -d= -f2)
     computed=$(grep -oE "(^| )$2_computed=[0-9]+" "$work/$1.all" | tail -1 | cut -d= -f2)
     row=$(awk -F'|' -v stack="\`${spec%/*}\`" -v outer="${spec#*/}" \
-        '{for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i)} $3 == stack && tolower($4) == outer {print $5 "/" $6}' "$here/../../README.md")
+        '{for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i)} $3 == stack && tolower($4) == outer {print $5 "/" $6}' "$here/../../docs/testing.md")
     if [ -n "$measured" ] && [ "$row" = "$measured/$computed" ]; then passed=$((passed + 1)); echo "  ok   $1 README row ${spec}: $row"
     else failed=$((failed + 1)); echo "  FAIL $1 README row ${spec:-?}: '${row}' (measured/computed now: ${measured:-?}/${computed:-?})"; fi
 }
