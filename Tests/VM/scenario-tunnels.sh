@@ -26,6 +26,7 @@
 # downloads right after each change: every SYN carries the MSS of wg0's MTU then. (5) For
 # wg4, gre4, esp4: `mssclamp probe` from the server finds the inner MTU and the gateway as
 # the black hole; for wg4, gre4: doctor's tunnel findings on the kernel's own link kinds.
+# (6) For wg4, gre4, ovpn4 and esp4: the README's recipe for that VPN, as written.
 source "$lab/tunnel-lab.sh"
 
 # tunnel NAME KIND STACK OUTER: one tunnel, measured, then the download without and with.
@@ -51,6 +52,12 @@ tunnel() {
     # reads the real WireGuard and GRE links.
     case $name in wg4 | gre4 | esp4) probe_tunnel "$name" ;; esac
     case $name in wg4 | gre4) doctor_tunnel "$name" ;; esac
+    # The README's recipes as written (the strongSwan one is the IPsec selector's policy).
+    case $name in
+    wg4) recipe_check "$name" wireguard ;;
+    gre4) recipe_check "$name" gre ;;
+    ovpn4) recipe_check "$name" openvpn ;;
+    esac
     # The IPsec selector instead of the client's addresses: iptables-nft (the default), and
     # the native nftables table with NAT-T.
     case $name in

@@ -334,9 +334,32 @@ syn_mss() {  # PCAP: "source>mss" per SYN seen, sorted, comma-separated
         if (match($0, /mss [0-9]+/)) m = substr($0, RSTART + 4, RLENGTH - 4)
         print src ">" m }' | sort -u | paste -sd, -
 }
+# readme_recipe NAME: the README's YAML recipe of that name (the block after
+# `<!-- recipe: NAME -->`), as an operator copies it into /etc/mssclamp.yaml.
+readme_recipe() {
+    awk -v marker="<!-- recipe: $1 -->" '$0 == marker {found = 1; next}
+        found && /^```yaml$/ {inside = 1; next} inside && /^```$/ {exit} inside {print}' "$lab/README.md"
+}
+
+# recipe_check NAME RECIPE: the README's recipe as written, applied by `systemctl reload`,
+# and the download through the tunnel that stalled without it.
+recipe_check() {  # NAME RECIPE
+    local name=$1 got rc
+    readme_recipe "$2" >/etc/mssclamp.yaml
+    [ -s /etc/mssclamp.yaml ] || { result "${name}_recipe=missing"; return; }
+    timeout 120 systemctl reload mssclamp; rc=$?
+    got=$(both_downloads 60)
+    result "${name}_recipe=${got% *} ${name}_recipe_rc=$rc"
+}
+
 ipsec_selector() {  # NAME STACK/OUTER [BACKEND]
     local name=$1 stack=$2 backend=${3:-} restarted rules with d1 d2 a expected m4 m6
-    printf 'rules:\n  - name: from-ipsec\n    ipsec: in\n    set-mss-for-tunnel: %s\n' "$stack" >/etc/mssclamp.yaml
+    # Plain ESP: the README's strongSwan recipe as written; NAT-T: its stack named.
+    if [ "$name" = esp4 ]; then
+        readme_recipe strongswan >/etc/mssclamp.yaml
+    else
+        printf 'rules:\n  - name: from-ipsec\n    ipsec: in\n    set-mss-for-tunnel: %s\n' "$stack" >/etc/mssclamp.yaml
+    fi
     [ -n "$backend" ] && echo "MSSCLAMP_OPTIONS=\"--backend $backend\"" >/etc/default/mssclamp
     systemctl restart mssclamp; restarted=$?
     rules=$({ iptables -w -t mangle -S MSSCLAMP 2>/dev/null; nft list table inet mssclamp 2>/dev/null; } |

@@ -90,7 +90,7 @@ stalled() {  # scenario key: both downloads ("v4,v6" bytes) stopped short of the
 for s in "${scenarios[@]}"; do
     echo "scenario $s"
     mkdir -p "$work/lab-$s"
-    cp "$here/agent.sh" "$here/syns.py" "$here/download.py" "$here/tunnel-lab.sh" "$here"/scenario-*.sh "$work/lab-$s/"
+    cp "$here/agent.sh" "$here/syns.py" "$here/download.py" "$here/tunnel-lab.sh" "$here"/scenario-*.sh "$here/../../README.md" "$work/lab-$s/"
     # OpenVPN's certificates for the tunnel lab (the VM has no openssl): self-signed, pinned
     # by fingerprint, made fresh per run.
     for side in server client; do
@@ -169,6 +169,11 @@ for s in "${scenarios[@]}"; do
             check $s wg4_follow4 1400,1340,1360; check $s wg4_follow6 1380,1320,1340
             check $s wg4_follow_metric 1400; check $s wg4_follow_status 1; check $s wg4_follow_log '[1-9]'
         fi
+        for t in wg4 gre4 ovpn4; do
+            [[ " ${TUNNELS:-${tunnel_names[*]}} " == *" $t "* ]] || continue
+            # The README's recipe for this VPN, as written: the download completes.
+            check $s ${t}_recipe 1048576,1048576; check $s ${t}_recipe_rc 0
+        done
         for t in wg4 gre4 esp4; do
             [[ " ${TUNNELS:-${tunnel_names[*]}} " == *" $t "* ]] || continue
             # probe from the server: the inner MTU, a black hole, the gateway last to receive.
