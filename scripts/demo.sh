@@ -26,36 +26,6 @@ trap 'exit 130' INT TERM
 [ -x "$bin" ] || { echo "no mssclamp binary at $bin: run make build" >&2; exit 1; }
 
 SIZE=1000000
-serve='
-import socket, sys
-family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-s = socket.socket(family, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 8080)); s.listen(1); s.settimeout(30)
-c, _ = s.accept(); c.settimeout(20)
-try:
-    c.sendall(b"x" * int(sys.argv[2]))
-except OSError:
-    pass
-c.close()
-'
-fetch='
-import socket, sys, time
-family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-s = socket.socket(family, socket.SOCK_STREAM); s.settimeout(5)
-s.connect((sys.argv[1], 8080)); s.settimeout(3)
-got, start = 0, time.time()
-while time.time() - start < 15:
-    try:
-        data = s.recv(65536)
-    except socket.timeout:
-        break
-    if not data:
-        break
-    got += len(data)
-print(got, "%.3f" % (time.time() - start))
-'
-
 lab_up "$id" 1400 || { echo "cannot create the lab" >&2; exit 1; }
 lab_block_ptb "$id"
 
@@ -63,12 +33,8 @@ lab_block_ptb "$id"
 fetch_once() {  # server-address label
     local dump="$work/$2.pcap"
     lab_dump_start "$id" "$dump" "tcp port 8080 and tcp[tcpflags] & tcp-syn != 0 or (ip6 and tcp port 8080)" >/dev/null
-    ip netns exec "$id-s" timeout 40 "$LAB_PY" -c "$serve" "$1" "$SIZE" &
-    local server=$!
-    sleep 0.3
     local result
-    result=$(ip netns exec "$id-c" timeout 25 "$LAB_PY" -c "$fetch" "$1" 2>/dev/null || echo "0 0")
-    kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
+    result=$(lab_download "$id" "$1" 8080 "$SIZE")
     lab_dump_stop
     echo "$result $(lab_syn_mss "$dump" | head -1)"
 }
