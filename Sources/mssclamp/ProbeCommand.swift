@@ -141,8 +141,8 @@ struct ProbeCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(Output(paths: reports.map(\.json), failures: failures)), as: UTF8.self))
         }
         if !failures.isEmpty {
-            // Each failure said once, on stderr (in the JSON's "failures" with --json).
-            if !json { failures.forEach { FileHandleOutput.standardError("mssclamp: probe: \($0)") } }
+            // Each failure said once, on stderr (and in the JSON's "failures" with --json).
+            failures.forEach { FileHandleOutput.standardError("mssclamp: probe: \($0)") }
             throw CommandFailure.verdict(ExitStatus.problem)
         }
     }

@@ -68,7 +68,7 @@ struct RulesCommand: AsyncParsableCommand {
                 --backend chooses the firewall to clean; with auto (the default) every backend \
                 that holds mssclamp rules is cleaned (iptables-nft, nftables, and \
                 iptables-legacy where its mangle table exists). The policy flags only name \
-                rules of another policy in the notes printed. Exit 3 when a firewall \
+                rules of another policy in the notes printed. Exit 4 when a firewall \
                 could not be read (no privilege): "nothing to remove" is said only after looking.
                 """)
 
@@ -83,35 +83,33 @@ struct RulesCommand: AsyncParsableCommand {
                 let options = try steering.options()
                 let survey = await Backend.survey(options: options)
                 firewalls = survey.holding.map { $0.firewall(options) }
-                if !survey.unreadable.isEmpty {
-                    for what in survey.unreadable { print("could not read: \(what)") }
-                    if firewalls.isEmpty {
-                        throw CommandFailure.couldNotLook(
-                            "could not look: nothing removed; reading and changing the firewall needs root (or CAP_NET_ADMIN)")
-                    }
-                }
-                if firewalls.isEmpty {
+                for what in survey.unreadable { print("could not read: \(what)") }
+                if firewalls.isEmpty && survey.unreadable.isEmpty {
                     print("nothing to remove: no mssclamp rules in iptables-nft, nftables or iptables-legacy")
                     return
                 }
+                if firewalls.isEmpty {
+                    throw CommandFailure.couldNotLook(
+                        "could not look: nothing removed; reading and changing the firewall needs root (or CAP_NET_ADMIN)")
+                }
+                try await Self.remove(firewalls, policy: named)
+                // What could not be read may hold rules still: never "all gone" without looking.
+                if !survey.unreadable.isEmpty {
+                    throw CommandFailure.couldNotLook(
+                        "could not look at every firewall: removed from \(firewalls.map(\.backend.rawValue).joined(separator: ", ")); run as root to look at the rest")
+                }
+                return
             } else {
                 firewalls = [try await steering.firewall(for: policy)]
             }
-            for firewall in firewalls {
-                do {
-                    for note in try await firewall.remove(keepSafetyNet: false, policy: named) { print("note: \(note)") }
-                } catch {
-                    throw CommandFailure.runtime(error.description)
-                }
-                print("removed (\(firewall.backend.rawValue))")
-            }
+            try await Self.remove(firewalls, policy: named)
         }
     }
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Exit 0 when the installed rules match the policy; otherwise print the differences and exit 1 (3: could not read the firewall).",
+                "Exit 0 when the installed rules match the policy; otherwise print the differences and exit 1 (4: could not read the firewall).",
             discussion: """
                 Compares the whole policy, values included: every installed rule carries the \
                 policy's digest (policy:XXXXXXXX in its comment), so rules that queue the same \
@@ -184,5 +182,18 @@ enum RulesText {
         lines += ["", "# nftables (nft -f FILE):"]
         lines.append(String(NFTablesRenderer.kernelEquivalent(policy, hook: hook).dropLast()))
         return lines.joined(separator: "\n")
+    }
+}
+
+extension RulesCommand.Remove {
+    static func remove(_ firewalls: [any Firewall], policy: Policy?) async throws(CommandFailure) {
+        for firewall in firewalls {
+            do {
+                for note in try await firewall.remove(keepSafetyNet: false, policy: policy) { print("note: \(note)") }
+            } catch {
+                throw CommandFailure.runtime(error.description)
+            }
+            print("removed (\(firewall.backend.rawValue))")
+        }
     }
 }

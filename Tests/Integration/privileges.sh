@@ -119,7 +119,7 @@ crashed=$(rules)
 crash_mss=$(clamp 8k 8118)
 unit_run --command "$work/prefix/sbin/mssclamp rules remove" ExecStart >"$work/8p.out" 2>&1; post=$?
 unit_run --command "$work/prefix/sbin/mssclamp rules remove" ExecStart >"$work/8q.out" 2>&1; again=$?
-echo "RESULT unit_crash_left=$crashed unit_crash_mss=$crash_mss unit_remove=$post unit_remove_left=$(rules) unit_remove_again=$again"
+echo "RESULT unit_crash_left=$crashed unit_crash_mss=$crash_mss unit_remove=$post unit_remove_left=$(rules) unit_remove_again=$again unit_remove_said=$(grep -c 'could not read: iptables-legacy' "$work/8q.out")"
 
 # The filter is in force: pinning to a CPU (@resources) is refused under it.
 unit_run --command "taskset -c 0 true" ExecStart >"$work/probe.out" 2>&1
