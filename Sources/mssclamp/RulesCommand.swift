@@ -96,7 +96,8 @@ struct RulesCommand: AsyncParsableCommand {
                 // What could not be read may hold rules still: never "all gone" without looking.
                 if !survey.unreadable.isEmpty {
                     throw CommandFailure.couldNotLook(
-                        "could not look at every firewall: removed from \(firewalls.map(\.backend.rawValue).joined(separator: ", ")); run as root to look at the rest")
+                        "could not look at every firewall: removed from \(firewalls.map(\.backend.rawValue).joined(separator: ", ")); run as root to look at the rest"
+                    )
                 }
                 return
             } else {
