@@ -27,6 +27,9 @@ struct MSSClamp: AsyncParsableCommand {
             if getenv("MSSCLAMP_CHECK_ONLY") != nil {
                 if let run = command as? RunCommand { _ = try run.policy.policy() }
                 if let rules = command as? RulesCommand.Install { _ = try rules.policy.policy() }
+                if let rules = command as? RulesCommand.Print { _ = try rules.policy.policy() }
+                if let rules = command as? RulesCommand.Check { _ = try rules.policy.policy() }
+                if let watch = command as? WatchCommand, watch.policy.config != nil || !watch.policy.spec.isEmpty { _ = try watch.policy.policy() }
                 Glibc.exit(0)
             }
             if var asynchronous = command as? AsyncParsableCommand {
