@@ -24,8 +24,6 @@ public struct Reloader: Sendable {
     public let store: StatusStore
     /// How long to wait for the confirmation (a reload under emulation takes seconds).
     public var timeout: Double
-    /// Test seam: how the signal is sent.
-    var signal: @Sendable (Int32) -> Int32 = { kill($0, SIGHUP) }
 
     public init(store: StatusStore, timeout: Double = 60) {
         self.store = store
@@ -34,7 +32,7 @@ public struct Reloader: Sendable {
 
     /// The running worker this namespace publishes (`pid`, if given: systemd's $MAINPID).
     public func target(pid: Int32?) throws(Failure) -> WorkerStatus {
-        let running = store.read().filter { $0.state == .running && (kill($0.pid, 0) == 0 || errno == EPERM) }
+        let running = store.running()
         if let pid {
             guard let worker = running.first(where: { $0.pid == pid }) else {
                 throw Failure("no running mssclamp worker with pid \(pid) publishes its state in \(store.directory)")
@@ -51,7 +49,7 @@ public struct Reloader: Sendable {
     public func reload(pid: Int32?) async throws(Failure) -> Outcome {
         let worker = try target(pid: pid)
         let before = worker.reload?.generation ?? 0
-        guard signal(worker.pid) == 0 else {
+        guard kill(worker.pid, SIGHUP) == 0 else {
             throw Failure("cannot signal pid \(worker.pid): \(String(cString: strerror(errno)))")
         }
         let deadline = Date().timeIntervalSince1970 + timeout
@@ -61,7 +59,7 @@ public struct Reloader: Sendable {
             if let reload = now.reload, reload.generation > before {
                 return reload.applied ? .applied(reload) : .refused(reload)
             }
-            if now.state != .running || kill(worker.pid, 0) != 0 && errno == ESRCH {
+            if now.state != .running || !StatusStore.isAlive(worker.pid) {
                 throw Failure("the worker (pid \(worker.pid)) stopped before confirming the reload")
             }
         }

@@ -23,6 +23,15 @@ public struct StatusStore: Sendable {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? "net:[unknown]"
     }
 
+    /// Whether a worker's pid names a live process (EPERM: alive, another user's).
+    public static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+
+    /// The workers of this namespace that say they run and whose process is alive, newest
+    /// first: what `reload` signals and whose policy `watch` judges by.
+    public func running() -> [WorkerStatus] {
+        read().filter { $0.state == .running && StatusStore.isAlive($0.pid) }
+    }
+
     /// This process's network namespace cookie (SO_NETNS_COOKIE, Linux 5.14), read from a
     /// socket of its own; nil where the kernel has none.
     public static var currentCookie: UInt64? {
@@ -97,7 +106,7 @@ public struct StatusStore: Sendable {
     @discardableResult
     public func removeStale(
         now: Double, cookie: UInt64? = StatusStore.currentCookie, netns: String = StatusStore.currentNetns,
-        isAlive: (Int32) -> Bool = { kill($0, 0) == 0 || errno == EPERM }
+        isAlive: (Int32) -> Bool = StatusStore.isAlive
     ) -> [String] {
         let own = StatusStore.key(netns: netns, cookie: cookie) + "-"
         var removed: [String] = []

@@ -61,7 +61,7 @@ struct StatusCommand: AsyncParsableCommand {
         return Health(
             Health.Inputs(
                 workers: workers, kernelQueues: KernelQueueStats.readIfPermitted(), rules: rules, rulesError: rulesError,
-                now: Date().timeIntervalSince1970, isAlive: { pid in kill(pid, 0) == 0 || errno == EPERM },
+                now: Date().timeIntervalSince1970, isAlive: StatusStore.isAlive,
                 stateDirectory: stateDirectory))
     }
 }

@@ -65,8 +65,7 @@ struct WatchCommand: ParsableCommand {
     /// publishes it), so `watch` says what the worker does; else the default. Said on stderr.
     func judgingPolicy() throws(CommandFailure) -> (Policy, String) {
         if policy.config != nil || !policy.spec.isEmpty { return (try policy.policy(), "the policy given") }
-        let running = StatusStore(directory: stateDirectory).read().first { $0.state == .running && (kill($0.pid, 0) == 0 || errno == EPERM) }
-        guard let worker = running, let source = worker.policySource else {
+        guard let worker = StatusStore(directory: stateDirectory).running().first, let source = worker.policySource else {
             return (.default, "the default policy (no running worker publishes one here)")
         }
         let options: PolicyOptions

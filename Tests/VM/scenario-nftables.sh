@@ -28,4 +28,7 @@ result "nftreload_repaired=$(journalctl -b -u mssclamp -o cat | grep -c 'putting
 status_check nftreload
 DEBIAN_FRONTEND=noninteractive apt-get remove -y mssclamp >"$state/remove.log" 2>&1
 result "remove_apt=$? remove_ruleset_diff=$(rulesets | diff "$state/before.rules" - | grep -c '^[<>]')"
+# Each stop named the safety net it left in its own backend's words: the iptables-nft worker
+# stopped at the switch, the nftables one at the removal.
+result "stop_net_iptables=$(journalctl -b -u mssclamp -o cat | grep -c 'leaving the safety net (mangle/MSSCLAMP_NET)') stop_net_nft=$(journalctl -b -u mssclamp -o cat | grep -c 'leaving the safety net (chain safety_net of table inet mssclamp)')"
 rulesets | diff "$state/before.rules" - | head -20 | sed 's/^/ruleset: /' >&3

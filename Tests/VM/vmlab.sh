@@ -142,6 +142,7 @@ for s in "${scenarios[@]}"; do
         check $s nft_priority_noise 0; check $s nft_errors 0
         check $s nftreload_change_rc 0; check $s nftreload_lost "$nft_flush_loss"; check $s nftreload_repaired '[1-9][0-9]*'
         check $s nftreload_table 1; check $s nftreload_status 0
+        check $s stop_net_iptables '[1-9][0-9]*'; check $s stop_net_nft '[1-9][0-9]*'
         check $s remove_apt 0; check $s remove_ruleset_diff 0
         ;;
     iptables-legacy)
