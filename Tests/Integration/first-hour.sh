@@ -65,8 +65,8 @@ echo "RESULT stopped_rc=$stopped stopped_line=$(count "$work/stopped.out" '^mssc
 lab_worker_start "$id" "$work/w3k.log" -o eth0 --state-dir "$s3" || exit 1
 kill -KILL "$LAB_WORKER_PID"; wait "$LAB_WORKER_PID" 2>/dev/null; LAB_WORKER_PID=
 lab_send_syns "$id" 198.51.100.1 43000 1460 1460 1460
-R "$LAB_BIN" status --state-dir "$s3" >"$work/crashed.out" 2>&1; crashed=$?
-echo "RESULT crashed_rc=$crashed crashed_line=$(count "$work/crashed.out" '^mssclamp: CRASHED$') crashed_syn_line=$(count "$work/crashed.out" '3 while no worker was bound') crashed_rules_line=$(count "$work/crashed.out" 'bypass counted (3)')"
+R "$LAB_BIN" status --state-dir "$s3" >"$work/crashed.out" 2>"$work/crashed.err"; crashed=$?
+echo "RESULT crashed_rc=$crashed crashed_line=$(count "$work/crashed.out" '^mssclamp: CRASHED$') crashed_syn_line=$(count "$work/crashed.out" '3 while no worker was bound') crashed_rules_line=$(count "$work/crashed.out" 'bypass counted (3)') crashed_stderr=$(wc -l <"$work/crashed.err")"
 R "$LAB_BIN" rules remove >/dev/null 2>&1
 R "$LAB_BIN" status --state-dir "$s3" >"$work/removed.out" 2>&1; removed=$?
 echo "RESULT removed_rc=$removed removed_says=$(count "$work/removed.out" 'queueing rules have been removed since') removed_bypass_claim=$(count "$work/removed.out" 'pass unclamped (--queue-bypass)')"
@@ -102,12 +102,19 @@ before=$(R iptables-save -t mangle | grep -c mssclamp)
 nobody rules remove >"$work/remove.out" 2>&1; remove=$?
 after=$(R iptables-save -t mangle | grep -c mssclamp)
 nobody rules check -o eth0 >"$work/check.out" 2>&1; check=$?
-nobody doctor >"$work/doctor.out" 2>&1; doctor=$?
+nobody doctor >"$work/doctor.out" 2>"$work/doctor.err"; doctor=$?
 nobody status --state-dir "$work/s5" >"$work/nstatus.out" 2>&1; nstatus=$?
 lab_worker_stop
 echo "RESULT nobody_remove_rc=$remove nobody_remove_said=$(count "$work/remove.out" 'could not look: nothing removed') nobody_remove_clean=$(count "$work/remove.out" 'nothing to remove') rules_before=$before rules_after=$after"
+echo "RESULT nobody_doctor_stderr=$(wc -l <"$work/doctor.err")"
 echo "RESULT nobody_check_rc=$check nobody_doctor_rc=$doctor nobody_doctor_verdict=$(tail -1 "$work/doctor.out" | grep -c '^doctor: could not look') nobody_doctor_clean=$(count "$work/doctor.out" 'nothing to fix') nobody_status_rc=$nstatus"
 
 # 6. A reload with nobody to answer it.
 R "$LAB_BIN" reload --state-dir "$work/s0" --timeout 5 >"$work/reload.out" 2>&1; reload=$?
 echo "RESULT reload_none_rc=$reload reload_none_said=$(count "$work/reload.out" 'no running mssclamp worker')"
+
+# 7. `rules install` warns of an interface that does not exist, as `run` does (it said
+#    nothing), on stderr; the rules are installed all the same (interfaces come and go).
+R "$LAB_BIN" rules install -o nosuch0 >"$work/install.out" 2>"$work/install.err"; install=$?
+R "$LAB_BIN" rules remove >/dev/null 2>&1
+echo "RESULT install_rc=$install install_warned=$(count "$work/install.err" '^mssclamp: warning: rule 1: interface nosuch0 (-o) does not exist now')"

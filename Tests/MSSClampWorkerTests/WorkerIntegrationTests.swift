@@ -138,6 +138,9 @@ import Testing
         #expect(r["nobody_check_rc"] == "4" && r["nobody_doctor_rc"] == "4" && r["nobody_doctor_verdict"] == "1")
         #expect(r["nobody_doctor_clean"] == "0" && r["nobody_status_rc"] == "0", "status reads the worker's own publication")
         #expect(r["reload_none_rc"] == "1" && r["reload_none_said"] == "1")
+        // Verdicts are said once, on stdout: nothing more on stderr.
+        #expect(r["crashed_stderr"] == "0" && r["nobody_doctor_stderr"] == "0")
+        #expect(r["install_rc"] == "0" && r["install_warned"] == "1", "rules install warns of a missing interface")
     }
 
     /// `mssclamp status` and a worker that is never silently ineffective: every situation in
