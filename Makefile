@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test install-check uninstall demo demo-ipsec vm-deps bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest alerts lint format
+.PHONY: all deps build test install-check uninstall demo demo-ipsec vm-deps bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest vmlab alerts lint format
 
 all: build
 
@@ -33,15 +33,21 @@ build: deps
 # Unit tests, then the tests that replay real captures and run real tools in namespaces
 # (those need root and skip themselves without it).
 # Then each fuzz target briefly, the unit tests under ASan and TSan, and the Debian VM lab.
-test: build
-	$(MAKE) lint
-	MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
-	$(MAKE) allocs
-	$(MAKE) alerts
-	$(MAKE) install-check
-	$(MAKE) fuzz SECONDS=10
-	$(MAKE) sanitize
-	$(MAKE) vmtest
+# Each stage is timed (scripts/stage.sh); the times close the output, failed or not.
+STAGE := bash scripts/stage.sh
+test: deps
+	@mkdir -p .build && rm -f .build/stages.tsv
+	@$(STAGE) build $(MAKE) build
+	@$(STAGE) lint $(MAKE) lint
+	@$(STAGE) swift-test env MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
+	@$(STAGE) allocs $(MAKE) allocs
+	@$(STAGE) alerts $(MAKE) alerts
+	@$(STAGE) install-check $(MAKE) install-check
+	@$(STAGE) fuzz $(MAKE) fuzz SECONDS=10
+	@$(STAGE) sanitize $(MAKE) sanitize
+	@$(STAGE) deb $(MAKE) deb
+	@$(STAGE) vm-lab $(MAKE) vmlab
+	@$(STAGE) --summary
 
 # The code's form, as .swift-format says (swift-format ships with the toolchain): `make lint`
 # fails on any difference, `make format` rewrites the files. String literals (messages) may
@@ -217,7 +223,11 @@ deb: deps
 # purge (Tests/VM). KVM when it boots, else TCG (VM_ACCEL=kvm|tcg forces one).
 VM_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs
 VM_DIR ?= .build-vm
-vmtest: deb vm-deps
+vmtest: deb
+	$(MAKE) vmlab
+
+# The lab on the package already in dist/ (make test builds it as a stage of its own).
+vmlab: vm-deps
 	VM_DIR=$(VM_DIR) bash Tests/VM/vmlab.sh $(DEB)
 
 vm-deps:
