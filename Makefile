@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test install-check uninstall demo demo-ipsec vm-deps bench soak allocs clean install fuzz fuzz-coverage sanitize deb vmtest vmlab alerts lint format
+.PHONY: all deps build test install-check uninstall demo demo-ipsec vm-deps bench soak allocs clean install fuzz fuzz-coverage sanitize sanitize-unit sanitize-worker deb vmtest vmlab alerts lint format
 
 all: build
 
@@ -31,8 +31,9 @@ build: deps
 	$(SWIFT) build -c $(CONFIG)
 
 # Unit tests, then the tests that replay real captures and run real tools in namespaces
-# (those need root and skip themselves without it).
-# Then each fuzz target briefly, the unit tests under ASan and TSan, and the Debian VM lab.
+# (those need root and skip themselves without it). Then the Debian package, the hot path's
+# allocations (in the package's build), the alerts, make install, each fuzz target briefly
+# (ASan), the worker under TSan, and the Debian VM lab on the package.
 # Each stage is timed (scripts/stage.sh); the times close the output, failed or not.
 STAGE := bash scripts/stage.sh
 test: deps
@@ -40,12 +41,12 @@ test: deps
 	@$(STAGE) build $(MAKE) build
 	@$(STAGE) lint $(MAKE) lint
 	@$(STAGE) swift-test env MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
+	@$(STAGE) deb $(MAKE) deb
 	@$(STAGE) allocs $(MAKE) allocs
 	@$(STAGE) alerts $(MAKE) alerts
-	@$(STAGE) install-check $(MAKE) install-check
+	@$(STAGE) install-check $(MAKE) install-check MAN_CHECKOUT=.build-deb/checkouts/swift-argument-parser MAN_TOOL=.build-deb/manual-tool
 	@$(STAGE) fuzz $(MAKE) fuzz SECONDS=10
-	@$(STAGE) sanitize $(MAKE) sanitize
-	@$(STAGE) deb $(MAKE) deb
+	@$(STAGE) tsan-worker $(MAKE) sanitize-worker
 	@$(STAGE) vm-lab $(MAKE) vmlab
 	@$(STAGE) --summary
 
@@ -53,8 +54,10 @@ test: deps
 # fails on any difference, `make format` rewrites the files. String literals (messages) may
 # run past the line length; the formatter leaves them whole.
 SWIFT_SOURCES := Sources Tests Fuzz bench Package.swift
+# Also the module graph's promises: no module reaches a C library it does not speak to.
 lint:
 	$(SWIFT) format lint --strict --recursive $(SWIFT_SOURCES)
+	$(SWIFT) package describe --type json | python3 scripts/check-layers.py
 
 format:
 	$(SWIFT) format format --in-place --recursive $(SWIFT_SOURCES)
@@ -88,9 +91,11 @@ fuzz: deps
 # The worker's per-packet path, as shipped (release), on synthetic queue messages with
 # Linux, Windows and macOS SYNs, with and without --learn-pmtu: fails unless it makes no
 # heap allocation (counted by an interposed malloc, per thread; bench/hotpath).
+# Built as the package builds the worker (debian/rules: .build-deb, the Swift runtime linked
+# in), so after `make deb` only hotpath's own code compiles.
 allocs: deps
-	$(SWIFT) build -c release --product hotpath
-	.build/release/hotpath allocs
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-deb --product hotpath
+	.build-deb/release/hotpath allocs
 
 # Line and branch coverage of the packet core reached by the core fuzzer's corpus (after
 # `make fuzz`): the replay build of fuzz-core with coverage mapping, run over the corpus.
@@ -103,15 +108,21 @@ fuzz-coverage:
 
 # The unit tests under AddressSanitizer and ThreadSanitizer (the tests that run the real
 # binary in namespaces are skipped there: they exercise the normal build), then the worker
-# binary built with TSan through two namespace scenarios.
+# binary built with TSan through three namespace scenarios. make test runs the worker part:
+# the unit tests' unsafe code is the packet core, capture reading and the policy loader,
+# which `make fuzz` runs under ASan, and the threads are the worker's.
 SANITIZE_SKIP := IntegrationTests|RealHandshakeTests|DryRunGoldenTests|HelpTextTests|WrittenCaptureTests|BadInputTests|ProbeLabTests
-sanitize: build
+sanitize: sanitize-unit sanitize-worker
+
+sanitize-unit: build
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp:print_suppressions=0 MSSCLAMP_BIN=$(CURDIR)/$(BIN) \
 	    $(SWIFT) test --scratch-path .build-asan --sanitize=address --skip '$(SANITIZE_SKIP)'
 	TSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/tsan.supp:halt_on_error=1 MSSCLAMP_BIN=$(CURDIR)/$(BIN) \
 	    $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip '$(SANITIZE_SKIP)'
-	@# The worker itself under TSan in the namespace lab (root): two queue threads, metrics,
-	@# the monitor, SIGHUP reloads, signals, overruns, the path-MTU learner. Any report fails the run.
+
+# The worker itself under TSan in the namespace lab (root): two queue threads, metrics,
+# the monitor, SIGHUP reloads, signals, overruns, the path-MTU learner. Any report fails the run.
+sanitize-worker: deps
 	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread --product mssclamp
 	@if [ "$$(id -u)" = 0 ]; then \
 	    rm -rf .build-tsan/logs; mkdir -p .build-tsan/logs; \
@@ -160,10 +171,14 @@ soak: deps
 # removes all of it but a policy file that was changed since.
 # Builds (release unless CONFIG=debug) unless BIN=path is given on the command line.
 MAN_OUT := .build-man/pages
+# Where swift-argument-parser's generate-manual tool is built from and into (make test
+# passes debian/rules' own, which `make deb` has built already).
+MAN_CHECKOUT ?= .build/checkouts/swift-argument-parser
+MAN_TOOL    ?= .build-man/tool
 install: CONFIG = release
 install:
 	$(if $(filter command line,$(origin BIN)),@test -x $(BIN),$(MAKE) build CONFIG=$(CONFIG))
-	sh scripts/manpages.sh $(BIN) .build/checkouts/swift-argument-parser .build-man/tool $(MAN_OUT)
+	sh scripts/manpages.sh $(BIN) $(MAN_CHECKOUT) $(MAN_TOOL) $(MAN_OUT)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/mssclamp
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/share/doc/mssclamp \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \

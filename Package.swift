@@ -75,15 +75,21 @@ let package = Package(
             dependencies: ["MSSClampCore", .product(name: "Subprocess", package: "swift-subprocess")]
         ),
 
-        // Dry-run: captures through the core, with tcpdump-like and JSON reports.
-        .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture"]),
+        // One SYN's decision as a tcpdump-like line or JSON: dry-run's report, watch's, and the
+        // worker's debug samples (pure: no capture, no C library).
+        .target(name: "MSSClampReport", dependencies: ["MSSClampCore"]),
+
+        // Dry-run: captures through the core, reported line by line.
+        .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampReport"]),
 
         // `mssclamp watch`: live SYNs and path-MTU ICMP, judged by the policy on copies.
-        .target(name: "MSSClampWatch", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampReplay", "MSSClampLearning"]),
+        .target(
+            name: "MSSClampWatch", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampReplay", "MSSClampReport", "MSSClampLearning"]),
 
         // What a running worker publishes (one Snapshot of its counts, its state file) and
-        // what `mssclamp status` reads and judges from it. Imports no worker: it only reads.
-        .target(name: "MSSClampStatus", dependencies: ["MSSClampCore", "MSSClampRules", "MSSClampNFQueue", "MSSClampLearning"]),
+        // what `mssclamp status` reads and judges from it, with the kernel's queue counters
+        // (/proc). Imports no worker and no C library: it only reads.
+        .target(name: "MSSClampStatus", dependencies: ["MSSClampCore", "MSSClampRules", "MSSClampLearning"]),
 
         // `mssclamp doctor`: the gateway read once (sysctls, firewall listings, links), then
         // judged by pure checks, each finding with its fix.
@@ -91,7 +97,7 @@ let package = Package(
 
         // `mssclamp probe`: a path's MTU by DF probes on raw sockets (ICMP echo or TCP SYN),
         // the black-hole hop by TTL-limited ones. The search and the walk are pure.
-        .target(name: "MSSClampProbe", dependencies: ["MSSClampCore", "MSSClampNFQueue"]),
+        .target(name: "MSSClampProbe", dependencies: ["MSSClampCore"]),
 
         // The running service's life: start order, privileges, the control loop (ticks,
         // SIGHUP, repair), publishing state, feeding metrics, telling systemd.
@@ -99,7 +105,7 @@ let package = Package(
             name: "MSSClampDaemon",
             dependencies: [
                 "MSSClampCore", "MSSClampConfig", "MSSClampLearning", "MSSClampMetrics", "MSSClampNFQueue", "MSSClampPrivileges",
-                "MSSClampReplay", "MSSClampRules", "MSSClampStatus", "MSSClampWorker",
+                "MSSClampReport", "MSSClampRules", "MSSClampStatus", "MSSClampWorker",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -110,7 +116,7 @@ let package = Package(
             name: "mssclamp",
             dependencies: [
                 "MSSClampCapture", "MSSClampConfig", "MSSClampCore", "MSSClampDaemon", "MSSClampLearning", "MSSClampMetrics", "MSSClampNFQueue",
-                "MSSClampReplay", "MSSClampRules", "MSSClampStatus", "MSSClampTunnels", "MSSClampWatch", "MSSClampDoctor",
+                "MSSClampReplay", "MSSClampReport", "MSSClampRules", "MSSClampStatus", "MSSClampTunnels", "MSSClampWatch", "MSSClampDoctor",
                 "MSSClampProbe", "MSSClampPrivileges",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ]
@@ -121,7 +127,7 @@ let package = Package(
         .systemLibrary(name: "CFuzzer", path: "Fuzz/CFuzzer"),
         .target(
             name: "MSSClampFuzzChecks",
-            dependencies: ["MSSClampCore", "MSSClampLearning", "MSSClampReplay", "MSSClampConfig", "CFuzzer"],
+            dependencies: ["MSSClampCore", "MSSClampLearning", "MSSClampReplay", "MSSClampReport", "MSSClampConfig", "CFuzzer"],
             path: "Fuzz/Checks"
         ),
         .executableTarget(name: "fuzz-core", dependencies: ["MSSClampFuzzChecks"], path: "Fuzz/Targets/core"),
@@ -162,12 +168,12 @@ let package = Package(
         .testTarget(name: "MSSClampProbeTests", dependencies: ["MSSClampProbe", "MSSClampCore", "TestSupport"]),
         .testTarget(name: "MSSClampDoctorTests", dependencies: ["MSSClampDoctor", "MSSClampCore", "TestSupport"]),
         .testTarget(
-            name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampNFQueue", "MSSClampCore", "TestSupport"]),
+            name: "MSSClampStatusTests", dependencies: ["MSSClampStatus", "MSSClampRules", "MSSClampCore", "TestSupport"]),
         .testTarget(
             name: "MSSClampRulesTests", dependencies: ["MSSClampRules", "MSSClampConfig", "MSSClampCore", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "MSSClampReplayTests",
-            dependencies: ["MSSClampReplay", "MSSClampCapture", "MSSClampConfig", "MSSClampCore", "TestSupport"],
+            dependencies: ["MSSClampReplay", "MSSClampReport", "MSSClampCapture", "MSSClampConfig", "MSSClampCore", "TestSupport"],
             exclude: ["Golden"]
         ),
     ]

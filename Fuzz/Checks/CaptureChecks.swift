@@ -1,6 +1,7 @@
 import Glibc
 import MSSClampCore
 import MSSClampReplay
+import MSSClampReport
 
 /// Capture reading through libpcap and the dry-run: any file either opens and replays, or is
 /// refused with an error that says what; a capture it writes reads back with the same frames,

@@ -1,7 +1,7 @@
 import Logging
 import MSSClampCore
 import MSSClampNFQueue
-import MSSClampReplay
+import MSSClampReport
 import MSSClampRules
 import MSSClampStatus
 import MSSClampWorker

@@ -1,5 +1,4 @@
 import MSSClampLearning
-import MSSClampNFQueue
 import MSSClampStatus
 import MSSClampWorker
 

@@ -1,6 +1,5 @@
 import Glibc
 import MSSClampCore
-import MSSClampNFQueue
 
 /// Where probes go and leave from: the destination's address, the source address the
 /// kernel's route gives it, and the interface (and MTU) that address belongs to. Found
@@ -71,7 +70,20 @@ public struct ProbeTarget: Sendable, Equatable {
         }
         guard let source else { throw ProbeError.usage("no source address toward \(address.text)") }
         let interface = interfaceName(holding: source)
-        return ProbeTarget(name: name, address: address, source: source, interface: interface, interfaceMTU: interface.flatMap { LinkMTUs().mtu($0) })
+        return ProbeTarget(
+            name: name, address: address, source: source, interface: interface, interfaceMTU: interface.flatMap { mtu(of: $0, asking: fd) })
+    }
+
+    /// The MTU of the interface `name` (SIOCGIFMTU, asked on any socket: `fd`); nil when the
+    /// kernel does not say. One question, once: no netlink needed.
+    static func mtu(of name: String, asking fd: Int32) -> Int? {
+        guard !name.isEmpty, name.utf8.count < Int(IF_NAMESIZE) else { return nil }
+        var request = ifreq()
+        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
+            for (index, byte) in name.utf8.enumerated() { raw[index] = byte }
+        }
+        guard ioctl(fd, UInt(SIOCGIFMTU), &request) == 0 else { return nil }
+        return Int(request.ifr_ifru.ifru_mtu)
     }
 
     /// The interface that holds `address` (the one the route leaves by, for a source the

@@ -1,4 +1,3 @@
-import MSSClampNFQueue
 import MSSClampRules
 
 /// Everything `status` looked at, and the verdict: healthy, or degraded with one reason per

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import MSSClampCore
-import MSSClampNFQueue
 import MSSClampRules
 
 /// `mssclamp status` as a person reads it (one screen, the verdict first, every reason on

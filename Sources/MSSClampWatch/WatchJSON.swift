@@ -2,6 +2,7 @@ import FoundationEssentials
 import MSSClampCore
 import MSSClampLearning
 import MSSClampReplay
+import MSSClampReport
 
 /// `watch --json`: the dry-run's JSON line for SYNs, a `path_mtu` object for ICMP, and the
 /// histogram at the end.

@@ -2,6 +2,7 @@ import MSSClampCapture
 import MSSClampCore
 import MSSClampLearning
 import MSSClampReplay
+import MSSClampReport
 
 /// What `mssclamp watch` saw in one frame.
 public enum WatchEvent: Sendable {

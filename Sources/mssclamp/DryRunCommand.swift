@@ -4,6 +4,7 @@ import MSSClampConfig
 import MSSClampCore
 import MSSClampLearning
 import MSSClampReplay
+import MSSClampReport
 
 struct DryRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

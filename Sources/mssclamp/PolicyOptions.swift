@@ -3,6 +3,7 @@ import Glibc
 import MSSClampConfig
 import MSSClampCore
 import MSSClampReplay
+import MSSClampReport
 
 /// The policy, from a file or from one rule's worth of iptables-named flags: what every
 /// subcommand that judges SYNs accepts, in the same words. `PolicyOptions` adds the

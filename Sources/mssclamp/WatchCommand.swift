@@ -5,6 +5,7 @@ import MSSClampConfig
 import MSSClampCore
 import MSSClampLearning
 import MSSClampReplay
+import MSSClampReport
 import MSSClampStatus
 import MSSClampWatch
 import Synchronization

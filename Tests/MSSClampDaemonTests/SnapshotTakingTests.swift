@@ -1,6 +1,5 @@
 import MSSClampCore
 import MSSClampLearning
-import MSSClampNFQueue
 import MSSClampStatus
 import MSSClampWorker
 import Testing

@@ -1,7 +1,6 @@
 import Foundation
 import MSSClampCore
 import MSSClampMetrics
-import MSSClampNFQueue
 import MSSClampRules
 import MSSClampStatus
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import MSSClampCore
 import MSSClampReplay
+import MSSClampReport
 import TestSupport
 import Testing
 

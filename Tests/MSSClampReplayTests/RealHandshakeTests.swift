@@ -1,5 +1,6 @@
 import Foundation
 import MSSClampReplay
+import MSSClampReport
 import TestSupport
 import Testing
 

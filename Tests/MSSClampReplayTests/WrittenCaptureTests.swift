@@ -2,6 +2,7 @@ import Foundation
 import MSSClampCapture
 import MSSClampCore
 import MSSClampReplay
+import MSSClampReport
 import TestSupport
 import Testing
 

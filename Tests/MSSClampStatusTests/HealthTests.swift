@@ -1,5 +1,4 @@
 import MSSClampCore
-import MSSClampNFQueue
 import MSSClampRules
 import MSSClampStatus
 import Testing

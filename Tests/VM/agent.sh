@@ -10,7 +10,7 @@
 # (iptables in its namespace), so "clamped" is read on the far side.
 #
 # Reports `RESULT key=value` lines on the second serial port; the host judges them.
-# scenario (file on the lab disk): iptables-nft | nftables | iptables-legacy
+# scenario (file on the lab disk): iptables-nft | nftables | iptables-legacy | tunnels | debian13 | demo-ipsec
 set -u
 exec 3>/dev/ttyS1
 # Every command on the console (the first serial port): what the host shows when a

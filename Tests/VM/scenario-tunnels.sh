@@ -29,47 +29,6 @@
 # (6) For wg4, gre4, ovpn4 and esp4: the README's recipe for that VPN, as written.
 source "$lab/tunnel-lab.sh"
 
-# tunnel NAME KIND STACK OUTER: one tunnel, measured, then the download without and with.
-tunnel() {
-    local name=$1 kind=$2 stack=$3 outer=$4 computed m4 m6 without with start=$(now_ms)
-    flush_pmtu
-    client_addresses "$name"
-    ${kind}_up "$outer"
-    computed=$(mssclamp mss --tunnel "$stack" --outer "$outer" --json | grep -o '"inner_mtu":[0-9]*' | cut -d: -f2)
-    read -r m4 m6 <<<"$(largest "$computed")"
-    result "${name}_measured4=$m4 ${name}_measured6=$m6 ${name}_computed=$computed ${name}_stack=$stack/$outer"
-    # As deployed: the gateway's tunnel MTU is the calculator's, the client believes 1500.
-    if [ -n "$gw_if" ]; then ip link set "$gw_if" mtu "$computed"; ip -n cli link set "$cli_if" mtu 1500; fi
-    flush_pmtu
-    local t0=$(now_ms) t1 t2 t3 t4
-    without=$(both_downloads 3)
-    t1=$(now_ms); reload_policy "$stack/$outer"; local reloaded=$?; t2=$(now_ms)
-    with=$(both_downloads 60)
-    t3=$(now_ms)
-    result "${name}_without=${without% *} ${name}_without_connected=${without#* } ${name}_with=${with% *} ${name}_reloaded=$reloaded"
-    [ "${with% *}" = 1048576,1048576 ] || diagnose "$name"
-    # probe, from the server's side, finds the MTU and the gateway as the black hole; doctor
-    # reads the real WireGuard and GRE links.
-    case $name in wg4 | gre4 | esp4) probe_tunnel "$name" ;; esac
-    case $name in wg4 | gre4) doctor_tunnel "$name" ;; esac
-    # The README's recipes as written (the strongSwan one is the IPsec selector's policy).
-    case $name in
-    wg4) recipe_check "$name" wireguard ;;
-    gre4) recipe_check "$name" gre ;;
-    ovpn4) recipe_check "$name" openvpn ;;
-    esac
-    # The IPsec selector instead of the client's addresses: iptables-nft (the default), and
-    # the native nftables table with NAT-T.
-    case $name in
-    wg4) follow_wireguard "$name" "$outer" ;;
-    esp4) ipsec_selector "$name" "$stack/$outer" ;;
-    espnatt4) ipsec_selector "$name" "$stack/$outer" nftables ;;
-    esac
-    ${kind}_down
-    t4=$(now_ms)
-    result "${name}_seconds=$(( (t4 - start) / 1000 )) ${name}_ms=measure:$((t0 - start)),without:$((t1 - t0)),reload:$((t2 - t1)),with:$((t3 - t2)),after:$((t4 - t3))"
-}
-
 tunnels_net_up
 install_deb "$lab/mssclamp.deb" install
 policy none

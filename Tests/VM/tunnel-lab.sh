@@ -349,7 +349,10 @@ recipe_check() {  # NAME RECIPE
     [ -s /etc/mssclamp.yaml ] || { result "${name}_recipe=missing"; return; }
     timeout 120 systemctl reload mssclamp; rc=$?
     got=$(both_downloads 60)
-    result "${name}_recipe=${got% *} ${name}_recipe_rc=$rc"
+    # Back to a policy for nobody: a recipe covers every client, and the next tunnel (gre6
+    # after gre4 makes a gre1 again) must stall before its own policy.
+    reload_policy none; local back=$?
+    result "${name}_recipe=${got% *} ${name}_recipe_rc=$rc ${name}_recipe_back=$back"
 }
 
 ipsec_selector() {  # NAME STACK/OUTER [BACKEND]
@@ -481,4 +484,106 @@ doctor_tunnel() {  # NAME (gw_if: the tunnel)
     done
     policy none
     systemctl start mssclamp
+}
+
+# tunnel NAME KIND STACK OUTER: one tunnel, measured, then the download without and with,
+# then its extras (scenario-tunnels.sh says which tunnel has which). tunnel_extras=recipe
+# keeps only the README's recipe (the Debian 13 scenario).
+tunnel() {
+    local name=$1 kind=$2 stack=$3 outer=$4 computed m4 m6 without with start=$(now_ms)
+    flush_pmtu
+    client_addresses "$name"
+    ${kind}_up "$outer"
+    computed=$(mssclamp mss --tunnel "$stack" --outer "$outer" --json | grep -o '"inner_mtu":[0-9]*' | cut -d: -f2)
+    read -r m4 m6 <<<"$(largest "$computed")"
+    result "${name}_measured4=$m4 ${name}_measured6=$m6 ${name}_computed=$computed ${name}_stack=$stack/$outer"
+    # As deployed: the gateway's tunnel MTU is the calculator's, the client believes 1500.
+    if [ -n "$gw_if" ]; then ip link set "$gw_if" mtu "$computed"; ip -n cli link set "$cli_if" mtu 1500; fi
+    flush_pmtu
+    local t0=$(now_ms) t1 t2 t3 t4
+    without=$(both_downloads 3)
+    t1=$(now_ms); reload_policy "$stack/$outer"; local reloaded=$?; t2=$(now_ms)
+    with=$(both_downloads 60)
+    t3=$(now_ms)
+    result "${name}_without=${without% *} ${name}_without_connected=${without#* } ${name}_with=${with% *} ${name}_reloaded=$reloaded"
+    [ "${with% *}" = 1048576,1048576 ] || diagnose "$name"
+    # probe, from the server's side, finds the MTU and the gateway as the black hole; doctor
+    # reads the real WireGuard and GRE links.
+    local all=1; [ "${tunnel_extras:-all}" = recipe ] && all=
+    [ -n "$all" ] && case $name in wg4 | gre4 | esp4) probe_tunnel "$name" ;; esac
+    [ -n "$all" ] && case $name in wg4 | gre4) doctor_tunnel "$name" ;; esac
+    # The README's recipes as written (the strongSwan one is the IPsec selector's policy).
+    case $name in
+    wg4) recipe_check "$name" wireguard ;;
+    gre4) recipe_check "$name" gre ;;
+    ovpn4) recipe_check "$name" openvpn ;;
+    esac
+    # The IPsec selector instead of the client's addresses: iptables-nft (the default), and
+    # the native nftables table with NAT-T.
+    [ -n "$all" ] && case $name in
+    wg4) follow_wireguard "$name" "$outer" ;;
+    esp4) ipsec_selector "$name" "$stack/$outer" ;;
+    espnatt4) ipsec_selector "$name" "$stack/$outer" nftables ;;
+    esac
+    ${kind}_down
+    t4=$(now_ms)
+    result "${name}_seconds=$(( (t4 - start) / 1000 )) ${name}_ms=measure:$((t0 - start)),without:$((t1 - t0)),reload:$((t2 - t1)),with:$((t3 - t2)),after:$((t4 - t3))"
+}
+
+# ---- a PPPoE uplink (the README's pppoe recipe): the gateway dials a PPPoE concentrator in
+# namespace bras (pppoe-server, kernel-mode PPPoE) and reaches a server behind it, psrv
+# 203.0.113.130, through ppp0 (MTU 1492, as PPPoE's 8 bytes leave of 1500). The server drops
+# frag-needed, as in the rest of the lab; the client (cli, 192.0.2.2 on the LAN side, MSS 1460)
+# downloads from it. IPv4 only: the black hole is the MTU's, not the family's ----
+pppoe_up() {
+    local plugin i
+    modprobe -q pppoe
+    plugin=$(ls /usr/lib/pppd/*/pppoe.so /usr/lib/pppd/*/rp-pppoe.so 2>/dev/null | head -1)
+    ip netns add bras; ip netns add psrv
+    ip link add ppe0 type veth peer name ppe1 netns bras
+    ip link set ppe0 up; ip -n bras link set ppe1 up; ip -n bras link set lo up
+    ip -n bras link add b0 type veth peer name ps0 netns psrv
+    ip -n bras addr add 203.0.113.129/25 dev b0; ip -n bras link set b0 up
+    ip -n psrv addr add 203.0.113.130/25 dev ps0; ip -n psrv link set ps0 up; ip -n psrv link set lo up
+    ip -n psrv route add default via 203.0.113.129
+    ip netns exec bras sysctl -qw net.ipv4.ip_forward=1
+    ip netns exec psrv iptables-nft -A INPUT -p icmp --icmp-type fragmentation-needed -j DROP
+    ip netns exec psrv python3 "$lab/download.py" >"$lab_run/pppoe-server.out" 2>&1 &
+    printf 'noauth\nmtu 1492\nmru 1492\nnoproxyarp\n' >"$lab_run/pppoe-server-options"
+    ip netns exec bras pppoe-server -k -I ppe1 -L 198.51.100.254 -R 198.51.100.253 -N 1 -O "$lab_run/pppoe-server-options"
+    pppd plugin "$plugin" nic-ppe0 ifname ppp0 noauth noproxyarp nodefaultroute noipdefault mtu 1492 mru 1492 \
+        lcp-echo-interval 0 updetach >"$lab_run/pppd.out" 2>&1
+    for i in $(seq 100); do ip -4 addr show dev ppp0 2>/dev/null | grep -q 'inet ' && break; sleep 0.2; done
+    ip route add 203.0.113.128/25 dev ppp0
+    for i in $(seq 50); do ip -n bras -4 addr show 2>/dev/null | grep -q 'inet 198.51.100.254' && break; sleep 0.2; done
+    ip -n bras route add 192.0.2.0/24 dev "$(ip -n bras -o -4 addr show | awk '/198\.51\.100\.254/ {print $2}')"
+    ip -n cli route replace 203.0.113.128/25 via 192.0.2.1
+    ip netns exec cli ping -n -q -c 1 -W 3 203.0.113.130 >/dev/null 2>&1
+}
+pppoe_down() {
+    pkill -x pppd; ip netns pids bras | xargs -r kill; ip netns pids psrv | xargs -r kill
+    sleep 0.5; ip link del ppe0 2>/dev/null; ip netns del bras; ip netns del psrv
+}
+pppoe_download() {  # SECONDS: the body's bytes received
+    ip netns exec cli curl -s -o /dev/null -w '%{size_download}' --max-time "$1" http://203.0.113.130:8080/1M 2>/dev/null
+}
+# pppoe_check: the download without a rule for this client (stalls), then with the README's
+# pppoe recipe as written (completes), and the MSS the server saw.
+pppoe_check() {
+    local mtu without with rc syns d
+    pppoe_up
+    mtu=$(cat /sys/class/net/ppp0/mtu 2>/dev/null)
+    reload_policy none
+    without=$(pppoe_download 3)
+    readme_recipe pppoe >/etc/mssclamp.yaml
+    timeout 120 systemctl reload mssclamp; rc=$?
+    ip netns exec psrv tcpdump -ni ps0 -s 160 -U -w "$lab_run/pppoe.pcap" 'tcp dst port 8080' 2>/dev/null & d=$!
+    sleep 1.5
+    with=$(pppoe_download 60)
+    sleep 0.5; kill "$d" 2>/dev/null; wait "$d" 2>/dev/null
+    syns=$(syn_mss "$lab_run/pppoe.pcap")
+    result "pppoe_mtu=${mtu:-none} pppoe_without=${without:-0} pppoe_recipe=${with:-0} pppoe_recipe_rc=$rc pppoe_syns=${syns:-none}"
+    [ -n "$mtu" ] || sed 's/^/pppd: /' "$lab_run/pppd.out" >&3
+    pppoe_down
+    reload_policy none
 }

@@ -28,24 +28,6 @@ public enum JSONReport {
         }
     }
 
-    struct Summary: Encodable {
-        let summary: Body
-        struct Body: Encodable {
-            let frames: Int
-            let nonIP: Int
-            let linkType: String
-            let outcomes: [String: UInt64]
-            let rules: [UInt64]
-            let written: Int?
-            let rewritten: Int
-            enum CodingKeys: String, CodingKey {
-                case frames, outcomes, rules, written, rewritten
-                case nonIP = "non_ip"
-                case linkType = "link_type"
-            }
-        }
-    }
-
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -72,19 +54,7 @@ public enum JSONReport {
                 target: decision.target, rule: decision.rule.map { $0 + 1 }, learned: decision.learned ? true : nil))
     }
 
-    public static func summary(_ summary: DryRunSummary, writePath: String?) -> String {
-        var outcomes: [String: UInt64] = [:]
-        for (index, kind) in OutcomeCounters.kinds.enumerated() where summary.counters.byKind[index] > 0 {
-            outcomes[kind.reason.map { "\(kind.action)/\($0)" } ?? kind.action] = summary.counters.byKind[index]
-        }
-        return encode(
-            Summary(
-                summary: .init(
-                    frames: summary.frames, nonIP: summary.nonIP, linkType: summary.linkLayer.name, outcomes: outcomes,
-                    rules: summary.counters.byRule, written: writePath == nil ? nil : summary.written, rewritten: summary.rewritten)))
-    }
-
-    static func encode<T: Encodable>(_ value: T) -> String {
+    package static func encode<T: Encodable>(_ value: T) -> String {
         // Encoding these plain structs cannot fail.
         String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }

@@ -1,4 +1,4 @@
-import MSSClampNFQueue
+import MSSClampStatus
 import Testing
 
 @Suite struct KernelQueueStatsTests {
