@@ -14,8 +14,8 @@ extension Daemon {
         public var firewall: any Firewall
         public var settings = Settings()
         /// Per queue: how many packets the kernel may hold, the netlink buffer, fail-closed.
-        public var maxLength: UInt32 = 4096
-        public var receiveBuffer = 8 << 20
+        public var maxLength = QueueConfiguration.defaultMaxLength
+        public var receiveBuffer = QueueConfiguration.defaultReceiveBuffer
         public var failClosed = false
         /// CPUs the queue threads are pinned to, in turn; empty: not pinned.
         public var cpus: [Int] = []

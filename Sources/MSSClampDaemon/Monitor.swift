@@ -67,7 +67,7 @@ final class Monitor: @unchecked Sendable {
         self.counts = counts
         self.logger = logger
         policy = queues.state.policy
-        expected = managesRules ? firewall.expected(policy) : RulesObservation(backend: firewall.backend.rawValue)
+        expected = managesRules ? firewall.expected(policy) : RulesObservation(backend: firewall.backend)
     }
 
     /// Before our rules are (re)installed: what a previous run's counters saw while no
@@ -251,8 +251,8 @@ final class Monitor: @unchecked Sendable {
         let named = policy.rules.flatMap { [$0.inInterface?.name, $0.outInterface?.name].compactMap { $0 } }
         return WorkerStatus(
             pid: getpid(), netns: netns, netnsCookie: netnsCookie, started: started, updated: now, state: state, queues: queues.queues,
-            threads: queues.state.runningThreads, backend: firewall.backend.rawValue, managesRules: managesRules,
-            hooks: options.hooks.map(\.chain), safetyNet: options.safetyNet, countsBypass: options.countsBypass,
+            threads: queues.state.runningThreads, backend: firewall.backend, managesRules: managesRules,
+            hooks: options.hooks, safetyNet: options.safetyNet, countsBypass: options.countsBypass,
             policyDigest: policy.digest, policy: policy.rules.map(\.summary), expected: expected,
             interfaces: Array(Set(named)).sorted(), warnings: warnings, counters: counters,
             // Younger than the window: everything since the start is recent (the first

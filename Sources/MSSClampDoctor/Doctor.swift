@@ -1,4 +1,5 @@
 import MSSClampCore
+import MSSClampRules
 
 /// The gateway checks: pure functions of `GatewayFacts`, one per trap, each finding with its
 /// fix. Read-only by construction: nothing here can change the system.
@@ -75,7 +76,7 @@ public enum Doctor {
         if let ruleset = facts.nftables {
             for rule in NFTRuleset.rules(ruleset) where !rule.managedByIPTables {
                 for family in IPFamily.allCases where rule.applies(to: family) {
-                    if rule.table.hasSuffix(" mssclamp") {
+                    if rule.table.hasSuffix(" " + SteeringOptions.nftTable) {
                         result[family]!.mssclamp = true
                         continue
                     }

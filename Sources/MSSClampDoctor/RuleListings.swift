@@ -1,4 +1,5 @@
 import MSSClampCore
+import MSSClampRules
 
 /// `iptables-save` output, rule by rule: table, chain, the words after `-A CHAIN`.
 enum IPTablesSave {
@@ -12,7 +13,7 @@ enum IPTablesSave {
         /// The `-j` target.
         var target: String? { words.firstIndex(of: "-j").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } }
         /// Installed by mssclamp (every rule of ours carries the comment).
-        var isMSSClamp: Bool { text.contains("\"mssclamp") || text.contains("--comment mssclamp") }
+        var isMSSClamp: Bool { SteeringOptions.carriesOurComment(text) }
     }
 
     static func rules(_ save: String) -> [Rule] {

@@ -14,7 +14,8 @@ public struct PathMTULearner: Sendable {
     public struct Limits: Sendable {
         public var maxEntries = 4096
         /// Like the kernel's PMTU cache (net.ipv4.route.mtu_expires): 10 minutes.
-        public var lifetime: Double = 600
+        public static let defaultLifetime: Double = 600
+        public var lifetime = Self.defaultLifetime
         public var learnsPerSecond: Double = 20
         /// SYNs remembered, and for how long, to tie a signal to a forwarded flow.
         public var maxFlows = 16384

@@ -1,13 +1,18 @@
 /// How one netfilter queue is set up.
 public struct QueueConfiguration: Sendable, Equatable {
+    /// `run --queue-maxlen`'s default: a burst of 4096 SYNs waits instead of failing open.
+    public static let defaultMaxLength: UInt32 = 4096
+    /// `run --receive-buffer`'s default: room for the whole queue's worth of SYNs in flight.
+    public static let defaultReceiveBuffer = 8 << 20
+
     /// The queue number (`--queue-num` in the rules).
     public var number: UInt16
     /// Packets the kernel holds for us before it starts to fail open (or drop).
-    public var maxLength: UInt32 = 4096
+    public var maxLength = Self.defaultMaxLength
     /// Accept packets when the queue is full instead of dropping them (NFQA_CFG_F_FAIL_OPEN).
     public var failOpen = true
     /// Socket receive buffer; forced past rmem_max with SO_RCVBUFFORCE.
-    public var receiveBuffer = 8 << 20
+    public var receiveBuffer = Self.defaultReceiveBuffer
     /// The CPU the queue's thread is pinned to (`--cpus`); nil lets the scheduler choose.
     public var cpu: Int?
     /// The same socket also binds `number + k × stride` for k in 1..<blocks: the queues

@@ -2,7 +2,7 @@ import Glibc
 import MSSClampCore
 
 /// Which firewall tooling carries the rules.
-public enum Backend: String, Sendable, CaseIterable {
+public enum Backend: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
     /// iptables / ip6tables on nf_tables (iptables-nft), Debian's default since buster.
     case iptablesNFT = "iptables-nft"
     /// iptables / ip6tables on the legacy x_tables (iptables-legacy).
@@ -18,6 +18,18 @@ public enum Backend: String, Sendable, CaseIterable {
         case .iptablesLegacy: return ("\(base)-legacy", "\(base)-legacy-restore", "\(base)-legacy-save")
         case .nftables: return ("nft", "nft", "nft")
         }
+    }
+
+    /// Its name, as `--backend` takes it and every message says it.
+    public var description: String { rawValue }
+
+    /// The backend to use: `chosen` when one was named, else the one `detect()` picks
+    /// (`auto`), and then `detected` hears which and why.
+    public static func resolve(_ chosen: Backend?, detected: (Detection) -> Void = { _ in }) async -> Backend {
+        if let chosen { return chosen }
+        let detection = await detect()
+        detected(detection)
+        return detection.backend
     }
 
     /// The backend `auto` chose, and why, in words for the log: a fallback is never silent.
@@ -165,7 +177,7 @@ public enum Backend: String, Sendable, CaseIterable {
                 total =
                     (total ?? 0)
                     + result.output.split(separator: "\n").filter {
-                        $0.hasPrefix("-A ") && !$0.contains("--comment mssclamp") && !$0.contains("--comment \"mssclamp")
+                        $0.hasPrefix("-A ") && !SteeringOptions.carriesOurComment($0)
                     }.count
             } catch {
                 failure = error
@@ -178,8 +190,17 @@ public enum Backend: String, Sendable, CaseIterable {
 
 /// The builtin chains that jump to ours: FORWARD for routed traffic (the VPN gateway case),
 /// OUTPUT and POSTROUTING for traffic the host itself originates.
-public enum Hook: String, Sendable, CaseIterable {
+public enum Hook: String, Sendable, CaseIterable, Codable {
     case forward, output, postrouting
+
+    /// Read as written, or as the chain's name (`FORWARD`: state files of earlier versions).
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let hook = Hook(rawValue: name.lowercased()) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "no hook '\(name)'"))
+        }
+        self = hook
+    }
 
     public var chain: String { rawValue.uppercased() }
     /// An input interface exists only where a packet came in from somewhere.

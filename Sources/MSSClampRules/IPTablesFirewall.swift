@@ -32,7 +32,7 @@ public struct IPTablesFirewall: Firewall {
     /// Read back from the restore scripts `install` applies, as `iptables-save` would list
     /// them; a family without rules stays empty (install removes it).
     public func expected(_ policy: Policy) -> RulesObservation {
-        var expected = RulesObservation(backend: backend.rawValue)
+        var expected = RulesObservation(backend: backend)
         for family in IPFamily.allCases where !IPTablesRenderer.chainRules(policy, family: family, options: options).isEmpty {
             let script = IPTablesRenderer.restoreScript(
                 policy, family: family, options: options, missingJumps: IPTablesRenderer.jumps(options, family: family))
@@ -148,7 +148,7 @@ public struct IPTablesFirewall: Firewall {
     }
 
     public func observe() async throws(FirewallError) -> RulesObservation {
-        var observation = RulesObservation(backend: backend.rawValue)
+        var observation = RulesObservation(backend: backend)
         for family in IPFamily.allCases {
             let tool = backend.tools(family).save
             let result = try await FirewallTool.run(tool, ["-c", "-t", "mangle"])

@@ -19,7 +19,7 @@ public struct NFTablesFirewall: Firewall {
     /// Read back from the very script `install` applies, since one inet table carries both
     /// families and a line without a family serves both.
     public func expected(_ policy: Policy) -> RulesObservation {
-        var expected = RulesObservation(backend: backend.rawValue)
+        var expected = RulesObservation(backend: backend)
         expected.read(nftTable: NFTablesRenderer.script(policy, options: options))
         return expected
     }
@@ -40,7 +40,7 @@ public struct NFTablesFirewall: Firewall {
     }
 
     public func observe() async throws(FirewallError) -> RulesObservation {
-        var observation = RulesObservation(backend: backend.rawValue)
+        var observation = RulesObservation(backend: backend)
         let listing = try await FirewallTool.run("nft", ["list", "table", "inet", SteeringOptions.nftTable])
         if listing.status == 0 {
             observation.read(nftTable: listing.output)

@@ -30,11 +30,11 @@ public struct RulesObservation: Sendable, Equatable, Codable {
         public var isEmpty: Bool { hooks.isEmpty && queueRules == 0 && bypassRules == 0 && safetyNetRules == 0 }
     }
 
-    public var backend: String
+    public var backend: Backend
     public var ipv4 = Family()
     public var ipv6 = Family()
 
-    public init(backend: String) {
+    public init(backend: Backend) {
         self.backend = backend
     }
 

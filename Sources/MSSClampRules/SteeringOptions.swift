@@ -48,6 +48,13 @@ public struct SteeringOptions: Sendable, Equatable {
 
     /// The comment every rule carries, so a person reading `iptables -S` knows whose it is.
     public static let comment = "mssclamp"
+
+    /// Whether a rule as iptables-save prints it is one of ours: it carries our comment
+    /// (quoted when it has more words, as the learn-pmtu label does). The one test of it for
+    /// rules, doctor and backend detection.
+    public static func carriesOurComment(_ line: some StringProtocol) -> Bool {
+        line.contains("--comment \(comment)") || line.contains("--comment \"\(comment)")
+    }
     /// The label of the rules that bring path-MTU signals and all SYNs in (`--learn-pmtu`).
     public static let learnComment = "mssclamp learn-pmtu"
     public static let nftTable = "mssclamp"

@@ -20,10 +20,10 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     public var queues: [UInt16]
     /// Queue threads alive now.
     public var threads: Int
-    public var backend: String
+    public var backend: Backend
     /// False with `--no-install-rules`: the operator's own rules feed the queue.
     public var managesRules: Bool
-    public var hooks: [String]
+    public var hooks: [Hook]
     public var safetyNet: Bool
     public var countsBypass: Bool
     public var policyDigest: String
@@ -78,8 +78,8 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
 
     public init(
         pid: Int32, netns: String, netnsCookie: UInt64? = nil, started: Double, updated: Double, state: State, queues: [UInt16], threads: Int,
-        backend: String,
-        managesRules: Bool, hooks: [String], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expected: RulesObservation,
+        backend: Backend,
+        managesRules: Bool, hooks: [Hook], safetyNet: Bool, countsBypass: Bool, policyDigest: String, policy: [String], expected: RulesObservation,
         interfaces: [String], warnings: [String], counters: Snapshot, recent: Snapshot, recentSeconds: Int, lastSynTime: Double?,
         rules: RulesObservation?, rulesChecked: Double?, rulesError: String?, learning: Learning? = nil, reload: Reload? = nil,
         policySource: [String]? = nil

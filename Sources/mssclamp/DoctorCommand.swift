@@ -30,9 +30,8 @@ struct DoctorCommand: AsyncParsableCommand {
     func run() async throws {
         var facts = await GatewayFacts.read()
         // mssclamp's own worker, judged as `status` judges it (none publishing: nothing to say).
-        if let health = try? await StatusCommand.health(stateDirectory: stateDirectory, backend: nil),
-            let running = health.inputs.workers.first(where: { $0.state == .running })
-        {
+        let health = await Health.gather(stateDirectory: stateDirectory)
+        if let running = health.inputs.workers.first(where: { $0.state == .running }) {
             facts.worker = .init(healthy: health.isHealthy, reasons: health.reasons, policy: running.policy)
         }
         let report = Doctor.examine(facts)

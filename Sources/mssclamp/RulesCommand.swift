@@ -79,7 +79,7 @@ struct RulesCommand: AsyncParsableCommand {
             let policy = try self.policy.policy()
             let named = self.policy.spec.isEmpty && self.policy.config == nil ? nil : policy
             var firewalls: [any Firewall] = []
-            if steering.backend == "auto" {
+            if steering.backend.chosen == nil {
                 let options = try steering.options()
                 let survey = await Backend.survey(options: options)
                 firewalls = survey.holding.map { $0.firewall(options) }

@@ -6,6 +6,7 @@ import MSSClampCore
 import MSSClampDaemon
 import MSSClampLearning
 import MSSClampMetrics
+import MSSClampNFQueue
 import MSSClampPrivileges
 import MSSClampStatus
 
@@ -37,12 +38,12 @@ struct RunCommand: AsyncParsableCommand {
     var noInstallRules = false
 
     @Option(name: .customLong("queue-maxlen"), help: ArgumentHelp("Packets the kernel may hold per queue.", valueName: "N"))
-    var queueMaxLength: UInt32 = 4096
+    var queueMaxLength = QueueConfiguration.defaultMaxLength
 
     @Option(
         name: .customLong("receive-buffer"),
         help: ArgumentHelp("Netlink receive buffer per queue, in bytes (forced past rmem_max).", valueName: "bytes"))
-    var receiveBuffer: Int = 8 << 20
+    var receiveBuffer = QueueConfiguration.defaultReceiveBuffer
 
     @Option(
         name: .customLong("cpus"),
@@ -68,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
         name: .customLong("learn-pmtu-expiry"),
         help: ArgumentHelp(
             "With --learn-pmtu: seconds a learned path MTU lasts (the kernel's PMTU cache keeps 600).", valueName: "seconds"))
-    var learnExpiry: Double = 600
+    var learnExpiry = PathMTULearner.Limits.defaultLifetime
 
     @Option(
         name: .customLong("user"),
@@ -83,12 +84,13 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         guard queueMaxLength >= 1 else {
             throw ValidationError(
-                "--queue-maxlen: 0 lets the kernel hold no packet, so every SYN would pass unclamped (fail-open) or be dropped; use 1 or more (default 4096)"
+                "--queue-maxlen: 0 lets the kernel hold no packet, so every SYN would pass unclamped (fail-open) or be dropped; use 1 or more (default \(QueueConfiguration.defaultMaxLength))"
             )
         }
         guard receiveBuffer >= 4096 else {
             throw ValidationError(
-                "--receive-buffer: \(receiveBuffer) bytes cannot hold one queued packet with its netlink headers; use 4096 or more (default 8388608)")
+                "--receive-buffer: \(receiveBuffer) bytes cannot hold one queued packet with its netlink headers; use 4096 or more (default \(QueueConfiguration.defaultReceiveBuffer))"
+            )
         }
         guard statsInterval >= 0 else {
             throw ValidationError("--stats-interval: \(statsInterval) must be 0 (no summary lines) or a number of seconds")
@@ -100,7 +102,8 @@ struct RunCommand: AsyncParsableCommand {
             do { _ = try CPUList.parse(cpus, cpuCount: Self.cpuCount) } catch { throw ValidationError("--cpus: \(error)") }
         }
         guard learnExpiry >= 1 && learnExpiry <= 86400 else {
-            throw ValidationError("--learn-pmtu-expiry: \(learnExpiry) must be between 1 and 86400 seconds (default 600)")
+            throw ValidationError(
+                "--learn-pmtu-expiry: \(learnExpiry) must be between 1 and 86400 seconds (default \(Int(PathMTULearner.Limits.defaultLifetime)))")
         }
     }
 
@@ -135,7 +138,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         // The backend was resolved as root; the confined process must not guess again.
-        let arguments = CommandLine.arguments + (steering.backend == "auto" ? ["--backend", firewall.backend.rawValue] : [])
+        let arguments = CommandLine.arguments + (steering.backend.chosen == nil ? ["--backend", firewall.backend.rawValue] : [])
         do {
             try Confinement.apply(firewall: firewall, user: user, arguments: arguments, stateDirectory: stateDirectory, logger: logger)
             try firewall.validate(policy)

@@ -30,38 +30,15 @@ struct StatusCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("backend"), help: ArgumentHelp("Firewall backend to read when no worker says which (default: auto).", valueName: "name"))
-    var backend: String?
+    var backend: BackendName?
 
     func run() async throws {
-        let health = try await StatusCommand.health(stateDirectory: stateDirectory, backend: backend)
+        let health = await Health.gather(stateDirectory: stateDirectory, backend: backend?.chosen)
         if json {
             print(StatusText.json(health))
         } else {
             StatusText.lines(health).forEach { print($0) }
         }
         if health.verdict.exitStatus != 0 { throw CommandFailure.verdict(health.verdict.exitStatus) }
-    }
-
-    /// The verdict on the workers publishing in `stateDirectory`: `status`'s, and `doctor`'s.
-    static func health(stateDirectory: String, backend: String?) async throws(CommandFailure) -> Health {
-        let store = StatusStore(directory: stateDirectory)
-        let workers = store.read()
-        let worker = workers.first
-        var options = SteeringOptions(queues: (worker?.queues.first ?? 0)...(worker?.queues.last ?? 0))
-        options.hooks = worker?.hooks.compactMap { Hook(rawValue: $0.lowercased()) } ?? [.forward]
-        // The worker's own backend unless told otherwise; neither: detected.
-        let chosen = try await SteeringArguments.backend(named: backend ?? worker?.backend ?? "auto")
-        var rules: RulesObservation?
-        var rulesError: String?
-        do {
-            rules = try await chosen.firewall(options).observe()
-        } catch {
-            rulesError = error.description
-        }
-        return Health(
-            Health.Inputs(
-                workers: workers, kernelQueues: KernelQueueStats.readIfPermitted(), rules: rules, rulesError: rulesError,
-                now: Date().timeIntervalSince1970, isAlive: StatusStore.isAlive,
-                stateDirectory: stateDirectory))
     }
 }

@@ -14,7 +14,7 @@ struct SteeringArguments: ParsableArguments {
     @Option(
         name: .customLong("backend"),
         help: ArgumentHelp("iptables-nft, iptables-legacy, nftables, or auto (the iptables backend that already holds rules).", valueName: "name"))
-    var backend: String = "auto"
+    var backend = BackendName.auto
 
     @Option(
         name: .customLong("hooks"),
@@ -61,20 +61,29 @@ struct SteeringArguments: ParsableArguments {
         var options = try options()
         // A policy with ipsec: rules is carried by a block of queues per IPsec class.
         options.ipsecQueues = policy.matchesIPsec
-        return try await SteeringArguments.backend(named: backend, detected: detected).firewall(options)
+        return await Backend.resolve(backend.chosen, detected: detected).firewall(options)
+    }
+}
+
+/// `--backend NAME`: a backend, or `auto` (`chosen` nil: detected when needed). Checked as
+/// the arguments are parsed, so a typo is a usage error before anything runs.
+struct BackendName: ExpressibleByArgument, Equatable {
+    var chosen: Backend?
+
+    static let auto = BackendName(chosen: nil)
+
+    init(chosen: Backend?) { self.chosen = chosen }
+
+    init?(argument: String) {
+        if argument == "auto" {
+            chosen = nil
+        } else if let backend = Backend(rawValue: argument) {
+            chosen = backend
+        } else {
+            return nil
+        }
     }
 
-    /// `--backend NAME` as every subcommand reads it: a backend's name, or `auto` (detected,
-    /// and `detected` hears which and why).
-    static func backend(named name: String, detected: (Backend.Detection) -> Void = { _ in }) async throws(CommandFailure) -> Backend {
-        if name == "auto" {
-            let detection = await Backend.detect()
-            detected(detection)
-            return detection.backend
-        }
-        guard let chosen = Backend(rawValue: name) else {
-            throw CommandFailure.config("--backend: '\(name)' must be \(Backend.allCases.map(\.rawValue).joined(separator: ", ")) or auto")
-        }
-        return chosen
-    }
+    var defaultValueDescription: String { chosen?.rawValue ?? "auto" }
+    static var allValueStrings: [String] { Backend.allCases.map(\.rawValue) + ["auto"] }
 }

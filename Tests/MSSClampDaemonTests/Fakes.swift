@@ -79,7 +79,7 @@ final class FakeFirewall: Firewall, @unchecked Sendable {
     }
 
     func observe() async throws(FirewallError) -> RulesObservation {
-        installed.withLockedValue { $0 } ?? RulesObservation(backend: backend.rawValue)
+        installed.withLockedValue { $0 } ?? RulesObservation(backend: backend)
     }
 
     func textDifferences(_ policy: Policy) async throws(FirewallError) -> [String] { [] }

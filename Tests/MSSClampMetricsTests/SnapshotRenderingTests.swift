@@ -46,9 +46,9 @@ import Testing
     @Test func everyCounterIsInTheStatusJSONAndTheStatsLine() throws {
         let snapshot = Self.everything()
         let status = WorkerStatus(
-            pid: 1, netns: "net:[1]", started: 0, updated: 0, state: .running, queues: [0], threads: 1, backend: "nftables",
-            managesRules: true, hooks: ["FORWARD"], safetyNet: false, countsBypass: true, policyDigest: "0badcafe", policy: [],
-            expected: RulesObservation(backend: "nftables"), interfaces: [], warnings: [], counters: snapshot, recent: snapshot,
+            pid: 1, netns: "net:[1]", started: 0, updated: 0, state: .running, queues: [0], threads: 1, backend: .nftables,
+            managesRules: true, hooks: [.forward], safetyNet: false, countsBypass: true, policyDigest: "0badcafe", policy: [],
+            expected: RulesObservation(backend: .nftables), interfaces: [], warnings: [], counters: snapshot, recent: snapshot,
             recentSeconds: 300, lastSynTime: nil, rules: nil, rulesChecked: nil, rulesError: nil)
         let health = Health(
             Health.Inputs(

@@ -119,7 +119,7 @@ import Testing
                 "meta nfproto ipv4 icmp type destination-unreachable icmp code frag-needed queue flags bypass to 0 comment \"mssclamp learn-pmtu"))
         #expect(script.contains("meta nfproto ipv6 icmpv6 type packet-too-big queue flags bypass to 0"))
         #expect(script.contains("meta l4proto tcp tcp flags & (syn | rst) == syn queue flags bypass to 0 comment \"mssclamp learn-pmtu"))
-        var observed = RulesObservation(backend: "nftables")
+        var observed = RulesObservation(backend: .nftables)
         observed.read(nftTable: script)
         #expect(observed.ipv4.hooks == ["FORWARD"] && observed.ipv4.steersSignals && observed.ipv6.steersSignals)
     }

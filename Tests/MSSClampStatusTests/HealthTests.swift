@@ -13,7 +13,7 @@ import Testing
         counters[Snapshot.outcomes[0]] = 10
         var status = WorkerStatus(
             pid: 4242, netns: "net:[1]", started: now - 600, updated: now - 0.5, state: .running, queues: [0], threads: 1,
-            backend: "iptables-nft", managesRules: true, hooks: ["FORWARD"], safetyNet: false, countsBypass: true,
+            backend: .iptablesNFT, managesRules: true, hooks: [.forward], safetyNet: false, countsBypass: true,
             policyDigest: "0badcafe", policy: ["-o eth0 --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:1536 -> set-mss 1360"],
             expected: rules(), interfaces: ["eth0"], warnings: [], counters: counters, recent: counters,
             recentSeconds: 300, lastSynTime: now - 3, rules: nil, rulesChecked: nil, rulesError: nil)
@@ -22,7 +22,7 @@ import Testing
     }
 
     static func rules(_ edit: (inout RulesObservation) -> Void = { _ in }) -> RulesObservation {
-        var rules = RulesObservation(backend: "iptables-nft")
+        var rules = RulesObservation(backend: .iptablesNFT)
         for family in [IPFamily.ipv4, .ipv6] {
             rules[family].hooks = ["FORWARD"]
             rules[family].queueRules = 1
@@ -71,7 +71,7 @@ import Testing
     /// One word per state, each with its own exit status: nothing here, stopped cleanly,
     /// crashed, degraded, could not look.
     @Test func verdictsHaveTheirOwnWords() {
-        let nothing = Self.health(workers: [], rules: RulesObservation(backend: "iptables-nft"))
+        let nothing = Self.health(workers: [], rules: RulesObservation(backend: .iptablesNFT))
         #expect(nothing.verdict == .notRunning && nothing.verdict.exitStatus == 3)
         #expect(StatusText.lines(nothing).first == "mssclamp: NOT RUNNING")
         #expect(nothing.reasons.first?.contains("nothing of mssclamp's here") == true)
@@ -80,7 +80,7 @@ import Testing
         #expect(blind.verdict == .unknown && blind.verdict.exitStatus == 4, "no worker state and no reading: could not look")
         #expect(blind.reasons.first?.contains("could not look") == true)
 
-        let stopped = Self.health(workers: [Self.worker { $0.state = .stopped }], rules: RulesObservation(backend: "iptables-nft"))
+        let stopped = Self.health(workers: [Self.worker { $0.state = .stopped }], rules: RulesObservation(backend: .iptablesNFT))
         #expect(stopped.verdict == .stopped && stopped.verdict.exitStatus == 3)
         #expect(StatusText.lines(stopped).contains { $0.contains("stopped cleanly") })
         #expect(!StatusText.lines(stopped).contains { $0.contains("gone") }, "'gone' is for a crash")
@@ -112,7 +112,7 @@ import Testing
     /// A crashed worker's rules removed since (`rules remove`): nothing passes the queue any
     /// more, so status no longer says SYNs pass via --queue-bypass.
     @Test func crashedAndRulesRemoved() {
-        let health = Self.health(rules: RulesObservation(backend: "iptables-nft"), alive: false)
+        let health = Self.health(rules: RulesObservation(backend: .iptablesNFT), alive: false)
         #expect(health.verdict == .crashed)
         #expect(health.reasons.first?.contains("queueing rules have been removed since") == true)
         #expect(!health.reasons.joined().contains("--queue-bypass"))
@@ -151,7 +151,7 @@ import Testing
         #expect(borrowed.isHealthy && borrowed.rulesSource == "as the worker saw them")
         #expect(Self.health(rules: nil).reasons.first?.contains("could not be read (permission denied)") == true)
         // --no-install-rules: the operator's rules are not ours to judge.
-        #expect(Self.health(workers: [Self.worker { $0.managesRules = false }], rules: RulesObservation(backend: "iptables-nft")).isHealthy)
+        #expect(Self.health(workers: [Self.worker { $0.managesRules = false }], rules: RulesObservation(backend: .iptablesNFT)).isHealthy)
     }
 
     /// `status` judges the rules with the very diff the daemon repairs by and `rules check`
@@ -246,10 +246,10 @@ import Testing
 
     static func health(_ listing: String) -> Health {
         let firewall = NFTablesFirewall(options: SteeringOptions())
-        var rules = RulesObservation(backend: "nftables")
+        var rules = RulesObservation(backend: .nftables)
         rules.read(nftTable: listing)
         let worker = HealthTests.worker {
-            $0.backend = "nftables"
+            $0.backend = .nftables
             $0.policyDigest = classic.digest
             $0.expected = firewall.expected(classic)
         }
@@ -275,7 +275,7 @@ import Testing
         let split = Policy(rules: [Rule(outInterface: InterfacePattern("eth0"), mssRange: 1341...1536, action: .setMSS(ipv4: 1360, ipv6: 1340))])
         let expected = NFTablesFirewall(options: SteeringOptions()).expected(split)
         #expect(expected.ipv4.queueRules == 1 && expected.ipv6.queueRules == 1)
-        var seen = RulesObservation(backend: "nftables")
+        var seen = RulesObservation(backend: .nftables)
         seen.read(
             nftTable:
                 "chain forward {\n meta nfproto ipv6 tcp flags syn / syn,rst oifname \"eth0\" queue to 0 comment \"mssclamp rule 1 policy:0badcafe\"\n}"

@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func nftTableWithCounters() {
-        var seen = RulesObservation(backend: "nftables")
+        var seen = RulesObservation(backend: .nftables)
         seen.read(
             nftTable: """
                 table inet mssclamp {
