@@ -243,8 +243,8 @@ import Testing
 
 /// The whole command against a real kernel's firewall, trap by trap (Tests/Integration/doctor.sh).
 @Suite(.serialized) struct DoctorLabTests {
-    @Test func eachTrapFoundFixedAndClean() throws {
-        let run = TestSupport.scenario("doctor.sh", timeout: 240)
+    @Test func eachTrapFoundFixedAndClean() async throws {
+        let run = await TestSupport.scenario("doctor.sh", timeout: 240)
         #expect(run.status == 0, "\(run.stderr)")
         let r = TestSupport.results(run.stdout)
         #expect(r["clean_rc"] == "0" && r["clean_found"] == "none")

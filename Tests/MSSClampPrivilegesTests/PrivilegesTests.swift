@@ -26,8 +26,8 @@ import Testing
 /// Least privilege on every backend and the shipped unit, in a namespace lab
 /// (Tests/Integration/privileges.sh).
 @Suite(.root, .serialized) struct PrivilegesIntegrationTests {
-    @Test func confinedOnEveryBackendAndUnderTheUnit() {
-        let run = TestSupport.scenario("privileges.sh", timeout: 300)
+    @Test func confinedOnEveryBackendAndUnderTheUnit() async {
+        let run = await TestSupport.scenario("privileges.sh", timeout: 300)
         #expect(run.status == 0, "\(run.stderr)")
         let r = TestSupport.results(run.stdout)
         let netAdmin = "0000000000001000", netAdminRaw = "0000000000003000"

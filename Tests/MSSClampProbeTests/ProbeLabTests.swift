@@ -4,8 +4,8 @@ import Testing
 /// `mssclamp probe` for real: raw sockets, real routers (namespaces), their real ICMP, a
 /// real filter dropping it. Tests/Integration/probe.sh says what each scenario builds.
 @Suite(.serialized) struct ProbeLabTests {
-    @Test(.root) func findsTheMTUTheHopAndTheBlackHole() throws {
-        let run = TestSupport.scenario("probe.sh", timeout: 300)
+    @Test(.root) func findsTheMTUTheHopAndTheBlackHole() async throws {
+        let run = await TestSupport.scenario("probe.sh", timeout: 300)
         #expect(run.status == 0, "\(run.stderr)")
         let r = TestSupport.results(run.stdout)
         for (name, mtu, mss, method) in [

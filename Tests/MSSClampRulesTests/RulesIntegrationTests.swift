@@ -3,8 +3,8 @@ import Testing
 
 /// The installer against real iptables / nft in namespaces the scripts create.
 @Suite(.root, .serialized) struct RulesIntegrationTests {
-    @Test func installTwiceCheckRemoveRestoresExactly() {
-        let run = TestSupport.scenario("rules.sh", timeout: 240)
+    @Test func installTwiceCheckRemoveRestoresExactly() async {
+        let run = await TestSupport.scenario("rules.sh", timeout: 240)
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("RESULT ") }
         for backend in ["iptables-nft", "iptables-legacy"] {
@@ -40,8 +40,8 @@ import Testing
         }
     }
 
-    @Test func kernelEquivalentAndSafetyNetOnTheWire() {
-        let run = TestSupport.scenario("kernel-equivalent.sh", timeout: 180)
+    @Test func kernelEquivalentAndSafetyNetOnTheWire() async {
+        let run = await TestSupport.scenario("kernel-equivalent.sh", timeout: 180)
         #expect(run.status == 0, "\(run.stderr)")
         let results = TestSupport.results(run.stdout)
         let expected =

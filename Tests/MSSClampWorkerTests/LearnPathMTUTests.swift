@@ -4,8 +4,8 @@ import Testing
 /// `run --learn-pmtu` in the four-namespace lab of issue #11 (Tests/Integration/learn-pmtu.sh):
 /// client — hop (1400 toward the client) — router — server, the server deaf to ICMP.
 @Suite(.root, .serialized) struct LearnPathMTUTests {
-    @Test func learnsFromICMPCrossingTheRouterAndRefusesHostileICMP() {
-        let run = TestSupport.scenario("learn-pmtu.sh", timeout: 240)
+    @Test func learnsFromICMPCrossingTheRouterAndRefusesHostileICMP() async {
+        let run = await TestSupport.scenario("learn-pmtu.sh", timeout: 240)
         #expect(run.status == 0, "\(run.stderr)")
         let r = TestSupport.results(run.stdout)
         // The black hole is real: the router's own links are 1500, so --clamp-mss-to-pmtu

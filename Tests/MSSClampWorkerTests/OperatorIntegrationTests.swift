@@ -6,8 +6,8 @@ import Testing
 /// the network and on timers): signals, reloads, the first hour's recipes, `status`, and the
 /// black hole of `make demo`.
 @Suite(.root, .serialized) struct OperatorIntegrationTests {
-    @Test func lifecycleSignalsPrivilegesAndReload() {
-        let run = TestSupport.scenario("lifecycle.sh", timeout: 180)
+    @Test func lifecycleSignalsPrivilegesAndReload() async {
+        let run = await TestSupport.scenario("lifecycle.sh", timeout: 180)
         #expect(run.status == 0, "\(run.stderr)")
         let results = TestSupport.results(run.stdout)
         // SIGKILL: the rules stay; --queue-bypass keeps traffic flowing, unclamped.
@@ -44,8 +44,8 @@ import Testing
     /// The operator's first hour (Tests/Integration/first-hour.sh): the recipes an operator
     /// copies clamp right through a real narrow link with ICMP filtered, and no command says
     /// all clear without looking.
-    @Test func firstHour() {
-        let run = TestSupport.scenario("first-hour.sh", timeout: 300)
+    @Test func firstHour() async {
+        let run = await TestSupport.scenario("first-hour.sh", timeout: 300)
         #expect(run.status == 0, "\(run.stderr)")
         let r = TestSupport.results(run.stdout)
         #expect(r["nothing_rc"] == "3" && r["nothing_line"] == "1")
@@ -72,8 +72,8 @@ import Testing
     /// `mssclamp status` and a worker that is never silently ineffective: every situation in
     /// which it used to say `ready` while clamping nothing now has a reason, a log line, a
     /// counter or an exit status of 2.
-    @Test func statusAndLoudness() {
-        let run = TestSupport.scenario("status.sh", timeout: 240)
+    @Test func statusAndLoudness() async {
+        let run = await TestSupport.scenario("status.sh", timeout: 240)
         #expect(run.status == 0, "\(run.stderr)")
         let r = TestSupport.results(run.stdout)
         #expect(r["none_status"] == "3" && r["none_says"] == "1", "nothing here: NOT RUNNING, LSB's 3")
@@ -98,8 +98,8 @@ import Testing
     }
     /// The black hole of the brief, as a test: `make demo`'s script must see the stall
     /// without mssclamp and the completed transfer with it, for IPv4 and IPv6.
-    @Test func blackHoleStallsWithoutAndCompletesWith() {
-        let run = TestSupport.run("/usr/bin/timeout", ["-k", "10", "150", "/bin/bash", TestSupport.packageRoot + "/scripts/demo.sh"], timeout: 170)
+    @Test func blackHoleStallsWithoutAndCompletesWith() async {
+        let run = await TestSupport.lab(TestSupport.packageRoot + "/scripts/demo.sh", timeout: 150)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("VERDICT: the black hole is real (both transfers stalled) and mssclamp fixes it (both completed)."))
         let lines = run.stdout.split(separator: "\n")

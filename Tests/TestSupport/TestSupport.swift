@@ -53,10 +53,24 @@ public enum TestSupport {
 
     /// Runs one of the namespace scenario scripts in Tests/Integration, hard-bounded with
     /// coreutils timeout (the script cleans up on SIGTERM).
-    public static func scenario(_ name: String, _ arguments: [String] = [], timeout: Int = 120) -> Result {
-        run(
-            "/usr/bin/timeout", ["-k", "10", "\(timeout)", "/bin/bash", packageRoot + "/Tests/Integration/" + name] + arguments,
-            timeout: Double(timeout + 20))
+    public static func scenario(_ name: String, _ arguments: [String] = [], timeout: Int = 120) async -> Result {
+        await lab(packageRoot + "/Tests/Integration/" + name, arguments, timeout: timeout)
+    }
+
+    /// A namespace lab script, bounded, waited for on a thread of its own: a lab mostly waits
+    /// (on the network, on timers), and a test blocking one of Swift Testing's threads (as
+    /// many as cores) would keep every other test waiting with it. `LabSlots` bounds how
+    /// many labs run at once.
+    public static func lab(_ script: String, _ arguments: [String] = [], timeout: Int) async -> Result {
+        await LabSlots.shared.acquire()
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
+            Thread {
+                continuation.resume(
+                    returning: run("/usr/bin/timeout", ["-k", "10", "\(timeout)", "/bin/bash", script] + arguments, timeout: Double(timeout + 20)))
+            }.start()
+        }
+        await LabSlots.shared.release()
+        return result
     }
 
     /// `key=value` pairs from lines starting with "RESULT " in a scenario's output.
@@ -84,4 +98,32 @@ public enum TestSupport {
 extension Trait where Self == ConditionTrait {
     /// Tests that create namespaces or need raw access.
     public static var root: Self { .enabled(if: TestSupport.isRoot, "needs root (network namespaces)") }
+}
+
+/// At most `limit` namespace labs at once: each is light alone (a third of a core), but
+/// labs that time a restart or count a burst must not share two cores with many others
+/// (three at once beside other load: the restart lab's sender fell behind its 10k SYN/s).
+public actor LabSlots {
+    public static let shared = LabSlots(limit: 2)
+    private let limit: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() async {
+        if running < limit {
+            running += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            running -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
 }

@@ -14,6 +14,11 @@ out=${1:?usage: build-image.sh OUTDIR [SUITE]}
 suite=${2:-bookworm}
 here=$(cd "$(dirname "$0")" && pwd)
 key=$({ cat "$0" "$here/vm-agent.service"; echo "$suite"; } | sha256sum | cut -c1-12)
+# One builder per image: make test starts one early in the background, and the lab's own
+# call waits here for it, then finds the image cached.
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+flock 9
 if [ -f "$out/base.img" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ]; then
     echo "vm image ($suite): cached ($out, key $key)"
     exit 0

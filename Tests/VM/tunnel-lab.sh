@@ -509,9 +509,10 @@ tunnel() {
     [ "${with% *}" = 1048576,1048576 ] || diagnose "$name"
     # probe, from the server's side, finds the MTU and the gateway as the black hole; doctor
     # reads the real WireGuard and GRE links.
-    local all=1; [ "${tunnel_extras:-all}" = recipe ] && all=
-    [ -n "$all" ] && case $name in wg4 | gre4 | esp4) probe_tunnel "$name" ;; esac
-    [ -n "$all" ] && case $name in wg4 | gre4) doctor_tunnel "$name" ;; esac
+    local all=1 full=1; [ "${tunnel_extras:-all}" = recipe ] && all=
+    [ -f "$lab/quick" ] && full=   # make test's quick set: gre4's probe and doctor repeat wg4's
+    [ -n "$all" ] && case $name in wg4 | esp4) probe_tunnel "$name" ;; gre4) [ -n "$full" ] && probe_tunnel "$name" ;; esac
+    [ -n "$all" ] && case $name in wg4) doctor_tunnel "$name" ;; gre4) [ -n "$full" ] && doctor_tunnel "$name" ;; esac
     # The README's recipes as written (the strongSwan one is the IPsec selector's policy).
     case $name in
     wg4) recipe_check "$name" wireguard ;;
@@ -539,6 +540,9 @@ pppoe_up() {
     local plugin i
     modprobe -q pppoe
     plugin=$(ls /usr/lib/pppd/*/pppoe.so /usr/lib/pppd/*/rp-pppoe.so 2>/dev/null | head -1)
+    # Debian 13's pppoe-server starts its pppd with plugin /etc/ppp/plugins/rp-pppoe.so, a
+    # path its packages do not ship (pppd: "Couldn't load plugin"): point it at pppd's own.
+    [ -e /etc/ppp/plugins/rp-pppoe.so ] || { mkdir -p /etc/ppp/plugins; ln -s "$plugin" /etc/ppp/plugins/rp-pppoe.so; }
     ip netns add bras; ip netns add psrv
     ip link add ppe0 type veth peer name ppe1 netns bras
     ip link set ppe0 up; ip -n bras link set ppe1 up; ip -n bras link set lo up
@@ -549,7 +553,7 @@ pppoe_up() {
     ip netns exec bras sysctl -qw net.ipv4.ip_forward=1
     ip netns exec psrv iptables-nft -A INPUT -p icmp --icmp-type fragmentation-needed -j DROP
     ip netns exec psrv python3 "$lab/download.py" >"$lab_run/pppoe-server.out" 2>&1 &
-    printf 'noauth\nmtu 1492\nmru 1492\nnoproxyarp\n' >"$lab_run/pppoe-server-options"
+    printf 'noauth\nmtu 1492\nmru 1492\nnoproxyarp\nlcp-echo-interval 0\ndebug\nlogfile %s\n' "$lab_run/pppd-server.log" >"$lab_run/pppoe-server-options"
     ip netns exec bras pppoe-server -k -I ppe1 -L 198.51.100.254 -R 198.51.100.253 -N 1 -O "$lab_run/pppoe-server-options"
     pppd plugin "$plugin" nic-ppe0 ifname ppp0 noauth noproxyarp nodefaultroute noipdefault mtu 1492 mru 1492 \
         lcp-echo-interval 0 updetach >"$lab_run/pppd.out" 2>&1
@@ -583,7 +587,9 @@ pppoe_check() {
     sleep 0.5; kill "$d" 2>/dev/null; wait "$d" 2>/dev/null
     syns=$(syn_mss "$lab_run/pppoe.pcap")
     result "pppoe_mtu=${mtu:-none} pppoe_without=${without:-0} pppoe_recipe=${with:-0} pppoe_recipe_rc=$rc pppoe_syns=${syns:-none}"
-    [ -n "$mtu" ] || sed 's/^/pppd: /' "$lab_run/pppd.out" >&3
+    if [ -z "$mtu" ]; then
+        { cat "$lab_run/pppd.out" "$lab_run/pppd-server.log"; journalctl -b -o cat -t pppd -t pppoe-server | tail -30; } 2>&1 | sed 's/^/pppd: /' >&3
+    fi
     pppoe_down
     reload_policy none
 }
