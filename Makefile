@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test install-check uninstall demo demo-ipsec vm-deps bench soak allocs clean install fuzz fuzz-coverage sanitize sanitize-unit sanitize-worker deb vmtest vmlab vm-images-background alerts lint format
+.PHONY: all deps build test install-check uninstall demo demo-ipsec vm-deps bench soak allocs clean install fuzz fuzz-coverage sanitize sanitize-unit sanitize-worker deb vmtest vmlab alerts lint format
 
 all: build
 
@@ -40,9 +40,6 @@ build: deps
 STAGE := bash scripts/stage.sh
 test: deps
 	@mkdir -p .build && rm -f .build/stages.tsv
-	@# The VM lab's Debian 12 and 13 images build meanwhile (mostly downloading and
-	@# unpacking); the lab waits for them (build-image.sh holds a lock while it builds).
-	@$(MAKE) --no-print-directory vm-deps && $(MAKE) --no-print-directory vm-images-background
 	@$(STAGE) build $(MAKE) build
 	@$(STAGE) lint $(MAKE) lint
 	@$(STAGE) swift-test env MSSCLAMP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
@@ -250,12 +247,6 @@ vmtest: deb
 # The lab on the package already in dist/ (make test builds it as a stage of its own).
 vmlab: vm-deps
 	VM_DIR=$(VM_DIR) VM_FULL=$(VM_FULL) bash Tests/VM/vmlab.sh $(DEB)
-
-# Both images, cached in $(VM_DIR), in the background (logs in .build/vm-image-*.log).
-vm-images-background:
-	@mkdir -p .build $(VM_DIR)
-	@(bash Tests/VM/build-image.sh $(VM_DIR) >.build/vm-image-12.log 2>&1 &)
-	@(bash Tests/VM/build-image.sh $(VM_DIR)/trixie trixie >.build/vm-image-13.log 2>&1 &)
 
 vm-deps:
 	@missing=$$(for p in $(VM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -14,8 +14,8 @@ out=${1:?usage: build-image.sh OUTDIR [SUITE]}
 suite=${2:-bookworm}
 here=$(cd "$(dirname "$0")" && pwd)
 key=$({ cat "$0" "$here/vm-agent.service"; echo "$suite"; } | sha256sum | cut -c1-12)
-# One builder per image: make test starts one early in the background, and the lab's own
-# call waits here for it, then finds the image cached.
+# One builder per image: a second call (another lab on the same cache) waits here, then
+# finds the image cached.
 mkdir -p "$(dirname "$out")"
 exec 9>"$out.lock"
 flock 9
