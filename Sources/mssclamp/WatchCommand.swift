@@ -99,7 +99,8 @@ struct WatchCommand: ParsableCommand {
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         var lines = 0
-        if !json { FileHandleOutput.standardError("watching \(interface) (\(capture.linkLayer.name)), judging by \(judgedBy); ^C to stop") }
+        // Said in JSON mode too: stderr is not the JSON stream, and a script waits for it.
+        FileHandleOutput.standardError("watching \(interface) (\(capture.linkLayer.name)), judging by \(judgedBy); ^C to stop")
         if let note = AssumedIPsec.note(policy, ipsec) { FileHandleOutput.standardError(note) }
         while !stopRequested.load(ordering: .relaxed) {
             if let count, lines >= count { break }

@@ -13,6 +13,13 @@ chmod 755 "$work"
 cp "$LAB_BIN" "$work/mssclamp"; chmod 755 "$work/mssclamp"
 RAW="--reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw"
 
+# Stops a watcher once FILE shows TEXT (its last expected line; watch flushes each line), or
+# after 30 s: a watch bounded by --seconds alone raced the traffic on a loaded machine.
+stop_when_seen() {  # PID FILE TEXT
+    lab_wait_for "$2" "$3" 300
+    kill -TERM "$1" 2>/dev/null
+}
+
 traffic() {
     lab_connect "$id" 198.51.100.1 9
     lab_connect "$id" 2001:db8:2::1 9
@@ -28,11 +35,12 @@ send(IPv6(src="2001:db8:2::1", dst="2001:db8:1::1") / ICMPv6PacketTooBig(mtu=138
 ' 2>&1 | grep -v WARNING
 }
 
-# 1. Text, bounded by --seconds, as nobody with CAP_NET_RAW.
-ip netns exec "$id-r" timeout 30 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 6 >"$work/w.out" 2>"$work/w.err" &
+# 1. Text, as nobody with CAP_NET_RAW.
+ip netns exec "$id-r" timeout 90 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 60 >"$work/w.out" 2>"$work/w.err" &
 watcher=$!
-lab_wait_for "$work/w.err" "watching vpn0" 50
+lab_wait_for "$work/w.err" "watching vpn0" 200
 traffic
+stop_when_seen "$watcher" "$work/w.out" "packet-too-big, mtu 1380"
 wait "$watcher"; status=$?
 echo "RESULT text_status=$status syn4=$(grep -c 'IP 192.0.2.1.[0-9]* > 198.51.100.1.9: Flags \[S\], mss 1460 -> 1360, clamped (rule 1)' "$work/w.out") syn6=$(grep -c 'IP6 2001:db8:1::1.[0-9]* > 2001:db8:2::1.9: Flags \[S\], mss 1440 -> 1340, clamped (rule 1)' "$work/w.out") default_said=$(grep -c 'judging by the default policy' "$work/w.err") crafted=$(grep -c '192.0.2.1.41000 > 198.51.100.1.9: Flags \[S\], mss 1400 -> 1360, clamped (rule 1)\|192.0.2.1.41001 > 198.51.100.1.9: Flags \[S\], no mss, unchanged: no-mss-option' "$work/w.out")"
 echo "RESULT icmp4=$(grep -c 'IP 198.51.100.1 > 192.0.2.1: ICMP frag-needed, mtu 1400, quoting TCP 192.0.2.1.40000 > 198.51.100.1.443' "$work/w.out") icmp6=$(grep -c 'IP6 2001:db8:2::1 > 2001:db8:1::1: ICMP6 packet-too-big, mtu 1380, quoting TCP 2001:db8:1::1.40001 > 2001:db8:2::1.443' "$work/w.out")"
@@ -41,9 +49,9 @@ echo "RESULT histogram4=$(grep -c '^  192.0.2.0/24 *SYN *1400 x1, 1460 x1, none 
 
 # 2. JSON, bounded by --count (4 lines: the two real SYNs, the two crafted ones), judged by a
 #    tunnel's MSS (WireGuard: 1380, for wg0 as wg-quick makes it).
-ip netns exec "$id-r" timeout 30 setpriv $RAW "$work/mssclamp" watch -i vpn0 --json --count 4 --set-mss-for-tunnel wireguard >"$work/j.out" 2>"$work/j.err" &
+ip netns exec "$id-r" timeout 90 setpriv $RAW "$work/mssclamp" watch -i vpn0 --json --count 4 --set-mss-for-tunnel wireguard >"$work/j.out" 2>"$work/j.err" &
 watcher=$!
-sleep 1
+lab_wait_for "$work/j.err" "watching vpn0" 200
 traffic
 wait "$watcher"; jstatus=$?
 echo "RESULT json_status=$jstatus json_lines=$(wc -l <"$work/j.out") json_valid=$("$LAB_PY" -c '
@@ -56,9 +64,9 @@ print(int(len(syn) == 4 and "histogram" in lines[-1] and any(l.get("mss_after") 
 #    that flow: the learner believes it (the flow was seen) and learns 198.51.100.1; a real
 #    connection to a listener then brings the server's SYN-ACK (MSS 1460), which the rule
 #    (--set-mss 1400) and the learned path (1400 - 40) lower to 1360.
-ip netns exec "$id-r" timeout 30 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 8 --set-mss 1400 --learn-pmtu >"$work/l.out" 2>"$work/l.err" &
+ip netns exec "$id-r" timeout 90 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 60 --set-mss 1400 --learn-pmtu >"$work/l.out" 2>"$work/l.err" &
 watcher=$!
-lab_wait_for "$work/l.err" "watching vpn0" 50
+lab_wait_for "$work/l.err" "watching vpn0" 200
 ip netns exec "$id-s" timeout 12 "$LAB_PY" -c '
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -84,6 +92,7 @@ send(IP(src="198.51.100.1", dst="192.0.2.1") / ICMP(type=3, code=4, nexthopmtu=1
 sleep 0.5
 lab_connect "$id" 198.51.100.1 8443
 wait "$listener" 2>/dev/null
+stop_when_seen "$watcher" "$work/l.out" "198.51.100.1.8443 > 192.0.2.1.[0-9]*: Flags \\[S.\\]"
 wait "$watcher"; lstatus=$?
 echo "RESULT learn_status=$lstatus learn_icmp=$(grep -c 'ICMP frag-needed, mtu 1400, quoting TCP 192.0.2.1.40000 > 198.51.100.1.443; learned: SYNs from 198.51.100.1 at most MSS 1360' "$work/l.out") learn_synack=$(grep -c 'IP 198.51.100.1.8443 > 192.0.2.1.[0-9]*: Flags \[S.\], mss 1460 -> 1360, clamped (rule 1, learned path MTU)' "$work/l.out") learn_syn=$(grep -c 'IP 192.0.2.1.[0-9]* > 198.51.100.1.8443: Flags \[S\], mss 1460 -> 1400, clamped (rule 1)$' "$work/l.out")"
 [ "$lstatus" = 0 ] && [ -z "$KEEP" ] || cat "$work/l.out" "$work/l.err" >&2
@@ -97,10 +106,11 @@ echo "RESULT missing_status=$? missing_says=$(grep -c 'no such interface' "$work
 # 5. A worker runs here (its own policy, 1300): watch with no policy judges by the worker's,
 #    as the worker publishes it, and says so.
 lab_worker_start "$id" "$work/wk.log" --set-mss 1300 --state-dir "$work/wstate" || exit 1
-ip netns exec "$id-r" timeout 30 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 4 --state-dir "$work/wstate" >"$work/r.out" 2>"$work/r.err" &
+ip netns exec "$id-r" timeout 90 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 60 --state-dir "$work/wstate" >"$work/r.out" 2>"$work/r.err" &
 watcher=$!
-lab_wait_for "$work/r.err" "watching vpn0" 50
+lab_wait_for "$work/r.err" "watching vpn0" 200
 lab_connect "$id" 198.51.100.1 9
+stop_when_seen "$watcher" "$work/r.out" "198.51.100.1.9: Flags \\[S\\]"
 wait "$watcher"; rstatus=$?
 lab_worker_stop
 echo "RESULT running_status=$rstatus running_said=$(grep -c "judging by the running worker's policy (pid $LAB_WORKER_PID, policy:" "$work/r.err") running_syn=$(grep -c 'IP 192.0.2.1.[0-9]* > 198.51.100.1.9: Flags \[S\], mss 1460 -> 1300, clamped (rule 1)' "$work/r.out")"

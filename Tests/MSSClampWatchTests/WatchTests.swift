@@ -35,7 +35,7 @@ import Testing
 /// `mssclamp watch` on a live interface in a namespace lab (Tests/Integration/watch.sh).
 @Suite(.root, .serialized) struct WatchIntegrationTests {
     @Test func watchesALiveInterfaceAsNobodyWithCapNetRaw() async {
-        let run = await TestSupport.scenario("watch.sh", timeout: 120)
+        let run = await TestSupport.scenario("watch.sh", timeout: 240)
         #expect(run.status == 0, "\(run.stderr)")
         let r = TestSupport.results(run.stdout)
         #expect(r["text_status"] == "0")
