@@ -57,17 +57,17 @@ public struct IPTablesFirewall: Firewall {
     /// words for the log: nothing of the operator's firewall changes silently.
     public func install(_ policy: Policy) async throws(FirewallError) -> [String] {
         try validate(policy)
-        // Refuse before reading anything: on iptables-legacy even a read creates a table.
-        for family in IPFamily.allCases { try await refuseForeignChains(family) }
-        let notes = changeNotes(before: try await observe(), installing: policy)
+        let listings = try await checkedListings()
+        let notes = changeNotes(before: observation(of: listings), installing: policy)
         for family in IPFamily.allCases {
+            let listing = listings[family]
             guard !IPTablesRenderer.chainRules(policy, family: family, options: options).isEmpty else {
-                try await remove(family: family)
+                try await remove(family: family, listing: listing)
                 continue
             }
             let tableCreated = backend == .iptablesNFT ? !(try await nftExists(family, nil)) : false
             var missing: [(chain: String, rule: [String])] = []
-            for jump in IPTablesRenderer.jumps(options, family: family) where try await present(family, jump) == nil {
+            for jump in IPTablesRenderer.jumps(options, family: family) where try await present(family, jump, in: listing) == nil {
                 var rule = jump.rule
                 var suffix = ""
                 if tableCreated {
@@ -80,7 +80,7 @@ public struct IPTablesFirewall: Firewall {
             }
             // Reconcile: jumps and the safety-net chain from an earlier install that the
             // options no longer ask for go in the same transaction.
-            let (stale, staleJumps) = try await staleParts(family)
+            let (stale, staleJumps) = try await staleParts(family, listing)
             try await restore(
                 family,
                 IPTablesRenderer.restoreScript(
@@ -94,12 +94,30 @@ public struct IPTablesFirewall: Firewall {
     /// a worker stopping leaves it to clamp while it is down). Returns what it removed
     /// that was not installed by the current policy.
     public func remove(keepSafetyNet: Bool, policy: Policy?) async throws(FirewallError) -> [String] {
-        for family in IPFamily.allCases { try await refuseForeignChains(family) }
-        let notes = removalNotes(before: try await observe(), keepSafetyNet: keepSafetyNet, policy: policy)
+        let listings = try await checkedListings()
+        let notes = removalNotes(before: observation(of: listings), keepSafetyNet: keepSafetyNet, policy: policy)
         for family in IPFamily.allCases {
-            try await remove(family: family, keepSafetyNet: keepSafetyNet)
+            try await remove(family: family, listing: listings[family], keepSafetyNet: keepSafetyNet)
         }
         return notes
+    }
+
+    /// Both families' listings, each refused before the next is read when it holds a chain
+    /// by our names that is not ours: on iptables-legacy even a read creates a table.
+    func checkedListings() async throws(FirewallError) -> MangleListings {
+        let ipv4 = try await listing(.ipv4)
+        try refuseForeignChains(.ipv4, ipv4)
+        let ipv6 = try await listing(.ipv6)
+        try refuseForeignChains(.ipv6, ipv6)
+        return MangleListings(ipv4: ipv4, ipv6: ipv6)
+    }
+
+    func observation(of listings: MangleListings) -> RulesObservation {
+        var observation = RulesObservation(backend: backend)
+        for family in IPFamily.allCases {
+            observation[family] = RulesObservation.parse(iptablesSave: listings[family].text, options: options)
+        }
+        return observation
     }
 
     /// Rule by rule with `-C` (values included), chain sizes, and jumps.
@@ -107,13 +125,14 @@ public struct IPTablesFirewall: Firewall {
         var differences: [String] = []
         for family in IPFamily.allCases {
             let tool = backend.tools(family).command
+            let listed = try await listing(family)
             let expected = IPTablesRenderer.chainRules(policy, family: family, options: options)
             let chains: [(String, [[String]])] =
                 [(options.chain, expected)]
                 + (options.countsBypass ? [(options.bypassChain, IPTablesRenderer.bypassRules(policy, family: family).rules)] : [])
                 + (options.safetyNet ? [(options.safetyNetChain, IPTablesRenderer.safetyNetRules(policy, family: family).rules)] : [])
             for (chain, rules) in chains {
-                let listing = try await listChain(family, chain)
+                let listing = listed.rules(of: chain)
                 if rules.isEmpty {
                     if listing != nil && chain != options.bypassChain {
                         differences.append("\(tool): chain \(chain) exists but the policy has no \(family) rules")
@@ -139,7 +158,7 @@ public struct IPTablesFirewall: Firewall {
                 }
             }
             if !expected.isEmpty {
-                for jump in IPTablesRenderer.jumps(options, family: family) where try await present(family, jump) == nil {
+                for jump in IPTablesRenderer.jumps(options, family: family) where try await present(family, jump, in: listed) == nil {
                     differences.append("\(tool): missing jump: -A \(jump.chain) \(IPTablesRenderer.quote(jump.rule))")
                 }
             }
@@ -148,27 +167,26 @@ public struct IPTablesFirewall: Firewall {
     }
 
     public func observe() async throws(FirewallError) -> RulesObservation {
-        var observation = RulesObservation(backend: backend)
-        for family in IPFamily.allCases {
-            let tool = backend.tools(family).save
-            let result = try await FirewallTool.run(tool, ["-c", "-t", "mangle"])
-            if result.status != 0 && FirewallTool.denied(result.error) {
-                throw FirewallError("\(tool): permission denied: reading the firewall needs CAP_NET_ADMIN", reason: .denied)
-            }
-            observation[family] = RulesObservation.parse(iptablesSave: result.output, options: options)
-        }
-        return observation
+        observation(of: MangleListings(ipv4: try await listing(.ipv4), ipv6: try await listing(.ipv6)))
     }
 
-    func remove(family: IPFamily, keepSafetyNet: Bool = false) async throws(FirewallError) {
+    /// One family's mangle table, with counters: one process for every question of a step.
+    func listing(_ family: IPFamily) async throws(FirewallError) -> MangleListing {
+        let tool = backend.tools(family).save
+        let result = try await FirewallTool.run(tool, ["-c", "-t", "mangle"])
+        if result.status != 0 && FirewallTool.denied(result.error) {
+            throw FirewallError("\(tool): permission denied: reading the firewall needs CAP_NET_ADMIN", reason: .denied)
+        }
+        return MangleListing(save: result.output)
+    }
+
+    func remove(family: IPFamily, listing: MangleListing, keepSafetyNet: Bool = false) async throws(FirewallError) {
         var presentJumps: [(chain: String, rule: [String])] = []
         for jump in IPTablesRenderer.allJumps(options, family: family) where !(keepSafetyNet && jump.rule.last == options.safetyNetChain) {
-            if let found = try await present(family, jump) { presentJumps.append(found) }
+            if let found = try await present(family, jump, in: listing) { presentJumps.append(found) }
         }
-        var chains: [String] = []
-        for chain in [options.chain, options.bypassChain] + (keepSafetyNet ? [] : [options.safetyNetChain])
-        where try await listChain(family, chain) != nil {
-            chains.append(chain)
+        let chains = ([options.chain, options.bypassChain] + (keepSafetyNet ? [] : [options.safetyNetChain])).filter {
+            listing.rules(of: $0) != nil
         }
         guard let script = IPTablesRenderer.removalScript(presentJumps: presentJumps, presentChains: chains) else { return }
         try await restore(family, script)
@@ -194,12 +212,16 @@ public struct IPTablesFirewall: Firewall {
         }
     }
 
-    /// The jump as it stands in the firewall (with whichever label), or nil.
-    func present(_ family: IPFamily, _ jump: (chain: String, rule: [String])) async throws(FirewallError) -> (chain: String, rule: [String])? {
-        guard let at = IPTablesFirewall.commentIndex(jump.rule) else { return nil }
+    /// The jump as it stands in the firewall (with whichever label), or nil. The listing
+    /// names the candidates; `-C` confirms the one it shows, rule for rule.
+    func present(
+        _ family: IPFamily, _ jump: (chain: String, rule: [String]), in listing: MangleListing
+    ) async throws(FirewallError) -> (chain: String, rule: [String])? {
+        guard let at = IPTablesFirewall.commentIndex(jump.rule), let target = jump.rule.last else { return nil }
         for suffix in ["", IPTablesFirewall.createdChain, IPTablesFirewall.createdTable] {
             var rule = jump.rule
             rule[at] += suffix
+            guard listing.hasJump(in: jump.chain, comment: rule[at], target: target) else { continue }
             if try await run(family, ["-C", jump.chain] + rule).status == 0 { return (jump.chain, rule) }
         }
         return nil
@@ -207,27 +229,27 @@ public struct IPTablesFirewall: Firewall {
 
     /// Removal lines for jumps and chains of ours that the current options do not want,
     /// and the jumps they remove.
-    func staleParts(_ family: IPFamily) async throws(FirewallError) -> ([String], [(chain: String, rule: [String])]) {
+    func staleParts(_ family: IPFamily, _ listing: MangleListing) async throws(FirewallError) -> ([String], [(chain: String, rule: [String])]) {
         let wanted = IPTablesRenderer.jumps(options, family: family).map { "\($0.chain) \($0.rule)" }
         var lines: [String] = []
         var removed: [(chain: String, rule: [String])] = []
         for jump in IPTablesRenderer.allJumps(options, family: family) {
-            guard let found = try await present(family, jump), !wanted.contains("\(jump.chain) \(jump.rule)") else { continue }
+            guard let found = try await present(family, jump, in: listing), !wanted.contains("\(jump.chain) \(jump.rule)") else { continue }
             lines.append("-D \(found.chain) " + IPTablesRenderer.quote(found.rule))
             removed.append(found)
         }
         for (chain, wanted) in [(options.safetyNetChain, options.safetyNet), (options.bypassChain, options.countsBypass)]
         where !wanted {
-            if try await listChain(family, chain) != nil { lines += ["-F \(chain)", "-X \(chain)"] }
+            if listing.rules(of: chain) != nil { lines += ["-F \(chain)", "-X \(chain)"] }
         }
         return (lines, removed)
     }
 
     /// Our chain names must be ours: a chain by that name holding rules without our comment
     /// belongs to someone else, and we change nothing.
-    func refuseForeignChains(_ family: IPFamily) async throws(FirewallError) {
+    func refuseForeignChains(_ family: IPFamily, _ listing: MangleListing) throws(FirewallError) {
         for chain in [options.chain, options.bypassChain, options.safetyNetChain] {
-            guard let rules = try await listChain(family, chain) else { continue }
+            guard let rules = listing.rules(of: chain) else { continue }
             if let foreign = rules.first(where: {
                 !$0.contains("--comment \"\(SteeringOptions.comment)") && !$0.contains("--comment \(SteeringOptions.comment)")
             }) {
@@ -236,13 +258,6 @@ public struct IPTablesFirewall: Firewall {
                 )
             }
         }
-    }
-
-    /// The `-A` lines of a chain, or nil when it does not exist.
-    func listChain(_ family: IPFamily, _ chain: String) async throws(FirewallError) -> [String]? {
-        let result = try await run(family, ["-S", chain])
-        guard result.status == 0 else { return nil }
-        return result.output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("-A ") }
     }
 
     /// Whether nf_tables has the mangle table (chain nil) or that chain of it.

@@ -2,7 +2,7 @@
 # `mssclamp doctor` in a namespace of its own, one trap at a time: made real, found with its
 # fix, the printed fix applied, then doctor clean again. Prints RESULT lines for the Swift test.
 set -u
-bin=${MSSCLAMP_BIN:?}
+bin=${MSSCLAMP_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/.build/debug/mssclamp}
 ns="mcdr-$$"
 work=$(mktemp -d)
 worker=
