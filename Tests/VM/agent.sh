@@ -10,7 +10,10 @@
 # (iptables in its namespace), so "clamped" is read on the far side.
 #
 # Reports `RESULT key=value` lines on the second serial port; the host judges them.
-# scenario (file on the lab disk): iptables-nft | nftables | iptables-legacy | tunnels | debian13 | demo-ipsec
+# scenario (file on the lab disk): one or more of iptables-nft | nftables | iptables-legacy |
+# tunnels | debian13 | demo-ipsec, run in order in this VM (a boot under emulation costs a
+# minute or more): each begins with a `SCENARIO name` line and ends with `END`, and the
+# system is put back between them (package purged, lab network gone).
 set -u
 exec 3>/dev/ttyS1
 # Every command on the console (the first serial port): what the host shows when a
@@ -21,12 +24,17 @@ set -x
 lab=/mnt/lab
 state=/var/lib/vmlab
 mkdir -p "$state"
-scenario=$(cat "$lab/scenario")
-phase=$(cat "$state/phase" 2>/dev/null || echo 1)
+scenarios=$(cat "$lab/scenario")
 say() { echo "$*" >&3; }
 result() { say "RESULT $*"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# A scenario that cannot go on: the rest of this VM's scenarios are not run (the host says so).
 finish() { say "END phase=$phase"; sync; systemctl poweroff; exit 0; }
+# The service's journal since this scenario began (this boot only), so that a scenario after
+# another in the same VM counts its own lines.
+jlog() {
+    if [ -n "$jcursor" ]; then journalctl -b -u mssclamp --no-pager --after-cursor "$jcursor" "$@"; else journalctl -b -u mssclamp --no-pager "$@"; fi
+}
 
 net_up() {
     ip netns add cli; ip netns add srv
@@ -126,13 +134,13 @@ service_facts() {  # name: readiness timing, journal checks, memory
     exec_us=$(systemctl show -p ExecMainStartTimestampMonotonic --value mssclamp)
     ready_us=$(systemctl show -p ActiveEnterTimestampMonotonic --value mssclamp)
     result "$1_type=$(systemctl show -p Type --value mssclamp) $1_exec_to_ready_ms=$(( (ready_us - exec_us) / 1000 )) $1_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status) $1_hwm_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status) $1_user=$(ps -o user= -p $pid)"
-    result "$1_priority_noise=$(journalctl -b -u mssclamp -o cat | grep -c 'Failed to set thread priority') $1_errors=$(journalctl -b -u mssclamp -o cat -p err | grep -vc '^$')"
-    journalctl -b -u mssclamp -o cat -p warning | tail -6 | sed 's/^/journal: /' >&3
+    result "$1_priority_noise=$(jlog -o cat | grep -c 'Failed to set thread priority') $1_errors=$(jlog -o cat -p err | grep -vc '^$')"
+    jlog -o cat -p warning | tail -6 | sed 's/^/journal: /' >&3
 }
 
 wait_journal() {  # text seconds: until the service's journal (this boot) says it
     local i
-    for i in $(seq $(( $2 * 5 ))); do journalctl -b -u mssclamp -o cat | grep -q "$1" && return 0; sleep 0.2; done
+    for i in $(seq $(( $2 * 5 ))); do jlog -o cat | grep -q "$1" && return 0; sleep 0.2; done
     return 1
 }
 
@@ -155,15 +163,35 @@ stop_flow() { kill -TERM $flow4 $flow6 2>/dev/null; }
 # which SYNs pass unclamped.
 nft_reload_until_repaired() {
     local before i
-    before=$(journalctl -b -u mssclamp -o cat | grep -c 'rules: reinstalled')
+    before=$(jlog -o cat | grep -c 'rules: reinstalled')
     systemctl reload nftables || return 1
     for i in $(seq 600); do
-        [ "$(journalctl -b -u mssclamp -o cat | grep -c 'rules: reinstalled')" -gt "$before" ] && return 0
+        [ "$(jlog -o cat | grep -c 'rules: reinstalled')" -gt "$before" ] && return 0
         sleep 0.2
     done
     return 1
 }
 
-say "AGENT scenario=$scenario phase=$phase kernel=$(uname -r) pid1=$(cat /proc/1/comm) uptime=$(cut -d' ' -f1 /proc/uptime)"
-source "$lab/scenario-$scenario.sh"
-finish
+# Between two scenarios in one VM: what the last one left goes (the package purged with its
+# configuration and drop-ins, the lab's namespaces and links, its fragment filter).
+reset_system() {
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y mssclamp >/dev/null 2>&1
+    rm -rf /etc/systemd/system/mssclamp.service.d; systemctl daemon-reload
+    ip -all netns delete 2>/dev/null
+    nft delete table netdev labfrag 2>/dev/null
+    sync
+}
+
+for scenario in $scenarios; do
+    grep -qx "$scenario" "$state/done" 2>/dev/null && continue
+    phase=$(cat "$state/phase" 2>/dev/null || echo 1)
+    # After a reboot (phase 2 on) the whole boot's journal is the scenario's.
+    jcursor=; [ "$phase" = 1 ] && jcursor=$(journalctl -n 1 -q --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
+    say "SCENARIO $scenario"
+    say "AGENT scenario=$scenario phase=$phase kernel=$(uname -r) pid1=$(cat /proc/1/comm) uptime=$(cut -d' ' -f1 /proc/uptime)"
+    source "$lab/scenario-$scenario.sh"
+    say "END phase=$phase"
+    echo "$scenario" >>"$state/done"; rm -f "$state/phase"
+    reset_system
+done
+sync; systemctl poweroff; exit 0

@@ -12,8 +12,8 @@ rulesets >"$state/before.rules"
 install_deb "$lab/mssclamp.deb" install
 . /etc/os-release
 result "d13_release=$VERSION_ID d13_kernel=$(uname -r) install_active=$(systemctl is-active mssclamp) install_enabled=$(systemctl is-enabled mssclamp)"
-result "d13_ready_said=$(journalctl -b -u mssclamp -o cat | grep -cE 'ready: queue 0, 1 rule\(s\), .* installed in (mangle/MSSCLAMP \(iptables-nft\)|.*nftables)')"
-journalctl -b -u mssclamp -o cat | grep -E 'backend|ready' | head -4 | sed 's/^/journal: /' >&3
+result "d13_ready_said=$(jlog -o cat | grep -cE 'ready: queue 0, 1 rule\(s\), .* installed in (mangle/MSSCLAMP \(iptables-nft\)|.*nftables)')"
+jlog -o cat | grep -E 'backend|ready' | head -4 | sed 's/^/journal: /' >&3
 probe d13 5
 # The packaged default: 1341-1536 -> 1360 (IPv4) / 1340 (IPv6).
 result "d13_at_default=$(counter v4_1360),$(counter v6_1340)"

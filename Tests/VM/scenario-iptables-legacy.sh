@@ -10,14 +10,14 @@ iptables-legacy -A INPUT -i lo -j ACCEPT
 ip6tables-legacy -A INPUT -i lo -j ACCEPT
 rulesets >"$state/before.rules"
 install_deb "$lab/mssclamp.deb" install
-result "nodropin_active=$(systemctl is-active mssclamp) nodropin_backend_said=$(journalctl -b -u mssclamp -o cat | grep -c 'backend: iptables-nft (auto).*only root may list them.*iptables-legacy.conf')"
+result "nodropin_active=$(systemctl is-active mssclamp) nodropin_backend_said=$(jlog -o cat | grep -c 'backend: iptables-nft (auto).*only root may list them.*iptables-legacy.conf')"
 mkdir -p /etc/systemd/system/mssclamp.service.d
 cp /usr/share/doc/mssclamp/examples/iptables-legacy.conf /etc/systemd/system/mssclamp.service.d/
 systemctl daemon-reload
 systemctl reset-failed mssclamp
 systemctl restart mssclamp
-journalctl -b -u mssclamp -o cat | tail -15 | sed 's/^/journal: /' >&3
-result "legacy_active=$(systemctl is-active mssclamp) legacy_rules=$(iptables-legacy-save -t mangle | grep -c mssclamp) legacy_nft_rules=$(nft list ruleset | grep -c mssclamp) legacy_cleanup_said=$(journalctl -b -u mssclamp -o cat | grep -c 'removed mssclamp rules left in iptables-nft')"
+jlog -o cat | tail -15 | sed 's/^/journal: /' >&3
+result "legacy_active=$(systemctl is-active mssclamp) legacy_rules=$(iptables-legacy-save -t mangle | grep -c mssclamp) legacy_nft_rules=$(nft list ruleset | grep -c mssclamp) legacy_cleanup_said=$(jlog -o cat | grep -c 'removed mssclamp rules left in iptables-nft')"
 probe legacy 5
 status_check legacy
 service_facts legacy

@@ -11,7 +11,7 @@ if [ "$phase" = 1 ]; then
     probe after_install 5
     status_check install
     service_facts install
-    result "install_backend_said=$(journalctl -b -u mssclamp -o cat | grep -c 'backend: iptables-nft (auto)') install_ready_said=$(journalctl -b -u mssclamp -o cat | grep -c 'ready: queue 0, 1 rule(s), .* installed in mangle/MSSCLAMP (iptables-nft)')"
+    result "install_backend_said=$(jlog -o cat | grep -c 'backend: iptables-nft (auto)') install_ready_said=$(jlog -o cat | grep -c 'ready: queue 0, 1 rule(s), .* installed in mangle/MSSCLAMP (iptables-nft)')"
 
     # A changed policy applied by `systemctl reload` while SYNs flow: none lost or unclamped.
     sed -i 's/set-mss: { ipv4: 1360, ipv6: 1340 }/set-mss: { ipv4: 1350, ipv6: 1330 }/' /etc/mssclamp.yaml
@@ -21,7 +21,7 @@ if [ "$phase" = 1 ]; then
     zero; flow 300; sleep 2
     reload_start=$(now_ms)
     timeout 120 systemctl reload mssclamp; result "reload_change_rc=$? reload_applied_ms=$(( $(now_ms) - reload_start ))"
-    journalctl -b -u mssclamp -o cat | grep -q 'SIGHUP: reloaded 1 rule(s)'; result "reload_said=$?"
+    jlog -o cat | grep -q 'SIGHUP: reloaded 1 rule(s)'; result "reload_said=$?"
     sleep 2; stop_flow
     tally reload
     result "reload_new_value=$(( $(counter v4_1350) + $(counter v6_1330) )) reload_pid_kept=$([ "$(systemctl show -p MainPID --value mssclamp)" = "$pid_before" ] && echo 1 || echo 0)"
@@ -32,10 +32,10 @@ if [ "$phase" = 1 ]; then
     cp /etc/mssclamp.yaml /tmp/good.yaml
     printf 'rules:\n  - name: typo\n    set-mss: 136O\n' >/etc/mssclamp.yaml
     timeout 120 systemctl reload mssclamp >/dev/null 2>&1; result "reload_typo_rc=$?"
-    result "reload_typo_said=$(journalctl -b -u mssclamp -o cat | grep -c 'reload refused; the running policy (policy:[0-9a-f]*) stays: .*136O') reload_typo_active=$(systemctl is-active mssclamp)"
+    result "reload_typo_said=$(jlog -o cat | grep -c 'reload refused; the running policy (policy:[0-9a-f]*) stays: .*136O') reload_typo_active=$(systemctl is-active mssclamp)"
     # Each line at its own priority (the `<N>` prefix on stderr): the refusal is an error,
     # `ready` is info and not among the warnings.
-    result "journal_err=$(journalctl -b -u mssclamp -p err -o cat | grep -c 'keeping the running policy') journal_warning_ready=$(journalctl -b -u mssclamp -p warning -o cat | grep -c 'ready:') journal_info_ready=$(journalctl -b -u mssclamp -p info -o cat | grep -c 'ready:')"
+    result "journal_err=$(jlog -p err -o cat | grep -c 'keeping the running policy') journal_warning_ready=$(jlog -p warning -o cat | grep -c 'ready:') journal_info_ready=$(jlog -p info -o cat | grep -c 'ready:')"
     cp /tmp/good.yaml /etc/mssclamp.yaml
     timeout 120 systemctl reload mssclamp; result "reload_fixed_rc=$?"
 
@@ -51,7 +51,7 @@ if [ "$phase" = 1 ]; then
 
     # The firewall's own reload flushes every table, ours included.
     start_flow_then nftreload nft_reload_until_repaired
-    result "nftreload_repaired=$(journalctl -b -u mssclamp -o cat | grep -c 'putting them back') nftreload_rules=$(iptables-nft-save -t mangle | grep -c mssclamp)"
+    result "nftreload_repaired=$(jlog -o cat | grep -c 'putting them back') nftreload_rules=$(iptables-nft-save -t mangle | grep -c mssclamp)"
     status_check nftreload
 
     echo 2 >"$state/phase"

@@ -412,7 +412,7 @@ follow_wireguard() {  # NAME OUTER
     ip link set wg0 mtu 1380; w2=$(both_downloads 30)         # changed while up
     # The monitor logs what it samples once a second: give it the second before wg0 goes.
     for _ in $(seq 30); do
-        journalctl -u mssclamp --no-pager -o cat | grep -q 'clamp-to-interface wg0: MTU 1380' && break
+        jlog -o cat | grep -q 'clamp-to-interface wg0: MTU 1380' && break
         sleep 0.1
     done
     wireguard_down; wireguard_up "$outer"                     # deleted and made again
@@ -420,7 +420,7 @@ follow_wireguard() {  # NAME OUTER
     sleep 1.5
     metric=$(curl -s --max-time 5 http://127.0.0.1:9815/metrics | awk '/^mssclamp_interface_mtu\{interface="wg0"\}/ {print $2 + 0}')
     followed=$(mssclamp status | grep -c 'followed *wg0: MTU 1400, MSS 1360 (IPv4) / 1340 (IPv6)')
-    logged=$(journalctl -u mssclamp --no-pager -o cat | grep -c 'clamp-to-interface wg0: MTU 1380, MSS 1340 (IPv4) / 1320 (IPv6)')
+    logged=$(jlog -o cat | grep -c 'clamp-to-interface wg0: MTU 1380, MSS 1340 (IPv4) / 1320 (IPv6)')
     sleep 0.5; kill "$d" 2>/dev/null; wait "$d" 2>/dev/null
     # The MSS of each SYN the server saw, in order, per family.
     v4=$(tcpdump -nr "$lab_run/follow.pcap" 2>/dev/null | awk '/^[0-9:.]+ IP .*Flags \[S\],/ && match($0, /mss [0-9]+/) {print substr($0, RSTART + 4, RLENGTH - 4)}' | paste -sd, -)

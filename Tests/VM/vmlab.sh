@@ -4,9 +4,12 @@
 # systemd as PID 1; inside, agent.sh installs the .deb with apt and runs one scenario per
 # backend (scenario-*.sh); this script judges what it reports.
 #
-#   vmlab.sh DEB [SCENARIO...]     (default: iptables-nft nftables iptables-legacy tunnels
+#   vmlab.sh DEB [SCENARIO...]     (default: iptables-nft+nftables+tunnels+iptables-legacy
 #                                   debian13; also demo-ipsec, which make demo-ipsec runs)
 #
+# A+B+C runs scenarios A, B and C one after the other in one VM (agent.sh puts the system
+# back between them): a boot, apt's first run and the shutdown cost minutes under TCG.
+# iptables-legacy comes last: it switches the iptables alternatives.
 # VM_DIR: the image cache (.build-vm; Debian 13's in VM_DIR/trixie). VM_ACCEL: auto (KVM when
 # it boots, else TCG), kvm, tcg. VM_JOBS: VMs at once (2).
 # TUNNELS: the tunnels scenario's subset, e.g. TUNNELS="wg6 esp4" (names in scenario-tunnels.sh).
@@ -17,7 +20,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 deb=$(readlink -f "${1:?usage: vmlab.sh DEB [SCENARIO...]}"); shift
-scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=(iptables-nft nftables iptables-legacy tunnels debian13)
+vms=("$@"); [ ${#vms[@]} -gt 0 ] || vms=(iptables-nft+nftables+tunnels+iptables-legacy debian13)
+scenarios=(); for v in "${vms[@]}"; do scenarios+=(${v//+/ }); done
 vm_dir=$(mkdir -p "${VM_DIR:-.build-vm}" && cd "${VM_DIR:-.build-vm}" && pwd)
 accel=${VM_ACCEL:-auto}
 work=$(mktemp -d /tmp/mssclamp-vmlab.XXXXXX)
@@ -48,7 +52,7 @@ boot() {
         -drive "file=$overlay,if=virtio,format=qcow2" -drive "file=$lab,if=virtio,format=raw,readonly=on"
         -nic none -serial "file:$work/$name.console" -serial "file:$work/$name.results")
     if [ "$how" = kvm ]; then args=(-accel kvm -cpu host,-arch-capabilities "${args[@]}"); else args=(-accel tcg "${args[@]}"); fi
-    timeout 2400 qemu-system-x86_64 "${args[@]}" >>"$work/$name.qemu" 2>&1
+    timeout 3600 qemu-system-x86_64 "${args[@]}" >>"$work/$name.qemu" 2>&1
     tr -d '\r' <"$work/$name.results" >>"$work/$name.all"
     echo "  boot $name ($how): $(( $(date +%s) - start )) s"
 }
@@ -100,10 +104,11 @@ stalled() {  # scenario key: both downloads ("v4,v6" bytes) stopped short of the
     else failed=$((failed + 1)); echo "  FAIL $1 $2=$value (want both short of 1048576: a stall)"; fi
 }
 
-# run_scenario NAME: its lab disk, then its boots (one, or more when the agent asks for a
-# reboot); what the VM reports lands in $work/NAME.all, the boot lines in $work/NAME.log.
-run_scenario() {
-    local s=$1 side n
+# run_vm A+B+...: its lab disk, then its boots (one, or more when the agent asks for a
+# reboot); what the VM reports lands in $work/A+B.all, then each scenario's part of it (from
+# its `SCENARIO name` line) in $work/NAME.all; the boot lines in $work/NAME.log for each.
+run_vm() {
+    local s=$1 side n m
     mkdir -p "$work/lab-$s"
     cp "$here/agent.sh" "$here/syns.py" "$here/download.py" "$here/tunnel-lab.sh" "$here"/scenario-*.sh "$here/../../README.md" "$work/lab-$s/"
     # OpenVPN's certificates for the tunnel lab (the VM has no openssl): self-signed, pinned
@@ -114,7 +119,7 @@ run_scenario() {
         openssl x509 -in "$work/lab-$s/ovpn-$side.crt" -noout -fingerprint -sha256 | cut -d= -f2 >"$work/lab-$s/ovpn-$side.fp"
     done
     cp "$deb" "$work/lab-$s/mssclamp.deb"; cp "$work/upgrade.deb" "$work/lab-$s/upgrade.deb"
-    echo "$s" >"$work/lab-$s/scenario"
+    echo "${s//+/ }" >"$work/lab-$s/scenario"
     [ -n "${TUNNELS:-}" ] && echo "$TUNNELS" >"$work/lab-$s/tunnels"
     [ -n "$quick" ] && : >"$work/lab-$s/quick"
     truncate -s 256M "$work/lab-$s.img"; mke2fs -q -t ext4 -d "$work/lab-$s" "$work/lab-$s.img"
@@ -124,23 +129,29 @@ run_scenario() {
         boot "$s" "$work/lab-$s.img" "$work/$s.qcow2" "$accel" "$(image_of "$s")"
         grep -q "^REBOOT" "$work/$s.results" || break
     done
+    for m in ${s//+/ }; do
+        awk -v m="$m" '/^SCENARIO / {on = ($2 == m); next} on' "$work/$s.all" >"$work/$m.part"
+        [ "$m" = "$s" ] || { cp "$work/$s.console" "$work/$m.console"; echo "  (in one VM: $s)" >"$work/$m.log"; }
+    done
+    for m in ${s//+/ }; do mv "$work/$m.part" "$work/$m.all"; done
 }
 
-# The scenarios in VM_JOBS lanes (1 by default), each VM with VM_SMP virtual CPUs (2). Under
+# The VMs in VM_JOBS lanes (1 by default), each with VM_SMP virtual CPUs (2). Under
 # TCG the lab is CPU-bound: on two cores, two lanes of two-vCPU VMs took twice as long per
 # scenario (the tunnels scenario ran out of time), two of one vCPU each longer still than
-# one after the other. Lanes pay only with cores to spare (VM_JOBS=2 on four). The longest
-# scenario (tunnels) starts first; each lane takes the next as it frees.
+# one after the other. Lanes pay only with cores to spare (VM_JOBS=2 on four). The VM with
+# the tunnels scenario (the longest) starts first; each lane takes the next as it frees.
 jobs_max=${VM_JOBS:-1}
 smp=${VM_SMP:-2}
 echo "vm lab: $jobs_max lane(s), $smp vCPU(s) per VM"
-order=(); for s in "${scenarios[@]}"; do [ "$s" = tunnels ] && order=(tunnels "${order[@]}") || order+=("$s"); done
-for s in "${order[@]}"; do
+order=(); for v in "${vms[@]}"; do [[ "+$v+" == *+tunnels+* ]] && order=("$v" "${order[@]}") || order+=("$v"); done
+for v in "${order[@]}"; do
     while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
-    echo "scenario $s: started at $(( $(date +%s) - lab_start )) s"
-    run_scenario "$s" >"$work/$s.log" 2>&1 &
+    echo "vm $v: started at $(( $(date +%s) - lab_start )) s"
+    run_vm "$v" >"$work/$v.log" 2>&1 &
 done
 wait
+for v in "${vms[@]}"; do [[ "$v" == *+* ]] && cat "$work/$v.log" >>"$work/${v%%+*}.log"; done
 
 for s in "${scenarios[@]}"; do
     echo "scenario $s"
