@@ -8,10 +8,6 @@ import MSSClampReplay
 import MSSClampReport
 import MSSClampStatus
 import MSSClampWatch
-import Synchronization
-
-/// Set by SIGINT/SIGTERM; the capture loop wakes every 100 ms to look.
-private let stopRequested = Atomic<Bool>(false)
 
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -93,32 +89,18 @@ struct WatchCommand: ParsableCommand {
         } catch {
             throw CommandFailure.runtime(error.description)
         }
-        for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber) { _ in stopRequested.store(true, ordering: .relaxed) } }
         let ipsec = try AssumedIPsec.parse(assumeIPsec)
         var watcher = Watcher(policy: policy, metadata: PacketMetadata(ipsec: ipsec), learning: learnPathMTU ? PathMTULearner.Limits() : nil)
-        var start = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
-        var lines = 0
         // Said in JSON mode too: stderr is not the JSON stream, and a script waits for it.
         FileHandleOutput.standardError("watching \(interface) (\(capture.linkLayer.name)), judging by \(judgedBy); ^C to stop")
         if let note = AssumedIPsec.note(policy, ipsec) { FileHandleOutput.standardError(note) }
-        while !stopRequested.load(ordering: .relaxed) {
-            if let count, lines >= count { break }
-            if let seconds {
-                var now = timespec()
-                clock_gettime(CLOCK_MONOTONIC, &now)
-                if now.tv_sec - start.tv_sec >= seconds { break }
+        do {
+            try watcher.run(capture, until: WatchLimits(seconds: seconds, count: count)) { event in
+                print(json ? WatchJSON.line(event) : Watcher.text(event))
+                fflush(nil)
             }
-            let frame: CapturedFrame?
-            do {
-                frame = try capture.next()
-            } catch {
-                throw CommandFailure.runtime(error.description)
-            }
-            guard let frame, let event = watcher.observe(frame, linkLayer: capture.linkLayer) else { continue }
-            print(json ? WatchJSON.line(event) : Watcher.text(event))
-            fflush(nil)  // a line as soon as it is seen, also into a pipe
-            lines += 1
+        } catch {
+            throw CommandFailure.runtime(error.description)
         }
         if json {
             print(WatchJSON.histogram(watcher.histogram, dropped: capture.kernelDropped))
