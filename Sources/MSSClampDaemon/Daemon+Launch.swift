@@ -1,4 +1,5 @@
 import Logging
+import MSSClampConfig
 import MSSClampCore
 import MSSClampLearning
 import MSSClampMetrics
@@ -24,7 +25,8 @@ extension Daemon {
         public var sampling = false
         /// Serve Prometheus metrics here (`host:port`).
         public var metrics: String?
-        public var reloadPolicy: (@Sendable () throws(DaemonError) -> Policy)?
+        /// Where the policy came from: read again at SIGHUP (a file), published for `watch`.
+        public var policySource: PolicySource = .builtin
 
         public init(policy: Policy, firewall: any Firewall) {
             self.policy = policy
@@ -48,6 +50,19 @@ extension Daemon {
         }
     }
 
+    /// SIGHUP's fresh policy, read from where the first came from; nil when reading again
+    /// cannot give another (flags, the default).
+    static func reloader(_ source: PolicySource) -> (@Sendable () throws(DaemonError) -> Policy)? {
+        guard source.reloads else { return nil }
+        return { () throws(DaemonError) -> Policy in
+            do throws(ConfigError) {
+                return try source.load()
+            } catch {
+                throw DaemonError.configuration(error.description)
+            }
+        }
+    }
+
     /// Binds the queues, serves metrics, and runs the daemon until SIGTERM or SIGINT.
     public static func run(_ launch: Launch, logger: Logger) async throws(DaemonError) {
         let worker: Worker
@@ -56,9 +71,10 @@ extension Daemon {
         } catch {
             throw DaemonError(error.description)
         }
+        var settings = launch.settings
+        settings.policySource = launch.policySource.arguments
         let daemon = Daemon(
-            queues: worker, firewall: launch.firewall, settings: launch.settings, logger: logger,
-            reloadPolicy: launch.reloadPolicy)
+            queues: worker, firewall: launch.firewall, settings: settings, logger: logger, reloadPolicy: reloader(launch.policySource))
         var metricsServer: MetricsServer?
         defer { metricsServer?.shutdown() }
         if let metrics = launch.metrics {

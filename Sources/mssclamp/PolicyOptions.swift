@@ -86,21 +86,19 @@ struct RuleFlags: ParsableArguments {
     }
 
     static func policy(config: String?, spec: RuleSpec) throws(CommandFailure) -> Policy {
-        do {
-            if let config {
-                guard spec.isEmpty else {
-                    throw CommandFailure.config("give either --config or rule flags (--mss, --set-mss, -o, …), not both")
-                }
-                return try PolicyFile.load(path: config)
-            }
-            return spec.isEmpty ? .default : Policy(rules: [try spec.rule(source: "command line")])
-        } catch let error as ConfigError {
-            throw CommandFailure.config(error.description)
-        } catch let error as CommandFailure {
-            throw error
+        let source = try source(config: config, spec: spec)
+        do throws(ConfigError) {
+            return try source.load()
         } catch {
-            throw CommandFailure.config("\(error)")
+            throw CommandFailure.config(error.description)
         }
+    }
+
+    /// Where the policy comes from; a file and rule flags together are a usage error.
+    static func source(config: String?, spec: RuleSpec) throws(CommandFailure) -> PolicySource {
+        guard let config else { return .flags(spec) }
+        guard spec.isEmpty else { throw CommandFailure.config("give either --config or rule flags (--mss, --set-mss, -o, …), not both") }
+        return .file(resolving: config)
     }
 }
 
@@ -138,24 +136,8 @@ struct PolicyOptions: ParsableArguments {
         try RuleFlags.policy(config: config, spec: spec)
     }
 
-    /// The arguments that give this policy again, for a reader in another process (`watch`):
-    /// `--config` with an absolute path, or every rule flag as given.
-    var source: [String] {
-        if let config {
-            if config.hasPrefix("/") { return ["--config", config] }
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-            let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
-            return ["--config", cwd + "/" + config]
-        }
-        let spec = self.spec
-        let values = [
-            spec.family, spec.sources, spec.destinations, spec.inInterface, spec.outInterface, spec.ipsec, spec.direction, spec.mss,
-            spec.setMSS, spec.setMSSIPv6, spec.clampToPMTU, spec.clampToMTU, spec.clampToInterface, spec.setMSSForTunnel, spec.insertMissing,
-        ].compactMap { $0 }
-        return values.flatMap { value in
-            value.text == "true" && (value.key == "--clamp-mss-to-pmtu" || value.key == "--insert-missing") ? [value.key] : [value.key, value.text]
-        }
-    }
+    /// Where the policy comes from: the daemon reloads and publishes it.
+    func source() throws(CommandFailure) -> PolicySource { try RuleFlags.source(config: config, spec: spec) }
 }
 
 /// `--assume-ipsec` of `dry-run` and `watch`: a capture shows no IPsec policy.

@@ -151,7 +151,7 @@ struct RunCommand: AsyncParsableCommand {
         launch.settings.installRules = !noInstallRules
         launch.settings.statsInterval = statsInterval
         launch.settings.stateDirectory = stateDirectory
-        launch.settings.policySource = self.policy.source
+        launch.policySource = try self.policy.source()
         launch.maxLength = queueMaxLength
         launch.receiveBuffer = receiveBuffer
         launch.failClosed = failClosed
@@ -159,12 +159,6 @@ struct RunCommand: AsyncParsableCommand {
         launch.learning = learning
         launch.sampling = level <= .debug
         launch.metrics = metrics
-        if self.policy.config != nil {
-            let options = self.policy
-            launch.reloadPolicy = { () throws(DaemonError) -> Policy in
-                do throws(CommandFailure) { return try options.policy() } catch { throw DaemonError.configuration(error.message ?? "policy refused") }
-            }
-        }
         do {
             try await Daemon.run(launch, logger: logger)
         } catch {

@@ -1,0 +1,64 @@
+import Glibc
+import MSSClampCore
+
+/// Where a policy comes from: a file, one rule given as flags, or the built-in default.
+///
+/// A value, not a closure: the daemon reads a file again at SIGHUP from it, and publishes
+/// its arguments so that `watch` in another process judges by the same policy, without
+/// either reaching back into the command line's parser.
+public enum PolicySource: Sendable {
+    /// A YAML policy file, by absolute path (a reload must not depend on the working directory).
+    case file(path: String)
+    /// One rule's worth of flags (`--mss`, `--set-mss`, `-o` ...).
+    case rule(RuleSpec)
+    /// Nothing given: ``Policy/default``.
+    case builtin
+
+    /// A file source, its path made absolute against the working directory now.
+    public static func file(resolving path: String) -> PolicySource {
+        if path.hasPrefix("/") { return .file(path: path) }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let directory = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
+        return .file(path: directory + "/" + path)
+    }
+
+    /// Flags, or the default when none were given.
+    public static func flags(_ spec: RuleSpec) -> PolicySource { spec.isEmpty ? .builtin : .rule(spec) }
+
+    /// Reads the policy (again: a file may have changed since).
+    public func load() throws(ConfigError) -> Policy {
+        switch self {
+        case .file(let path): return try PolicyFile.load(path: path)
+        case .rule(let spec): return Policy(rules: [try spec.rule(source: "command line")])
+        case .builtin: return .default
+        }
+    }
+
+    /// Only a file can give another policy when read again.
+    public var reloads: Bool {
+        if case .file = self { return true }
+        return false
+    }
+
+    /// The arguments that give this policy again: `--config PATH`, every rule flag as given,
+    /// or none for the default.
+    public var arguments: [String] {
+        switch self {
+        case .file(let path): return ["--config", path]
+        case .builtin: return []
+        case .rule(let spec):
+            let values = [
+                spec.family, spec.sources, spec.destinations, spec.inInterface, spec.outInterface, spec.ipsec, spec.direction,
+                spec.mss, spec.setMSS, spec.setMSSIPv6, spec.clampToPMTU, spec.clampToMTU, spec.clampToInterface,
+                spec.setMSSForTunnel, spec.insertMissing,
+            ].compactMap { $0 }
+            // Switches (clamp-mss-to-pmtu, insert-missing) are given without a value.
+            return values.flatMap { $0.text == "true" && RuleSpec.switches.contains($0.key) ? [$0.key] : [$0.key, $0.text] }
+        }
+    }
+}
+
+extension RuleSpec {
+    /// The flags that take no value.
+    static let switches: Set<String> = ["--clamp-mss-to-pmtu", "--insert-missing"]
+}

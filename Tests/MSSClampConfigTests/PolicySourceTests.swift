@@ -1,0 +1,57 @@
+import Glibc
+import MSSClampConfig
+import MSSClampCore
+import Testing
+
+/// The value the daemon reloads from and publishes: it must give the same policy again.
+@Suite struct PolicySourceTests {
+    @Test func flagsGiveTheirArgumentsBackAndTheSamePolicy() throws {
+        var spec = RuleSpec()
+        spec.outInterface = RuleSpec.Value("eth0", key: "--out-interface")
+        spec.mss = RuleSpec.Value("any", key: "--mss")
+        spec.setMSS = RuleSpec.Value("1360", key: "--set-mss")
+        spec.insertMissing = RuleSpec.Value("true", key: "--insert-missing")
+        let source = PolicySource.flags(spec)
+        #expect(source.arguments == ["--out-interface", "eth0", "--mss", "any", "--set-mss", "1360", "--insert-missing"])
+        #expect(!source.reloads, "flags read again give the same policy: nothing to reload")
+        let policy = try source.load()
+        let again = try source.load()
+        #expect(policy.rules.count == 1 && policy.digest == again.digest)
+        #expect(policy.digest != Policy.default.digest)
+    }
+
+    @Test func nothingGivenIsTheDefault() throws {
+        let source = PolicySource.flags(RuleSpec())
+        #expect(source.arguments.isEmpty && !source.reloads)
+        let policy = try source.load()
+        #expect(policy.digest == Policy.default.digest)
+    }
+
+    @Test func aFileIsReadAgainByItsAbsolutePath() throws {
+        let directory = "/tmp/mssclamp-policysource-\(getpid())"
+        mkdir(directory, 0o700)
+        defer {
+            unlink(directory + "/p.yaml")
+            rmdir(directory)
+        }
+        let write = { (text: String) in
+            let file = fopen(directory + "/p.yaml", "w")
+            fputs(text, file)
+            fclose(file)
+        }
+        write("rules:\n  - set-mss: 1360\n")
+        var saved = [CChar](repeating: 0, count: Int(PATH_MAX))
+        getcwd(&saved, saved.count)
+        chdir(directory)
+        let source = PolicySource.file(resolving: "p.yaml")
+        chdir(saved)
+        #expect(source.arguments == ["--config", directory + "/p.yaml"], "absolute: a reload does not depend on the working directory")
+        #expect(source.reloads)
+        let first = try source.load()
+        write("rules:\n  - set-mss: 1300\n")
+        let second = try source.load()
+        #expect(first.digest != second.digest, "read again, the changed file")
+        write("rules:\n  - set-mss: 13OO\n")
+        #expect(throws: ConfigError.self) { try source.load() }
+    }
+}
