@@ -92,57 +92,25 @@ struct ProbeCommand: ParsableCommand {
 
     func run() throws {
         let families: [IPFamily] = ipv4Only ? [.ipv4] : ipv6Only ? [.ipv6] : [.ipv4, .ipv6]
-        // Everything that can be refused is refused before the first probe leaves.
-        var targets: [ProbeTarget] = []
-        var skipped: [String] = []
+        let plan: ProbePlan
+        let outcome: ProbeOutcome
         do {
-            let addresses = try ProbeTarget.resolve(destination, families: families)
-            guard !addresses.isEmpty else { throw ProbeError.usage("'\(destination)' has no \(ipv4Only ? "IPv4" : "IPv6") address") }
-            for address in addresses {
-                if let maximum, address.family == .ipv6, maximum < 1280 {
-                    throw ProbeError.usage("--max: \(maximum) is below 1280, the least every IPv6 link carries")
-                }
-                do {
-                    targets.append(try ProbeTarget.route(name: destination, to: address))
-                } catch let error as ProbeError where addresses.count > 1 {
-                    skipped.append("\(address.family == .ipv4 ? "IPv4" : "IPv6"): \(error.description)")
-                }
+            plan = try ProbePlan(destination: destination, families: families, maximum: maximum)
+            for note in plan.skipped { FileHandleOutput.standardError("mssclamp: probe: skipped \(note)") }
+            var shown = 0
+            outcome = try Prober.probe(plan, options: options) { report in
+                guard !json else { return }
+                if shown > 0 { print("") }
+                report.textLines.forEach { print($0) }
+                shown += 1
             }
-            guard !targets.isEmpty else { throw ProbeError.usage(skipped.joined(separator: "; ")) }
-        } catch let error as ProbeError {
+        } catch {
             throw CommandFailure.config(error.description)
         }
-        for note in skipped { FileHandleOutput.standardError("mssclamp: probe: skipped \(note)") }
-
-        var reports: [PathReport] = []
-        var failures: [String] = []
-        for target in targets {
-            do {
-                let report = try Prober(target: target, options: options).run()
-                reports.append(report)
-                if !json {
-                    if reports.count > 1 { print("") }
-                    report.textLines.forEach { print($0) }
-                }
-                if report.pathMTU == nil { failures.append("\(target.address.text): \(report.stopped ?? "no path MTU")") }
-            } catch ProbeError.usage(let message) {
-                throw CommandFailure.config(message)
-            } catch ProbeError.failed(let message) {
-                failures.append(message)
-            }
-        }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            struct Output: Encodable {
-                let paths: [PathReport.JSON]
-                let failures: [String]
-            }
-            print(String(decoding: try encoder.encode(Output(paths: reports.map(\.json), failures: failures)), as: UTF8.self))
-        }
-        if !failures.isEmpty {
+        if json { print(outcome.json) }
+        if !outcome.failures.isEmpty {
             // Each failure said once, on stderr (and in the JSON's "failures" with --json).
-            failures.forEach { FileHandleOutput.standardError("mssclamp: probe: \($0)") }
+            outcome.failures.forEach { FileHandleOutput.standardError("mssclamp: probe: \($0)") }
             throw CommandFailure.verdict(ExitStatus.problem)
         }
     }
