@@ -43,10 +43,15 @@ public enum Backend: String, Sendable, CaseIterable, Codable, CustomStringConver
     /// Picks the iptables backend the way Kubernetes' iptables-wrapper and Docker do: the one
     /// that already holds rules wins (legacy only when it has more), so ours land beside the
     /// rules that are really in force; with none anywhere, nf_tables.
+    ///
+    /// With no x_tables table in the kernel, iptables-legacy holds nothing and its save tool is
+    /// not run: run as root it would load ip_tables, and from then on the kernel's table list
+    /// exists, root's only, and every confined start would have to say it cannot read it.
     public static func detect() async -> Detection {
-        async let legacy = ruleCount(.iptablesLegacy)
+        let tables = legacyTables()
+        async let legacy = tables?.isEmpty == true ? .success(0) : ruleCount(.iptablesLegacy)
         async let nft = ruleCount(.iptablesNFT)
-        return choose(legacy: await legacy, nft: await nft, legacyTables: legacyTables())
+        return choose(legacy: await legacy, nft: await nft, legacyTables: tables)
     }
 
     /// The choice, from what each backend's save tool said (pure, so every branch is tested).
