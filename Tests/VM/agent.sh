@@ -28,12 +28,17 @@ scenarios=$(cat "$lab/scenario")
 say() { echo "$*" >&3; }
 result() { say "RESULT $*"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# Off at once once everything is said and synced: an orderly shutdown took about a minute
+# under TCG, and nothing is judged after END. (A scenario's reboot stays orderly.)
+power_off() { sync; systemctl poweroff --force --force; exit 0; }
 # A scenario that cannot go on: the rest of this VM's scenarios are not run (the host says so).
-finish() { say "END phase=$phase"; sync; systemctl poweroff; exit 0; }
+finish() { say "END phase=$phase"; power_off; }
 # The service's journal since this scenario began (this boot only), so that a scenario after
-# another in the same VM counts its own lines.
+# another in the same VM counts its own lines. By time, not by cursor: systemd 252's
+# `--after-cursor` with a unit filter skips the first matching line when the cursor's own
+# line is another unit's (it steps twice), and `-p err` then found nothing.
 jlog() {
-    if [ -n "$jcursor" ]; then journalctl -b -u mssclamp --no-pager --after-cursor "$jcursor" "$@"; else journalctl -b -u mssclamp --no-pager "$@"; fi
+    if [ -n "$jsince" ]; then journalctl -b -u mssclamp --no-pager --since "@$jsince" "$@"; else journalctl -b -u mssclamp --no-pager "$@"; fi
 }
 
 net_up() {
@@ -175,10 +180,20 @@ nft_reload_until_repaired() {
 # Between two scenarios in one VM: what the last one left goes (the package purged with its
 # configuration and drop-ins, the lab's namespaces and links, its fragment filter).
 reset_system() {
+    local t
     DEBIAN_FRONTEND=noninteractive apt-get purge -y mssclamp >/dev/null 2>&1
     rm -rf /etc/systemd/system/mssclamp.service.d; systemctl daemon-reload
     ip -all netns delete 2>/dev/null
     nft delete table netdev labfrag 2>/dev/null
+    ip xfrm policy flush; ip xfrm state flush
+    # iptables as Debian sets it up (nf_tables), x_tables' rules gone and its modules out.
+    update-alternatives --quiet --auto iptables; update-alternatives --quiet --auto ip6tables
+    if [ -e /proc/net/ip_tables_names ] || [ -e /proc/net/ip6_tables_names ]; then
+        for t in iptables-legacy ip6tables-legacy; do $t -F 2>/dev/null; $t -t mangle -F 2>/dev/null; done
+        modprobe -r iptable_mangle iptable_filter ip6table_mangle ip6table_filter ip_tables ip6_tables 2>/dev/null
+    fi
+    # What the package's removal left in the firewall, said (it should leave nothing).
+    nft list ruleset 2>/dev/null | grep -n mssclamp | sed 's/^/reset: left in nft: /' >&3
     sync
 }
 
@@ -188,8 +203,9 @@ systemd-analyze blame 2>/dev/null | head -5 | sed 's/^ */BOOT blame: /' >&3
 for scenario in $scenarios; do
     grep -qx "$scenario" "$state/done" 2>/dev/null && continue
     phase=$(cat "$state/phase" 2>/dev/null || echo 1)
-    # After a reboot (phase 2 on) the whole boot's journal is the scenario's.
-    jcursor=; [ "$phase" = 1 ] && jcursor=$(journalctl -n 1 -q --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
+    # After a reboot (phase 2 on) the whole boot's journal is the scenario's. Otherwise from
+    # the next whole second: everything the last scenario logged is before it.
+    jsince=; [ "$phase" = 1 ] && { sleep 1; jsince=$(date +%s); }
     say "SCENARIO $scenario"
     say "AGENT scenario=$scenario phase=$phase kernel=$(uname -r) pid1=$(cat /proc/1/comm) uptime=$(cut -d' ' -f1 /proc/uptime)"
     source "$lab/scenario-$scenario.sh"
@@ -197,4 +213,4 @@ for scenario in $scenarios; do
     echo "$scenario" >>"$state/done"; rm -f "$state/phase"
     reset_system
 done
-sync; systemctl poweroff; exit 0
+power_off

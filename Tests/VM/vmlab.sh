@@ -4,12 +4,13 @@
 # systemd as PID 1; inside, agent.sh installs the .deb with apt and runs one scenario per
 # backend (scenario-*.sh); this script judges what it reports.
 #
-#   vmlab.sh DEB [SCENARIO...]     (default: iptables-nft+nftables+tunnels+iptables-legacy
+#   vmlab.sh DEB [SCENARIO...]     (default: iptables-nft+nftables+iptables-legacy+tunnels
 #                                   debian13; also demo-ipsec, which make demo-ipsec runs)
 #
 # A+B+C runs scenarios A, B and C one after the other in one VM (agent.sh puts the system
 # back between them): a boot, apt's first run and the shutdown cost minutes under TCG.
-# iptables-legacy comes last: it switches the iptables alternatives.
+# The tunnels scenario comes last: what its VPN daemons leave (IPsec policies, routes) is
+# nobody's business after it.
 # VM_DIR: the image cache (.build-vm; Debian 13's in VM_DIR/trixie). VM_ACCEL: auto (KVM when
 # it boots, else TCG), kvm, tcg. VM_JOBS: VMs at once (2).
 # TUNNELS: the tunnels scenario's subset, e.g. TUNNELS="wg6 esp4" (names in scenario-tunnels.sh).
@@ -20,7 +21,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 deb=$(readlink -f "${1:?usage: vmlab.sh DEB [SCENARIO...]}"); shift
-vms=("$@"); [ ${#vms[@]} -gt 0 ] || vms=(iptables-nft+nftables+tunnels+iptables-legacy debian13)
+vms=("$@"); [ ${#vms[@]} -gt 0 ] || vms=(iptables-nft+nftables+iptables-legacy+tunnels debian13)
 scenarios=(); for v in "${vms[@]}"; do scenarios+=(${v//+/ }); done
 vm_dir=$(mkdir -p "${VM_DIR:-.build-vm}" && cd "${VM_DIR:-.build-vm}" && pwd)
 accel=${VM_ACCEL:-auto}
