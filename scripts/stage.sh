@@ -3,24 +3,61 @@
 # `stage.sh --summary` prints them all. A failing stage prints the summary too, so the tail
 # of a CI log (often all that is kept) says which stage failed and where the time went.
 # The record is .build/stages.tsv (make test starts it afresh).
+#
+# `stage.sh --background NAME CMD...` starts a stage beside the next ones (its own process
+# group, output in .build/NAME.log); `stage.sh --wait NAME` waits for it (bounded), shows
+# its output and records it like any stage. A stage that fails stops every background stage
+# still running, so nothing outlives make test.
 set -uo pipefail
 log=${STAGE_LOG:-.build/stages.tsv}
-mkdir -p "$(dirname "$log")"
+dir=$(dirname "$log")
+mkdir -p "$dir"
 
 summary() {
     local total=0 name secs rc
     echo "make test stages (seconds):"
     while IFS=$'\t' read -r name secs rc; do
-        total=$((total + secs))
-        printf '  %-14s %6d  %s\n' "$name" "$secs" "$([ "$rc" = 0 ] && echo ok || echo "FAILED (exit $rc)")"
+        case $name in *' (beside)') ;; *) total=$((total + secs)) ;; esac
+        printf '  %-20s %6d  %s\n' "$name" "$secs" "$([ "$rc" = 0 ] && echo ok || echo "FAILED (exit $rc)")"
     done <"$log"
-    printf '  %-14s %6d\n' total "$total"
+    printf '  %-20s %6d  (wall: the stages run beside others are inside it)\n' total "$total"
 }
 
-if [ "${1:-}" = --summary ]; then summary; exit 0; fi
-name=${1:?usage: stage.sh NAME CMD... | --summary}; shift
+stop_background() {
+    local pidfile
+    for pidfile in "$dir"/bg-*.pid; do
+        [ -e "$pidfile" ] || continue
+        kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null && echo "stage.sh: stopped $(basename "$pidfile" .pid | sed 's/^bg-//') (running beside)"
+        rm -f "$pidfile"
+    done
+}
+
+case ${1:-} in
+--summary) summary; exit 0 ;;
+--background)
+    name=${2:?usage: stage.sh --background NAME CMD...}; shift 2
+    rm -f "$dir/bg-$name.rc"
+    date +%s >"$dir/bg-$name.start"
+    setsid bash -c '"$@"; echo $? >"'"$dir/bg-$name.rc"'"' stage "$@" >"$dir/$name.log" 2>&1 </dev/null &
+    echo $! >"$dir/bg-$name.pid"
+    echo "stage $name: started beside the next stages (output: $dir/$name.log)"
+    exit 0 ;;
+--wait)
+    name=${2:?usage: stage.sh --wait NAME [SECONDS]}; limit=${3:-5400}
+    start=$(cat "$dir/bg-$name.start"); waited=$(date +%s)
+    while [ ! -e "$dir/bg-$name.rc" ] && [ $(( $(date +%s) - waited )) -lt "$limit" ]; do sleep 2; done
+    [ -e "$dir/bg-$name.rc" ] && rc=$(cat "$dir/bg-$name.rc") || { rc=124; echo "stage $name: not done after $limit s more"; }
+    rm -f "$dir/bg-$name.pid"
+    cat "$dir/$name.log"
+    printf '%s\t%d\t%d\n' "$name (beside)" "$(( $(date +%s) - start ))" "$rc" >>"$log"
+    printf '%s\t%d\t%d\n' "$name (waited for)" "$(( $(date +%s) - waited ))" "$rc" >>"$log"
+    if [ "$rc" != 0 ]; then stop_background; summary; fi
+    exit "$rc" ;;
+esac
+
+name=${1:?usage: stage.sh NAME CMD... | --summary | --background NAME CMD... | --wait NAME}; shift
 start=$(date +%s)
 "$@"; rc=$?
 printf '%s\t%d\t%d\n' "$name" "$(( $(date +%s) - start ))" "$rc" >>"$log"
-if [ "$rc" != 0 ]; then summary; fi
+if [ "$rc" != 0 ]; then stop_background; summary; fi
 exit "$rc"

@@ -27,6 +27,7 @@ vm_dir=$(mkdir -p "${VM_DIR:-.build-vm}" && cd "${VM_DIR:-.build-vm}" && pwd)
 accel=${VM_ACCEL:-auto}
 work=$(mktemp -d /tmp/mssclamp-vmlab.XXXXXX)
 trap 'pkill -f "qemu-system-x86_64.*$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 143' TERM INT   # stopped (make test's stage.sh on a failure elsewhere): the VMs go too
 lab_start=$(date +%s)
 
 # The images: Debian 12 for every scenario but debian13, which boots Debian 13 (both built at
