@@ -14,7 +14,7 @@ DESTDIR     ?=
 # Autotools' convention: PREFIX/etc, but /etc for a system-wide PREFIX=/usr.
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps build test install-check uninstall demo demo-ipsec vm-deps bench soak allocs clean install fuzz fuzz-coverage sanitize sanitize-unit sanitize-worker deb vmtest vmlab alerts lint format
+.PHONY: all deps build test install-check uninstall demo demo-ipsec vm-deps vm-images bench soak allocs clean install fuzz fuzz-coverage sanitize sanitize-unit sanitize-worker deb vmtest vmlab alerts lint format
 
 all: build
 
@@ -46,17 +46,20 @@ STAGE := bash scripts/stage.sh
 RELEASE_BIN := .build-deb/release/mssclamp
 test: deps
 	@mkdir -p .build && rm -f .build/stages.tsv
+	@# The VM lab's packages first, in the foreground (two apt-get at once would fight over
+	@# dpkg's lock); its images (mostly downloading and unpacking) beside the builds.
+	@$(MAKE) vm-deps
+	@$(STAGE) --background vm-images nice -n 19 $(MAKE) vm-images
 	@$(STAGE) build $(MAKE) build
 	@$(STAGE) lint $(MAKE) lint
 	@$(STAGE) deb $(MAKE) deb
-	@# Its packages first, in the foreground: two apt-get at once would fight over dpkg's lock.
-	@$(MAKE) vm-deps
 	@$(STAGE) --background vm-lab nice -n 19 $(MAKE) vmlab
 	@$(STAGE) swift-test env MSSCLAMP_BIN=$(CURDIR)/$(RELEASE_BIN) $(SWIFT) test
 	@$(STAGE) allocs $(MAKE) allocs
 	@$(STAGE) alerts $(MAKE) alerts
 	@$(STAGE) install-check $(MAKE) install-check MAN_CHECKOUT=.build-deb/checkouts/swift-argument-parser MAN_TOOL=.build-deb/manual-tool
 	@$(STAGE) fuzz $(MAKE) fuzz SECONDS=10
+	@$(STAGE) --wait vm-images
 	@$(STAGE) --wait vm-lab
 	@$(STAGE) --summary
 
@@ -256,6 +259,11 @@ vmtest: deb
 # The lab on the package already in dist/ (make test builds it as a stage of its own).
 vmlab: vm-deps
 	VM_DIR=$(VM_DIR) VM_FULL=$(VM_FULL) bash Tests/VM/vmlab.sh $(DEB)
+
+# The lab's Debian 12 and 13 images (cached in $(VM_DIR); vmlab.sh builds what is missing,
+# or waits for a build under way).
+vm-images: vm-deps
+	bash Tests/VM/build-image.sh $(VM_DIR) & a=$$!; bash Tests/VM/build-image.sh $(VM_DIR)/trixie trixie; b=$$?; wait $$a && [ $$b = 0 ]
 
 vm-deps:
 	@missing=$$(for p in $(VM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

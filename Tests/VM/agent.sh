@@ -197,9 +197,6 @@ reset_system() {
     sync
 }
 
-# Where the boot's time went (under TCG a boot is a minute or more): the host shows it.
-say "BOOT $(systemd-analyze time 2>/dev/null | head -1)"
-systemd-analyze blame 2>/dev/null | head -5 | sed 's/^ */BOOT blame: /' >&3
 for scenario in $scenarios; do
     grep -qx "$scenario" "$state/done" 2>/dev/null && continue
     phase=$(cat "$state/phase" 2>/dev/null || echo 1)

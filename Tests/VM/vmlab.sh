@@ -131,7 +131,6 @@ run_vm() {
         boot "$s" "$work/lab-$s.img" "$work/$s.qcow2" "$accel" "$(image_of "$s")"
         grep -q "^REBOOT" "$work/$s.results" || break
     done
-    grep "^BOOT" "$work/$s.all" | sed 's/^BOOT /  boot: /'
     for m in ${s//+/ }; do
         awk -v m="$m" '/^SCENARIO / {on = ($2 == m); next} on' "$work/$s.all" >"$work/$m.part"
         [ "$m" = "$s" ] || { cp "$work/$s.console" "$work/$m.console"; echo "  (in one VM: $s)" >"$work/$m.log"; }
