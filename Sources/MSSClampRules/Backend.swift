@@ -132,7 +132,11 @@ public enum Backend: String, Sendable, CaseIterable, Codable, CustomStringConver
                 if !tables.contains("mangle") { continue }
             }
             do {
-                if try await !backend.firewall(options).observe().isEmpty { found.append(backend) }
+                if try await !backend.firewall(options).observe().isEmpty {
+                    found.append(backend)
+                } else if backend == .nftables, await NFTablesFirewall(options: options).tableExists() {
+                    found.append(backend)  // our table with no rule left in it: ours to remove all the same
+                }
             } catch  where error.reason == .notInstalled {
                 continue
             } catch {
@@ -148,11 +152,17 @@ public enum Backend: String, Sendable, CaseIterable, Codable, CustomStringConver
     /// mode 0440): then iptables-legacy-save, which dumps what they list, shows nothing
     /// either, and only `--backend iptables-legacy` can say legacy.
     /// (`/proc/self/net`: a unit's ProcSubset=pid hides `/proc/net`, not the process's own.)
+    /// An unreadable list still says "none" when no table module holds x_tables: on a stock
+    /// Debian 12, ip_tables is loaded at boot with no table at all, and every confined
+    /// start warned of tables it could not read.
     public static func legacyTables() -> Set<String>? {
         var names: Set<String> = []
-        for path in ["/proc/self/net/ip_tables_names", "/proc/self/net/ip6_tables_names"] {
+        for (path, core) in [("/proc/self/net/ip_tables_names", "ip_tables"), ("/proc/self/net/ip6_tables_names", "ip6_tables")] {
             guard let file = fopen(path, "r") else {
-                if errno == EACCES || errno == EPERM { return nil }
+                if errno == EACCES || errno == EPERM {
+                    if unusedModule(core) { continue }
+                    return nil
+                }
                 continue
             }
             defer { fclose(file) }
@@ -163,6 +173,17 @@ public enum Backend: String, Sendable, CaseIterable, Codable, CustomStringConver
             }
         }
         return names
+    }
+
+    /// Whether a loaded module has no user (`/sys/module/NAME/refcnt` is 0, readable by
+    /// anyone): x_tables' core with no table module (iptable_filter, iptable_mangle, ...)
+    /// holding it has no table in any namespace. False when it cannot tell (built in).
+    static func unusedModule(_ name: String) -> Bool {
+        guard let file = fopen("/sys/module/\(name)/refcnt", "r") else { return false }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 32)
+        guard fgets(&line, Int32(line.count), file) != nil else { return false }
+        return String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) == "0"
     }
 
     /// `-A` lines in both families' save output, or why the tool could not read them.

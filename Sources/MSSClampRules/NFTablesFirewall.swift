@@ -34,7 +34,13 @@ public struct NFTablesFirewall: Firewall {
     public func remove(keepSafetyNet: Bool, policy: Policy?) async throws(FirewallError) -> [String] {
         let notes = removalNotes(before: try await observe(), keepSafetyNet: keepSafetyNet, policy: policy)
         var script = NFTablesRenderer.removalScript()
-        if keepSafetyNet, let policy { script = NFTablesRenderer.script(policy, options: options, queueing: false) }
+        if keepSafetyNet, let policy {
+            // A policy the kernel cannot clamp alone (every rule follows an interface or asks
+            // about IPsec) has no net to leave: then no empty table either, which no later
+            // `rules remove` would see as ours to take away.
+            let net = NFTablesRenderer.script(policy, options: options, queueing: false)
+            if net.split(separator: "\n").contains(where: { NFTablesRenderer.commentOf($0) != nil }) { script = net }
+        }
         try await apply(script, what: "remove")
         return notes
     }
@@ -62,6 +68,12 @@ public struct NFTablesFirewall: Firewall {
     }
 
     public func preflight() throws(FirewallError) {}
+
+    /// Whether our table exists at all, rules or none (an empty one is still ours to remove).
+    public func tableExists() async -> Bool {
+        guard let listing = try? await FirewallTool.run("nft", ["list", "table", "inet", SteeringOptions.nftTable]) else { return false }
+        return listing.status == 0 && listing.output.contains("managed by mssclamp")
+    }
 
     /// Applies a script, refusing to touch a table of that name that is not ours.
     func apply(_ script: String, what: String) async throws(FirewallError) {

@@ -81,6 +81,22 @@ for backend in iptables-nft iptables-legacy; do
     echo "RESULT backend=$backend case=foreign-chain status=$status says_not_ours=$(echo "$message" | grep -c "is not mssclamp's") unchanged=$same"
 done
 
+# Our nftables table with no rule left in it (a worker on a policy the kernel cannot clamp
+# alone left it): `rules remove` still takes it away, and the ruleset is as before.
+ip netns del "$ns" 2>/dev/null; ip netns add "$ns"
+before=$(snapshot nftables)
+in_ns nft -f - <<'NFT'
+table inet mssclamp {
+	comment "managed by mssclamp"
+	chain safety_net {
+		type filter hook postrouting priority mangle; policy accept;
+	}
+}
+NFT
+message=$(in_ns "$bin" rules remove 2>&1); status=$?
+[ "$(snapshot nftables)" = "$before" ] && same=1 || same=0
+echo "RESULT backend=nftables case=empty-table status=$status removed=$same said=$(echo "$message" | grep -c 'removed (nftables)')"
+
 # Native nftables: a kernel without nft_queue must refuse cleanly; one with it, round-trip.
 ip netns del "$ns" 2>/dev/null; ip netns add "$ns"
 before=$(snapshot nftables)

@@ -31,7 +31,9 @@ import Testing
             let foreign = TestSupport.results(lines.first { $0.contains("backend=\(backend) case=foreign-chain") } ?? "")
             #expect(foreign["status"] == "1" && foreign["says_not_ours"] == "1" && foreign["unchanged"] == "1")
         }
-        let nft = TestSupport.results(lines.first { $0.contains("backend=nftables") } ?? "")
+        let empty = TestSupport.results(lines.first { $0.contains("case=empty-table") } ?? "")
+        #expect(empty["status"] == "0" && empty["removed"] == "1" && empty["said"] == "1", "an empty table of ours is removed too")
+        let nft = TestSupport.results(lines.first { $0.contains("case=round-trip") && $0.contains("backend=nftables") } ?? "")
         if nft["nft_queue"] == "supported" {
             #expect(nft["check"] == "0" && nft["restored"] == "1")
         } else {

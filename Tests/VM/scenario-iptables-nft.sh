@@ -54,10 +54,9 @@ if [ "$phase" = 1 ]; then
     result "nftreload_repaired=$(jlog -o cat | grep -c 'putting them back') nftreload_rules=$(iptables-nft-save -t mangle | grep -c mssclamp)"
     status_check nftreload
 
-    # Nothing above (install, status as root, reload, restart, upgrade) loaded x_tables: a
-    # stock Debian 12 on nf_tables stays without ip_tables, and no start had to say it
-    # cannot read iptables-legacy's tables.
-    result "xtables_loaded=$(grep -c '^ip_tables ' /proc/modules) legacy_unreadable_said=$(jlog -o cat | grep -c 'only root may list them')"
+    # A stock Debian 12 loads ip_tables at boot with no table (no module uses it): no start
+    # (install, restart, upgrade) had to say it cannot read iptables-legacy's tables.
+    result "xtables_users=$(cat /sys/module/ip_tables/refcnt 2>/dev/null) legacy_unreadable_said=$(jlog -o cat | grep -c 'only root may list them')"
 
     echo 2 >"$state/phase"
     say "REBOOT"
