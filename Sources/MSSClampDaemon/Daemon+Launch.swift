@@ -9,28 +9,29 @@ import MSSClampWorker
 import ServiceLifecycle
 
 extension Daemon {
-    /// Everything `mssclamp run` decided from its arguments.
-    public struct Launch: Sendable {
-        public var policy: Policy
-        public var firewall: any Firewall
-        public var settings = Settings()
-        /// Per queue: how many packets the kernel may hold, the netlink buffer, fail-closed.
-        public var maxLength = QueueConfiguration.defaultMaxLength
-        public var receiveBuffer = QueueConfiguration.defaultReceiveBuffer
-        public var failClosed = false
+    /// What `run` decided: the policy loaded, the firewall resolved, the options they came from.
+    struct Launch: Sendable {
+        var policy: Policy
+        var firewall: any Firewall
+        var options: RunOptions
         /// CPUs the queue threads are pinned to, in turn; empty: not pinned.
-        public var cpus: [Int] = []
-        public var learning: PathMTULearner.Limits?
+        var cpus: [Int] = []
         /// Sample clamped SYNs for debug lines.
-        public var sampling = false
-        /// Serve Prometheus metrics here (`host:port`).
-        public var metrics: String?
-        /// Where the policy came from: read again at SIGHUP (a file), published for `watch`.
-        public var policySource: PolicySource = .builtin
+        var sampling = false
 
-        public init(policy: Policy, firewall: any Firewall) {
+        init(policy: Policy, firewall: any Firewall, options: RunOptions) {
             self.policy = policy
             self.firewall = firewall
+            self.options = options
+        }
+
+        var settings: Settings {
+            var settings = Settings()
+            settings.installRules = options.installRules
+            settings.statsInterval = options.statsInterval
+            settings.stateDirectory = options.stateDirectory
+            settings.policySource = options.policySource.arguments
+            return settings
         }
 
         /// One configuration per queue of the firewall's range.
@@ -38,9 +39,9 @@ extension Daemon {
             firewall.options.queues.enumerated().map { index, number in
                 var configuration = QueueConfiguration(number: number)
                 configuration.cpu = cpus.isEmpty ? nil : cpus[index % cpus.count]
-                configuration.maxLength = maxLength
-                configuration.failOpen = !failClosed
-                configuration.receiveBuffer = receiveBuffer
+                configuration.maxLength = options.maxLength
+                configuration.failOpen = !options.failClosed
+                configuration.receiveBuffer = options.receiveBuffer
                 if firewall.options.ipsecQueues {
                     configuration.blocks = IPsecClasses.blocks
                     configuration.stride = UInt16(firewall.options.queues.count)
@@ -64,20 +65,20 @@ extension Daemon {
     }
 
     /// Binds the queues, serves metrics, and runs the daemon until SIGTERM or SIGINT.
-    public static func run(_ launch: Launch, logger: Logger) async throws(DaemonError) {
+    static func run(_ launch: Launch, logger: Logger) async throws(DaemonError) {
         let worker: Worker
         do {
-            worker = try Worker(policy: launch.policy, queues: launch.queueConfigurations, sampling: launch.sampling, learning: launch.learning)
+            worker = try Worker(
+                policy: launch.policy, queues: launch.queueConfigurations, sampling: launch.sampling, learning: launch.options.learning)
         } catch {
             throw DaemonError(error.description)
         }
-        var settings = launch.settings
-        settings.policySource = launch.policySource.arguments
         let daemon = Daemon(
-            queues: worker, firewall: launch.firewall, settings: settings, logger: logger, reloadPolicy: reloader(launch.policySource))
+            queues: worker, firewall: launch.firewall, settings: launch.settings, logger: logger,
+            reloadPolicy: reloader(launch.options.policySource))
         var metricsServer: MetricsServer?
         defer { metricsServer?.shutdown() }
-        if let metrics = launch.metrics {
+        if let metrics = launch.options.metrics {
             do {
                 metricsServer = try MetricsServer(listen: metrics, body: MetricsFeed(daemon: daemon).render)
             } catch {

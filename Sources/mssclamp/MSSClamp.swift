@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import MSSClampDaemon
 
 @main
 struct MSSClamp: AsyncParsableCommand {

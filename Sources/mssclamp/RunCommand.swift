@@ -1,14 +1,5 @@
 import ArgumentParser
-import Glibc
-import Logging
-import MSSClampConfig
-import MSSClampCore
 import MSSClampDaemon
-import MSSClampLearning
-import MSSClampMetrics
-import MSSClampNFQueue
-import MSSClampPrivileges
-import MSSClampStatus
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,12 +29,12 @@ struct RunCommand: AsyncParsableCommand {
     var noInstallRules = false
 
     @Option(name: .customLong("queue-maxlen"), help: ArgumentHelp("Packets the kernel may hold per queue.", valueName: "N"))
-    var queueMaxLength = QueueConfiguration.defaultMaxLength
+    var queueMaxLength = RunOptions.defaults.maxLength
 
     @Option(
         name: .customLong("receive-buffer"),
         help: ArgumentHelp("Netlink receive buffer per queue, in bytes (forced past rmem_max).", valueName: "bytes"))
-    var receiveBuffer = QueueConfiguration.defaultReceiveBuffer
+    var receiveBuffer = RunOptions.defaults.receiveBuffer
 
     @Option(
         name: .customLong("cpus"),
@@ -57,10 +48,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("stats-interval"), parsing: .unconditional,
         help: ArgumentHelp("Seconds between summary log lines (0: none).", valueName: "s"))
-    var statsInterval: Int = 60
+    var statsInterval = RunOptions.defaults.statsInterval
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where to publish the state `mssclamp status` reads.", valueName: "dir"))
-    var stateDirectory = StatusStore.defaultDirectory
+    var stateDirectory = RunOptions.defaults.stateDirectory
 
     @Option(name: .customLong("metrics"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "host:port"))
     var metrics: String?
@@ -69,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         name: .customLong("learn-pmtu-expiry"),
         help: ArgumentHelp(
             "With --learn-pmtu: seconds a learned path MTU lasts (the kernel's PMTU cache keeps 600).", valueName: "seconds"))
-    var learnExpiry = PathMTULearner.Limits.defaultLifetime
+    var learnExpiry = RunOptions.defaults.learnExpiry
 
     @Option(
         name: .customLong("user"),
@@ -78,90 +69,43 @@ struct RunCommand: AsyncParsableCommand {
     var user: String?
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error.", valueName: "level"))
-    var logLevel: String = "info"
+    var logLevel = RunOptions.defaults.logLevel
+
+    /// The arguments as the daemon takes them; the policy is not loaded yet.
+    func options() throws(CommandFailure) -> RunOptions {
+        var options = RunOptions()
+        options.policySource = try policy.source()
+        options.steering = try steering.options()
+        options.backend = steering.backend.chosen
+        options.installRules = !noInstallRules
+        options.maxLength = queueMaxLength
+        options.receiveBuffer = receiveBuffer
+        options.cpus = cpus
+        options.failClosed = failClosed
+        options.statsInterval = statsInterval
+        options.stateDirectory = stateDirectory
+        options.metrics = metrics
+        options.learnExpiry = learnExpiry
+        options.user = user
+        options.logLevel = logLevel
+        return options
+    }
 
     /// Settings that would turn clamping off, or cannot work, are usage errors (exit 2).
     func validate() throws {
-        guard queueMaxLength >= 1 else {
-            throw ValidationError(
-                "--queue-maxlen: 0 lets the kernel hold no packet, so every SYN would pass unclamped (fail-open) or be dropped; use 1 or more (default \(QueueConfiguration.defaultMaxLength))"
-            )
+        do {
+            try options().validate()
+        } catch let error as DaemonError {
+            throw ValidationError(error.message)
+        } catch let error as CommandFailure {
+            throw ValidationError(error.message ?? "")
         }
-        guard receiveBuffer >= 4096 else {
-            throw ValidationError(
-                "--receive-buffer: \(receiveBuffer) bytes cannot hold one queued packet with its netlink headers; use 4096 or more (default \(QueueConfiguration.defaultReceiveBuffer))"
-            )
-        }
-        guard statsInterval >= 0 else {
-            throw ValidationError("--stats-interval: \(statsInterval) must be 0 (no summary lines) or a number of seconds")
-        }
-        if let metrics {
-            do { _ = try MetricsServer.endpoint(metrics) } catch { throw ValidationError(error.description) }
-        }
-        if let cpus {
-            do { _ = try CPUList.parse(cpus, cpuCount: Self.cpuCount) } catch { throw ValidationError("--cpus: \(error)") }
-        }
-        guard learnExpiry >= 1 && learnExpiry <= 86400 else {
-            throw ValidationError(
-                "--learn-pmtu-expiry: \(learnExpiry) must be between 1 and 86400 seconds (default \(Int(PathMTULearner.Limits.defaultLifetime)))")
-        }
-    }
-
-    static var cpuCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_CONF))) }
-
-    /// The learner's limits, when learning.
-    var learning: PathMTULearner.Limits? {
-        guard steering.learnPathMTU else { return nil }
-        var limits = PathMTULearner.Limits()
-        limits.lifetime = learnExpiry
-        return limits
     }
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw CommandFailure.config("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
-        }
-        LoggingSystem.bootstrap { label in ProgramLogHandler(label: label, level: level) }
-        let logger = Logger(label: "mssclamp")
-        let policy = try self.policy.policy()
-        // Said first, before a backend detection that could not read anything either.
-        if !Privileges.State.current().effective.contains(.netAdmin) {
-            throw CommandFailure.runtime(
-                "run needs CAP_NET_ADMIN (to bind the queue and install the rules); this process (uid \(geteuid())) lacks it. \(Privileges.grantHint([.netAdmin]))"
-            )
-        }
-        let firewall = try await steering.firewall(for: policy) { detection in
-            if detection.isFallback {
-                logger.warning("backend: \(detection.backend.rawValue) (auto): \(detection.reason)")
-            } else {
-                logger.info("backend: \(detection.backend.rawValue) (auto): \(detection.reason)")
-            }
-        }
-        // The backend was resolved as root; the confined process must not guess again.
-        let arguments = CommandLine.arguments + (steering.backend.chosen == nil ? ["--backend", firewall.backend.rawValue] : [])
         do {
-            try Confinement.apply(firewall: firewall, user: user, arguments: arguments, stateDirectory: stateDirectory, logger: logger)
-            try firewall.validate(policy)
+            try await options().run()
         } catch let error as DaemonError {
-            throw error.isConfiguration ? CommandFailure.config(error.message) : CommandFailure.runtime(error.message)
-        } catch {
-            throw CommandFailure.config("\(error)")
-        }
-        var launch = Daemon.Launch(policy: policy, firewall: firewall)
-        launch.settings.installRules = !noInstallRules
-        launch.settings.statsInterval = statsInterval
-        launch.settings.stateDirectory = stateDirectory
-        launch.policySource = try self.policy.source()
-        launch.maxLength = queueMaxLength
-        launch.receiveBuffer = receiveBuffer
-        launch.failClosed = failClosed
-        launch.cpus = try cpus.map { try CPUList.parse($0, cpuCount: Self.cpuCount) } ?? []
-        launch.learning = learning
-        launch.sampling = level <= .debug
-        launch.metrics = metrics
-        do {
-            try await Daemon.run(launch, logger: logger)
-        } catch {
             throw error.isConfiguration ? CommandFailure.config(error.message) : CommandFailure.runtime(error.message)
         }
     }

@@ -34,34 +34,17 @@ struct SteeringArguments: ParsableArguments {
     )
     var learnPathMTU = false
 
-    func queueRange() throws(CommandFailure) -> ClosedRange<UInt16> {
-        guard let queues else { return queue...queue }
-        let parts = queues.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
-        guard parts.count == 2, let low = parts[0], let high = parts[1], low <= high, high - low < 64 else {
-            throw CommandFailure.config("--queues: '\(queues)' must be A-B with A <= B, at most 64 queues (e.g. 0-3)")
-        }
-        return low...high
-    }
-
     func options() throws(CommandFailure) -> SteeringOptions {
-        var hookList: [Hook] = []
-        for name in hooks.split(separator: ",") {
-            guard let hook = Hook(rawValue: name.lowercased()) else {
-                throw CommandFailure.config("--hooks: '\(name)' must be forward, output or postrouting")
-            }
-            if !hookList.contains(hook) { hookList.append(hook) }
+        do {
+            return try SteeringOptions(queue: queue, queues: queues, hooks: hooks, safetyNet: safetyNet, learnPathMTU: learnPathMTU)
+        } catch {
+            throw CommandFailure.config(error.description)
         }
-        guard !hookList.isEmpty else { throw CommandFailure.config("--hooks: name at least one of forward, output, postrouting") }
-        return SteeringOptions(queues: try queueRange(), hooks: hookList, safetyNet: safetyNet, learnPathMTU: learnPathMTU)
     }
 
-    /// The firewall these flags name for `policy`. With `auto` the backend is detected, and
-    /// `detected` hears which and why (a fallback is logged, never silent).
+    /// The firewall these flags name for `policy` (see `SteeringOptions.firewall`).
     func firewall(for policy: Policy, detected: (Backend.Detection) -> Void = { _ in }) async throws(CommandFailure) -> any Firewall {
-        var options = try options()
-        // A policy with ipsec: rules is carried by a block of queues per IPsec class.
-        options.ipsecQueues = policy.matchesIPsec
-        return await Backend.resolve(backend.chosen, detected: detected).firewall(options)
+        try await options().firewall(for: policy, backend: backend.chosen, detected: detected)
     }
 }
 

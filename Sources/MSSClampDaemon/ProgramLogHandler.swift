@@ -9,15 +9,15 @@ import Logging
 /// priority in sd-daemon(3)'s `<N>` form and no timestamp (the journal keeps its own), so
 /// `journalctl -u mssclamp -p warning` shows the warnings. Without the prefix the journal
 /// stored every line at info.
-struct ProgramLogHandler: LogHandler {
+public struct ProgramLogHandler: LogHandler {
     var inner: StreamLogHandler
 
-    init(label: String, level: Logger.Level) {
+    public init(label: String, level: Logger.Level) {
         inner = StreamLogHandler.standardError(label: label)
         inner.logLevel = level
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         guard Journal.isStandardError else {
             var event = event
             event.source = "mssclamp"
@@ -31,32 +31,32 @@ struct ProgramLogHandler: LogHandler {
         Journal.write("<\(Journal.priority(event.level))>\(event.level) [mssclamp] \(event.message)\(fields)")
     }
 
-    var metadataProvider: Logger.MetadataProvider? {
+    public var metadataProvider: Logger.MetadataProvider? {
         get { inner.metadataProvider }
         set { inner.metadataProvider = newValue }
     }
 
-    var metadata: Logger.Metadata {
+    public var metadata: Logger.Metadata {
         get { inner.metadata }
         set { inner.metadata = newValue }
     }
 
-    var logLevel: Logger.Level {
+    public var logLevel: Logger.Level {
         get { inner.logLevel }
         set { inner.logLevel = newValue }
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { inner[metadataKey: key] }
         set { inner[metadataKey: key] = newValue }
     }
 }
 
 /// systemd's journal as stderr (`JOURNAL_STREAM`, systemd.exec(5)).
-enum Journal {
+public enum Journal {
     /// True when stderr is the stream systemd connected to the journal: JOURNAL_STREAM names
     /// its device and inode, and a redirected stderr no longer matches.
-    static let isStandardError: Bool = {
+    public static let isStandardError: Bool = {
         guard let value = getenv("JOURNAL_STREAM").map({ String(cString: $0) }) else { return false }
         let parts = value.split(separator: ":")
         var info = stat()
@@ -65,7 +65,7 @@ enum Journal {
     }()
 
     /// sd-daemon(3)'s levels: 7 debug, 6 info, 5 notice, 4 warning, 3 error, 2 critical.
-    static func priority(_ level: Logger.Level) -> Int {
+    public static func priority(_ level: Logger.Level) -> Int {
         switch level {
         case .trace, .debug: return 7
         case .info: return 6
@@ -76,7 +76,7 @@ enum Journal {
         }
     }
 
-    static func write(_ line: String) {
+    public static func write(_ line: String) {
         let text = line + "\n"
         _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
     }
