@@ -29,7 +29,7 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
         // Policy from YAML files and iptables-style flags (no Foundation: the worker loads it).
-        .target(name: "MSSClampConfig", dependencies: ["MSSClampCore", "MSSClampTunnels", "CYAML"]),
+        .target(name: "MSSClampConfig", dependencies: ["MSSClampCore", "MSSClampTunnels", "MSSClampLearning", "CYAML"]),
 
         // libpcap, behind one thin module.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),

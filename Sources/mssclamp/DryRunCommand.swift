@@ -2,7 +2,6 @@ import ArgumentParser
 import Glibc
 import MSSClampConfig
 import MSSClampCore
-import MSSClampLearning
 import MSSClampReplay
 import MSSClampReport
 
@@ -73,67 +72,22 @@ struct DryRunCommand: ParsableCommand {
             policy: policy, metadata: PacketMetadata(inInterface: assumeIn, outInterface: assumeOut, ipsec: try AssumedIPsec.parse(assumeIPsec)),
             pathMTU: assumePMTU, filter: filter, writePath: write)
         for entry in assumeLearned {
-            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let host = IPAddress(text: parts[0]), let mtu = Int(parts[1]) else {
-                throw CommandFailure.config("--assume-learned: '\(entry)' must be HOST=MTU (192.0.2.1=1400, 2001:db8::1=1400)")
+            do throws(ConfigError) {
+                let path = try LearnedPathText(entry)
+                options.learned.paths[path.host] = path.mtu
+            } catch {
+                throw CommandFailure.config(error.description)
             }
-            // The learner's own limits: below them it refuses the ICMP as hostile.
-            let floor = PathMTULearner.floor(host.family)
-            guard (floor...65535).contains(mtu) else {
-                throw CommandFailure.config(
-                    "--assume-learned: MTU \(mtu) for \(parts[0]) is outside \(floor)-65535 (what --learn-pmtu would ever believe)")
-            }
-            options.learned.paths[host] = mtu
         }
-        let json = self.json
-        let noTime = self.noTime
-        let quiet = self.quiet
-        // Lines are gathered as bytes and written in 64 KiB chunks: a million-SYN replay
-        // must not spend its time in print.
-        var pending: [UInt8] = []
-        pending.reserveCapacity(1 << 16)
-        func flush() {
-            fflush(nil)  // whatever print() holds goes first
-            pending.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    guard written > 0 else { break }  // stdout closed: nothing more to say there
-                    offset += written
-                }
-            }
-            pending.removeAll(keepingCapacity: true)
-        }
+        var printer = DryRunPrinter(format: json ? .json : .text(showTime: !noTime), quiet: quiet, writePath: write)
         do {
             let summary = try DryRun.run(
-                capture: capture, options: options,
-                onOpen: {
-                    if !json { TextReport.header(policy: policy, options: options).forEach { print($0) } }
-                },
-                onRecord: quiet
-                    ? nil
-                    : { record in
-                        if json { pending += JSONReport.line(record).utf8 } else { TextReport.append(record, showTime: !noTime, to: &pending) }
-                        pending.append(0x0a)
-                        if pending.count >= 60_000 { flush() }
-                    })
-            flush()
-            printSummary(summary, policy: policy)
+                capture: capture, options: options, onOpen: { printer.header(policy: policy, options: options) },
+                onRecord: printer.wantsRecords ? { printer.record($0) } : nil)
+            printer.summary(summary, policy: policy)
         } catch {
-            flush()
-            if case .read(_, let partial) = error {
-                printSummary(partial, policy: policy)
-            }
+            if case .read(_, let partial) = error { printer.summary(partial, policy: policy) } else { printer.flush() }
             throw CommandFailure.runtime(error.description)
-        }
-    }
-
-    func printSummary(_ summary: DryRunSummary, policy: Policy) {
-        if json {
-            print(JSONReport.summary(summary, writePath: write))
-        } else {
-            TextReport.summary(summary, policy: policy, writePath: write).forEach { print($0) }
         }
     }
 }

@@ -62,3 +62,30 @@ import Testing
         #expect(IPAddress(text: "2001:db8:0:0:1:0:0:1")?.text == "2001:db8::1:0:0:1")
     }
 }
+
+/// `dry-run --assume-learned HOST=MTU`: what the learner would believe, and nothing else.
+@Suite struct LearnedPathTextTests {
+    @Test func bothFamiliesAtAndAboveTheLearnersFloor() throws {
+        let v4 = try LearnedPathText("192.0.2.1=1400")
+        #expect(v4.host == IPAddress(text: "192.0.2.1") && v4.mtu == 1400)
+        #expect(try LearnedPathText("2001:db8::1=1280").mtu == 1280)
+        #expect(try LearnedPathText("198.51.100.7=576").mtu == 576)
+    }
+
+    @Test func refusedInTheFlagsWords() {
+        #expect(throws: ConfigError(source: "--assume-learned", message: "'192.0.2.1' must be HOST=MTU (192.0.2.1=1400, 2001:db8::1=1400)")) {
+            try LearnedPathText("192.0.2.1")
+        }
+        #expect(throws: ConfigError(source: "--assume-learned", message: "'host=1400' must be HOST=MTU (192.0.2.1=1400, 2001:db8::1=1400)")) {
+            try LearnedPathText("host=1400")
+        }
+        #expect(
+            throws: ConfigError(
+                source: "--assume-learned", message: "MTU 1279 for 2001:db8::1 is outside 1280-65535 (what --learn-pmtu would ever believe)")
+        ) { try LearnedPathText("2001:db8::1=1279") }
+        #expect(
+            throws: ConfigError(
+                source: "--assume-learned", message: "MTU 575 for 192.0.2.1 is outside 576-65535 (what --learn-pmtu would ever believe)")
+        ) { try LearnedPathText("192.0.2.1=575") }
+    }
+}
