@@ -78,32 +78,16 @@ struct RulesCommand: AsyncParsableCommand {
         func run() async throws {
             let policy = try self.policy.policy()
             let named = self.policy.spec.isEmpty && self.policy.config == nil ? nil : policy
-            var firewalls: [any Firewall] = []
-            if steering.backend.chosen == nil {
-                let options = try steering.options()
-                let survey = await Backend.survey(options: options)
-                firewalls = survey.holding.map { $0.firewall(options) }
-                for what in survey.unreadable { print("could not read: \(what)") }
-                if firewalls.isEmpty && survey.unreadable.isEmpty {
-                    print("nothing to remove: no mssclamp rules in iptables-nft, nftables or iptables-legacy")
+            do {
+                guard steering.backend.chosen == nil else {
+                    try await RulesRemoval.remove([try await steering.firewall(for: policy)], policy: named) { print($0) }
                     return
                 }
-                if firewalls.isEmpty {
-                    throw CommandFailure.couldNotLook(
-                        "could not look: nothing removed; reading and changing the firewall needs root (or CAP_NET_ADMIN)")
-                }
-                try await Self.remove(firewalls, policy: named)
-                // What could not be read may hold rules still: never "all gone" without looking.
-                if !survey.unreadable.isEmpty {
-                    throw CommandFailure.couldNotLook(
-                        "could not look at every firewall: removed from \(firewalls.map(\.backend.rawValue).joined(separator: ", ")); run as root to look at the rest"
-                    )
-                }
-                return
-            } else {
-                firewalls = [try await steering.firewall(for: policy)]
+                let verdict = try await RulesRemoval.everywhere(options: try steering.options(), policy: named) { print($0) }
+                if case .couldNotLook(let message) = verdict { throw CommandFailure.couldNotLook(message) }
+            } catch let error as FirewallError {
+                throw CommandFailure.runtime(error.description)
             }
-            try await Self.remove(firewalls, policy: named)
         }
     }
 
@@ -138,19 +122,6 @@ struct RulesCommand: AsyncParsableCommand {
             differences.forEach { print($0) }
             print("rules: the installed rules differ from the policy")
             throw CommandFailure.verdict(ExitStatus.problem)
-        }
-    }
-}
-
-extension RulesCommand.Remove {
-    static func remove(_ firewalls: [any Firewall], policy: Policy?) async throws(CommandFailure) {
-        for firewall in firewalls {
-            do {
-                for note in try await firewall.remove(keepSafetyNet: false, policy: policy) { print("note: \(note)") }
-            } catch {
-                throw CommandFailure.runtime(error.description)
-            }
-            print("removed (\(firewall.backend.rawValue))")
         }
     }
 }
