@@ -62,19 +62,34 @@ public enum StatusText {
         return lines
     }
 
+    /// The counters in words, generated from their declaration (`Snapshot.counters`): the
+    /// outcomes by action, then what passed the worker, then every other counter that is not
+    /// zero by its key, so a counter added to the declaration shows here with no edit.
+    /// Learning's counters have their own line (`learningLines`).
     static func counts(_ c: Snapshot, bypassNow: UInt64? = nil) -> String {
-        var text = "\(c.packets) queued, \(c.total("clamped")) clamped"
-        if c.total("inserted") > 0 { text += ", \(c.total("inserted")) MSS inserted" }
-        text += ", \(c.total("unchanged")) unchanged"
-        if c.total("dropped") > 0 { text += ", \(c.total("dropped")) dropped (malformed)" }
+        var actions: [String] = []
+        for counter in Snapshot.outcomes where !actions.contains(counter.action) { actions.append(counter.action) }
+        var text = "\(c.packets) queued"
+        for action in actions {
+            let total = c.total(action)
+            guard total > 0 || Self.alwaysWorded.contains(action) else { continue }
+            text += ", \(total) \(Self.actionWords[action] ?? action)"
+        }
         text +=
             "; unclamped past the worker: \(c[Snapshot.unclampedFailOpen]) fail-open, \(max(c[Snapshot.unclampedNoWorker], bypassNow ?? 0)) while no worker was bound"
         if let bypassNow, bypassNow > c[Snapshot.unclampedNoWorker] { text += " (the rules' bypass counter, read now)" }
         if c[Snapshot.safetyNetClamped] > 0 { text += " (safety net clamped \(c[Snapshot.safetyNetClamped]))" }
-        if c[Snapshot.overruns] > 0 { text += "; \(c[Snapshot.overruns]) overruns" }
-        if c[Snapshot.rulesRepairs] > 0 { text += "; rules put back \(c[Snapshot.rulesRepairs]) time(s)" }
+        for counter in Snapshot.counters where counter.group != .outcome && !Self.worded.contains(counter) && !Snapshot.isLearning(counter) {
+            if c[counter] > 0 { text += "; \(counter.key) \(c[counter])" }
+        }
         return text
     }
+
+    /// Outcome actions said even at zero, and the words for some.
+    static let alwaysWorded: Set<String> = ["clamped", "unchanged"]
+    static let actionWords = ["inserted": "MSS inserted", "dropped": "dropped (malformed)"]
+    /// Counters the sentence above words itself.
+    static let worded: Set<Snapshot.Counter> = [Snapshot.unclampedFailOpen, Snapshot.unclampedNoWorker, Snapshot.safetyNetClamped]
 
     /// `--learn-pmtu`: the entries (host, path MTU, MSS, time left) and the signal counts.
     static func learningLines(_ learning: WorkerStatus.Learning, counters c: Snapshot, now: Double) -> [String] {
