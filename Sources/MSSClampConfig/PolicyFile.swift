@@ -16,7 +16,7 @@ import MSSClampCore
 /// `mssclamp.yaml:7: rules[0].mss: …`. Scalars are read as written (never as YAML 1.1
 /// sexagesimal numbers, which `1361:1536` would otherwise be).
 public enum PolicyFile {
-    nonisolated(unsafe) static let ruleKeys: [String: WritableKeyPath<RuleSpec, RuleSpec.Value?>] = [
+    static let ruleKeys: [String: WritableKeyPath<RuleSpec, RuleSpec.Value?> & Sendable] = [
         "name": \.name, "family": \.family, "source": \.sources, "destination": \.destinations,
         "in-interface": \.inInterface, "out-interface": \.outInterface, "direction": \.direction, "ipsec": \.ipsec,
         "mss": \.mss, "clamp-mss-to-pmtu": \.clampToPMTU, "clamp-to-mtu": \.clampToMTU, "clamp-to-interface": \.clampToInterface,

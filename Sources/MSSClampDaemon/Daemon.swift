@@ -18,7 +18,7 @@ import UnixSignals
 ///
 /// Everything that changes the firewall after the start (a SIGHUP reload, a repair after a
 /// flush) runs in one loop, one event at a time, so two changes never interleave.
-public final class Daemon: Service, @unchecked Sendable {
+public final class Daemon: Service, Sendable {
     public struct Settings: Sendable {
         /// False with `--no-install-rules`: the operator's own rules feed the queue.
         public var installRules = true
@@ -47,7 +47,6 @@ public final class Daemon: Service, @unchecked Sendable {
     /// What the firewall's counters and the repairs add to the worker's own counts.
     public let firewallCounts = NIOLockedValueBox(FirewallCounts())
     let monitor: Monitor
-    private var ticks = 0
 
     public init(
         queues: any PacketQueues, firewall: any Firewall, settings: Settings, logger: Logger,
@@ -161,8 +160,7 @@ public final class Daemon: Service, @unchecked Sendable {
         case .reload: await reload()
         case .rulesetChanged: await monitor.rulesetChanged()
         case .tick:
-            ticks += 1
-            await monitor.tick()
+            let ticks = await monitor.tick()
             if settings.statsInterval > 0 && ticks % settings.statsInterval == 0 {
                 let line = snapshot().line
                 logger.info("\(line)")
@@ -190,7 +188,7 @@ public final class Daemon: Service, @unchecked Sendable {
             } catch { failure = "removing rules: \(error)" }
         }
         if !queues.stop(timeout: 10) { logger.warning("a queue thread did not finish within 10 s") }
-        monitor.stopped()
+        await monitor.stopped()
         logger.info("stopped: \(snapshot().line)")
         if let failure { throw DaemonError(failure) }
     }
@@ -217,7 +215,7 @@ public final class Daemon: Service, @unchecked Sendable {
     func reload() async {
         guard let reloadPolicy else {
             logger.notice("SIGHUP: no --config to reload; policy unchanged")
-            monitor.reloaded(applied: false, message: "no --config to reload (the policy came from flags); policy unchanged")
+            await monitor.reloaded(applied: false, message: "no --config to reload (the policy came from flags); policy unchanged")
             return
         }
         let fresh: Policy
@@ -226,7 +224,7 @@ public final class Daemon: Service, @unchecked Sendable {
             fresh = try reloadPolicy()
         } catch {
             logger.error("SIGHUP: keeping the running policy: \(error.message)")
-            monitor.reloaded(applied: false, message: error.message)
+            await monitor.reloaded(applied: false, message: error.message)
             return
         }
         do {
@@ -234,14 +232,14 @@ public final class Daemon: Service, @unchecked Sendable {
             notes = settings.installRules ? try await firewall.install(fresh) : []
         } catch {
             logger.error("SIGHUP: keeping the running policy (rules not updated): \(error)")
-            monitor.reloaded(applied: false, message: "rules not updated: \(error)")
+            await monitor.reloaded(applied: false, message: "rules not updated: \(error)")
             return
         }
         queues.state.replace(policy: fresh)
         logger.info("SIGHUP: reloaded \(fresh.rules.count) rule(s), policy:\(fresh.digest)")
         serviceManager.notify(.status("clamping: reloaded policy:\(fresh.digest)"))
         await monitor.installed(fresh, notes: notes.filter { !$0.hasPrefix("replacing rules installed for another policy") })
-        monitor.reloaded(applied: true, message: "reloaded \(fresh.rules.count) rule(s)")
+        await monitor.reloaded(applied: true, message: "reloaded \(fresh.rules.count) rule(s)")
     }
 
     /// A debug line per sampled clamped SYN (at most 10 a second per queue), logged here,

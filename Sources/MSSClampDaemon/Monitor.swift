@@ -14,7 +14,7 @@ import NIOConcurrencyHelpers
 /// (are our rules whole, which policy, how many SYNs passed the queue unclamped), puts back
 /// rules someone flushed, says in the log whatever makes clamping silently stop, and
 /// publishes all of it for `mssclamp status`.
-final class Monitor: @unchecked Sendable {
+actor Monitor {
     let queues: any PacketQueues
     let firewall: any Firewall
     let managesRules: Bool
@@ -113,8 +113,9 @@ final class Monitor: @unchecked Sendable {
         publish()
     }
 
-    /// Once a second.
-    func tick() async {
+    /// Once a second; returns how many ticks there were (the stats line's clock).
+    @discardableResult
+    func tick() async -> Int {
         ticks += 1
         let now = Date().timeIntervalSince1970
         let counters = snapshot()
@@ -133,6 +134,7 @@ final class Monitor: @unchecked Sendable {
             if managesRules { await watchRules(now) }
         }
         publish()
+        return ticks
     }
 
     /// nf_tables announced a change to the ruleset (ours included): look now whether our
@@ -149,8 +151,9 @@ final class Monitor: @unchecked Sendable {
         publish()
     }
 
-    /// Everything counted now.
-    func snapshot() -> Snapshot {
+    /// Everything counted now; from any thread (the metrics server's too): it reads only
+    /// what the queue threads publish behind locks.
+    nonisolated func snapshot() -> Snapshot {
         var snapshot = Snapshot.taking(
             queues.state, firewall: counts.withLockedValue { $0 }, queues: queues.queues,
             kernel: KernelQueueStats.readIfPermitted())

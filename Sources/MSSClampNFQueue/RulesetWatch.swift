@@ -9,8 +9,9 @@ import Glibc
 /// daemon's poll remains.
 ///
 /// Polled without blocking (the control loop asks every 100 ms); the kernel keeps what
-/// arrives in between (see `drainNotifications`).
-public final class RulesetWatch: @unchecked Sendable {
+/// arrives in between (see `drainNotifications`). Not `Sendable`: one task owns it (the
+/// daemon's watcher), handed over whole when the task is made.
+public final class RulesetWatch {
     private let socket: OpaquePointer
     private var scratch = [UInt8](repeating: 0, count: 65536)
 

@@ -9,6 +9,11 @@ import NIOConcurrencyHelpers
 /// Every packet received gets exactly one verdict, in the same batch: ACCEPT with the new
 /// bytes when the core changed it, plain ACCEPT otherwise, DROP where the kernel rule would
 /// drop. The hot path allocates nothing: buffers are made once, here.
+///
+/// `@unchecked Sendable` only to cross into its thread: made on the starting thread, it is
+/// touched by its queue thread alone from then on, so its buffers and counters need no lock
+/// (a lock per packet would cost what the hot path is measured on). Its socket is shared
+/// with `Worker` as documented there.
 final class QueueWorker: @unchecked Sendable {
     /// nil only for `PacketPath` (benchmarks): verdicts are then built and discarded.
     let socket: QueueSocket?

@@ -7,6 +7,11 @@ import Synchronization
 /// The queues and their threads. Order matters for losing nothing: bind before the rules
 /// feed the queues; stop only after the rules are gone, and let each thread drain its queue
 /// before unbinding (the kernel drops what is still queued when a queue goes away).
+///
+/// `@unchecked Sendable` for one reason the compiler cannot see: each `QueueSocket` is
+/// read by its queue thread and unbound by `stop()` only after that thread finished (or its
+/// drain timed out, when the process is about to exit). Everything else here is `let`,
+/// `Atomic` or `WorkerState`, which is `Sendable` checked.
 public final class Worker: @unchecked Sendable {
     public let state: WorkerState
     private let sockets: [QueueSocket]
