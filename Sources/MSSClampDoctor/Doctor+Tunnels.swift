@@ -5,10 +5,10 @@ extension Doctor {
     /// What TCPMSS rules give SYNs leaving by a tunnel, against what its MTU allows. TCPMSS
     /// never raises, so where several apply the lowest value wins; a rule clamping to the
     /// path MTU follows the tunnel's own MTU there and is not judged by a number.
-    static func tooHigh(_ link: GatewayFacts.Link, _ inForce: [IPFamily: Clamping]) -> [Finding] {
+    static func tooHigh(_ link: GatewayFacts.Link, _ inForce: PerFamily<Clamping>) -> [Finding] {
         var findings: [Finding] = []
         for family in IPFamily.allCases {
-            let applicable = inForce[family]!.tcpmss.filter { entry in
+            let applicable = inForce[family].tcpmss.filter { entry in
                 guard let o = entry.rule.words.firstIndex(of: "-o"), o + 1 < entry.rule.words.count else { return true }
                 return InterfacePattern(entry.rule.words[o + 1]).matches(link.name)
             }

@@ -61,26 +61,37 @@ public enum Doctor {
         var others: Bool { tcpmss.contains { !$0.rule.isMSSClamp } || !nftMaxseg.isEmpty }
     }
 
-    static func clampingInForce(_ facts: GatewayFacts) -> [IPFamily: Clamping] {
-        var result: [IPFamily: Clamping] = [.ipv4: Clamping(), .ipv6: Clamping()]
+    /// One value per family, both always there (no optional to unwrap).
+    struct PerFamily<Value> {
+        var ipv4: Value
+        var ipv6: Value
+        subscript(family: IPFamily) -> Value {
+            get { family == .ipv4 ? ipv4 : ipv6 }
+            set { if family == .ipv4 { ipv4 = newValue } else { ipv6 = newValue } }
+        }
+        var values: [Value] { [ipv4, ipv6] }
+    }
+
+    static func clampingInForce(_ facts: GatewayFacts) -> PerFamily<Clamping> {
+        var result = PerFamily(ipv4: Clamping(), ipv6: Clamping())
         for family in IPFamily.allCases {
             guard let save = facts.iptables[family] else { continue }
             for rule in IPTablesSave.rules(save) {
                 if rule.target == "TCPMSS" && !rule.isMSSClamp {
                     let value = rule.words.firstIndex(of: "--set-mss").flatMap { $0 + 1 < rule.words.count ? Int(rule.words[$0 + 1]) : nil }
-                    result[family]!.tcpmss.append((rule, value))
+                    result[family].tcpmss.append((rule, value))
                 }
-                if rule.isMSSClamp && (rule.target == "NFQUEUE" || rule.target == "TCPMSS") { result[family]!.mssclamp = true }
+                if rule.isMSSClamp && (rule.target == "NFQUEUE" || rule.target == "TCPMSS") { result[family].mssclamp = true }
             }
         }
         if let ruleset = facts.nftables {
             for rule in NFTRuleset.rules(ruleset) where !rule.managedByIPTables {
                 for family in IPFamily.allCases where rule.applies(to: family) {
                     if rule.table.hasSuffix(" " + SteeringOptions.nftTable) {
-                        result[family]!.mssclamp = true
+                        result[family].mssclamp = true
                         continue
                     }
-                    if rule.text.contains("maxseg size set") { result[family]!.nftMaxseg.append(rule.text) }
+                    if rule.text.contains("maxseg size set") { result[family].nftMaxseg.append(rule.text) }
                 }
             }
         }
@@ -91,10 +102,10 @@ public enum Doctor {
         var findings: [Finding] = []
         guard facts.iptables[.ipv4] != nil || facts.iptables[.ipv6] != nil || facts.nftables != nil else { return [] }
         let inForce = clampingInForce(facts)
-        let v4 = inForce[.ipv4]!, v6 = inForce[.ipv6]!
+        let v4 = inForce.ipv4, v6 = inForce.ipv6
         // One family clamped, the other not (mssclamp clamps both when its policy says so).
         for (clamped, other) in [(IPFamily.ipv4, IPFamily.ipv6), (.ipv6, .ipv4)] {
-            let here = inForce[clamped]!, there = inForce[other]!
+            let here = inForce[clamped], there = inForce[other]
             guard !here.tcpmss.isEmpty, there.tcpmss.isEmpty, there.nftMaxseg.isEmpty, !there.mssclamp else { continue }
             let (tool, otherTool) = clamped == .ipv4 ? ("iptables", "ip6tables") : ("ip6tables", "iptables")
             // IPv6 headers are 20 bytes longer than IPv4's: the same link, 20 less.
@@ -110,7 +121,7 @@ public enum Doctor {
         let shared = Set(v4.tcpmss.compactMap(\.setMSS)).intersection(v6.tcpmss.compactMap(\.setMSS))
         let v6Rules = facts.iptables[.ipv6].map(IPTablesSave.rules) ?? []
         for value in shared.sorted() {
-            let rule = v6.tcpmss.first { $0.setMSS == value }!.rule
+            guard let rule = v6.tcpmss.first(where: { $0.setMSS == value })?.rule else { continue }
             // -R takes the rule's place in its chain, counted from 1 as iptables lists it.
             let number = v6Rules.prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }.count + 1
             findings.append(
@@ -122,8 +133,8 @@ public enum Doctor {
                 ))
         }
         // Two clampers on the same SYNs: the lower wins, and neither's counters tell the truth.
-        for family in IPFamily.allCases where inForce[family]!.mssclamp && inForce[family]!.others {
-            let clamp = inForce[family]!
+        for family in IPFamily.allCases where inForce[family].mssclamp && inForce[family].others {
+            let clamp = inForce[family]
             let theirs = clamp.tcpmss.filter { !$0.rule.isMSSClamp }.map { "TCPMSS in \($0.rule.chain)" } + clamp.nftMaxseg.map { "nft '\($0)'" }
             findings.append(
                 Finding(

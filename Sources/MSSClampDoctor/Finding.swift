@@ -9,7 +9,15 @@ public struct Finding: Codable, Sendable, Equatable {
         case error
 
         public static func < (lhs: Severity, rhs: Severity) -> Bool {
-            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+            lhs.rank < rhs.rank
+        }
+
+        var rank: Int {
+            switch self {
+            case .info: 0
+            case .warning: 1
+            case .error: 2
+            }
         }
     }
 

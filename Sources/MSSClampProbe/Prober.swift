@@ -134,7 +134,7 @@ public final class Prober {
             let deadline = sent + wait
             while let (answer, from) = socket.receive(until: deadline) {
                 guard let (tag, observation) = match(answer, from: from, tags: tags, ttl: ttl) else { continue }
-                let roundTrip = ContinuousClock.now - tags[tag]!.1
+                let roundTrip = ContinuousClock.now - (tags[tag]?.1 ?? sent)
                 if case .reached = observation, wait == options.timeout {
                     // The first answer shows how far away the destination is in time.
                     wait = min(options.timeout, max(options.shortestWait, roundTrip * 4))

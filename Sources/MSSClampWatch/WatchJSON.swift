@@ -48,7 +48,7 @@ public enum WatchJSON {
     public static func histogram(_ histogram: MSSHistogram, dropped: Int) -> String {
         encode(
             Histogram(
-                histogram: histogram.counts.keys.sorted().map { Histogram.Row(subnet: $0.subnet, kind: $0.kind, mss: histogram.counts[$0]!) },
+                histogram: histogram.counts.sorted { $0.key < $1.key }.map { Histogram.Row(subnet: $0.key.subnet, kind: $0.key.kind, mss: $0.value) },
                 kernelDropped: dropped))
     }
 

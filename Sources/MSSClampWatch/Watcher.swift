@@ -50,8 +50,12 @@ public struct Watcher: Sendable {
         let policy = self.policy, metadata = self.metadata
         let result: (FlowInfo, Decision)? = copy.withUnsafeMutableBytes { raw in
             guard let flow = FlowInfo.inspect(raw, length: length), flow.flags & TCPFlags.syn != 0 else { return nil }
-            guard learner != nil else { return (flow, policy.apply(to: raw, length: length, metadata: metadata, pathMTU: NoPathMTU())) }
-            return withUnsafeMutablePointer(to: &learner!) { learner in
+            // Taken out while it judges and put back, so it is never copied.
+            guard var judging = learner.take() else {
+                return (flow, policy.apply(to: raw, length: length, metadata: metadata, pathMTU: NoPathMTU()))
+            }
+            defer { learner = judging }
+            return withUnsafeMutablePointer(to: &judging) { learner in
                 (
                     flow,
                     policy.apply(
@@ -125,8 +129,8 @@ public struct MSSHistogram: Sendable {
     public var lines: [String] {
         guard !counts.isEmpty else { return ["no SYN seen"] }
         return ["MSS announced, by source subnet:"]
-            + counts.keys.sorted().map { key in
-                let values = counts[key]!.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            + counts.sorted { $0.key < $1.key }.map { key, byMSS in
+                let values = byMSS.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                 let text = values.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
                 return "  " + TextReport.pad(key.subnet, 22) + TextReport.pad(key.kind, 9) + text
             }
