@@ -11,7 +11,7 @@ import MSSClampRules
 public enum Confinement {
     /// What each backend needs: nf_tables only CAP_NET_ADMIN; iptables-legacy a raw socket too.
     public static func capabilities(for backend: Backend) -> Set<Capability> {
-        backend == .iptablesLegacy ? [.netAdmin, .netRaw] : [.netAdmin]
+        backend.needsRawSocket ? [.netAdmin, .netRaw] : [.netAdmin]
     }
 
     /// Returns only in the confined process (the first one re-executes itself).
@@ -37,7 +37,7 @@ public enum Confinement {
                     )
                 } catch {
                     var message = error.description
-                    if firewall.backend == .iptablesLegacy && message.contains("CAP_NET_RAW") {
+                    if firewall.backend.needsRawSocket && message.contains("CAP_NET_RAW") {
                         message += " (iptables-legacy talks to the kernel over a raw socket; grant CAP_NET_RAW too, or use --backend iptables-nft)"
                     }
                     throw DaemonError(message)

@@ -93,7 +93,7 @@ public final class Daemon: Service, Sendable {
             }
             // nf_tables announces every ruleset change: a flush of ours is checked within
             // 100 ms instead of at the next 5-second poll (iptables-legacy announces nothing).
-            if settings.installRules && firewall.backend != .iptablesLegacy {
+            if settings.installRules && firewall.backend.announcesChanges {
                 do {
                     let watch = try RulesetWatch()
                     group.addTask {

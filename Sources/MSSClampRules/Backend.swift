@@ -23,6 +23,23 @@ public enum Backend: String, Sendable, CaseIterable, Codable, CustomStringConver
     /// Its name, as `--backend` takes it and every message says it.
     public var description: String { rawValue }
 
+    /// The kernel's rule engine behind the tooling: what the traits below follow from.
+    public enum Engine: Sendable { case nfTables, xTables }
+
+    public var engine: Engine {
+        switch self {
+        case .iptablesNFT, .nftables: .nfTables
+        case .iptablesLegacy: .xTables
+        }
+    }
+
+    /// nf_tables announces every committed change on netlink (what `nft monitor` hears), so a
+    /// flush of ours is heard at once; x_tables announces nothing, and only a poll finds it.
+    public var announcesChanges: Bool { engine == .nfTables }
+
+    /// x_tables' tools reach the kernel over a raw socket: CAP_NET_RAW besides CAP_NET_ADMIN.
+    public var needsRawSocket: Bool { engine == .xTables }
+
     /// The backend to use: `chosen` when one was named, else the one `detect()` picks
     /// (`auto`), and then `detected` hears which and why.
     public static func resolve(_ chosen: Backend?, detected: (Detection) -> Void = { _ in }) async -> Backend {
@@ -124,19 +141,8 @@ public enum Backend: String, Sendable, CaseIterable, Codable, CustomStringConver
         var found: [Backend] = []
         var unreadable: [String] = []
         for backend in Backend.allCases {
-            if backend == .iptablesLegacy {
-                guard let tables = legacyTables() else {
-                    unreadable.append("iptables-legacy: the kernel's table list (/proc/self/net/ip_tables_names) is root's")
-                    continue
-                }
-                if !tables.contains("mangle") { continue }
-            }
             do {
-                if try await !backend.firewall(options).observe().isEmpty {
-                    found.append(backend)
-                } else if backend == .nftables, await NFTablesFirewall(options: options).tableExists() {
-                    found.append(backend)  // our table with no rule left in it: ours to remove all the same
-                }
+                if try await backend.firewall(options).holdsOurs() { found.append(backend) }
             } catch  where error.reason == .notInstalled {
                 continue
             } catch {

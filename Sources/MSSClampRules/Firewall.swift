@@ -46,6 +46,11 @@ public protocol Firewall: Sendable {
     func remove(keepSafetyNet: Bool, policy: Policy?) async throws(FirewallError) -> [String]
     /// mssclamp's rules as they stand now, with their counters.
     func observe() async throws(FirewallError) -> RulesObservation
+    /// Whether anything of ours stands here (a rule, a safety net, an empty table of ours),
+    /// read without side effects: `rules remove` and a worker's start clean every backend
+    /// that says yes. Throws `.denied` when this process may not look, `.notInstalled` when
+    /// the tool is missing (then nothing of ours can be there).
+    func holdsOurs() async throws(FirewallError) -> Bool
     /// Rule by rule, what differs in text from what `install` would apply (a value edited in
     /// place keeps the counts the shared diff compares): for `rules check`.
     func textDifferences(_ policy: Policy) async throws(FirewallError) -> [String]

@@ -166,6 +166,17 @@ public struct IPTablesFirewall: Firewall {
         return differences
     }
 
+    public func holdsOurs() async throws(FirewallError) -> Bool {
+        if backend == .iptablesLegacy {
+            // Reading a legacy table that does not exist would create it (and load x_tables).
+            guard let tables = Backend.legacyTables() else {
+                throw FirewallError("the kernel's table list (/proc/self/net/ip_tables_names) is root's", reason: .denied)
+            }
+            if !tables.contains("mangle") { return false }
+        }
+        return try await !observe().isEmpty
+    }
+
     public func observe() async throws(FirewallError) -> RulesObservation {
         observation(of: MangleListings(ipv4: try await listing(.ipv4), ipv6: try await listing(.ipv6)))
     }

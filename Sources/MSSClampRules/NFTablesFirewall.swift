@@ -45,6 +45,11 @@ public struct NFTablesFirewall: Firewall {
         return notes
     }
 
+    public func holdsOurs() async throws(FirewallError) -> Bool {
+        if try await !observe().isEmpty { return true }
+        return await tableExists()  // our table with no rule left in it: ours to remove all the same
+    }
+
     public func observe() async throws(FirewallError) -> RulesObservation {
         var observation = RulesObservation(backend: backend)
         let listing = try await FirewallTool.run("nft", ["list", "table", "inet", SteeringOptions.nftTable])

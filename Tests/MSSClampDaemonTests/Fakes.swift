@@ -82,6 +82,7 @@ final class FakeFirewall: Firewall, @unchecked Sendable {
         installed.withLockedValue { $0 } ?? RulesObservation(backend: backend)
     }
 
+    func holdsOurs() async throws(FirewallError) -> Bool { try await !observe().isEmpty }
     func textDifferences(_ policy: Policy) async throws(FirewallError) -> [String] { [] }
     func preflight() throws(FirewallError) {}
 
