@@ -1,4 +1,5 @@
 import MSSClampCore
+import MSSClampRules
 
 /// ICMP frag-needed and ICMPv6 packet-too-big: path-MTU discovery's only signals. Dropped
 /// where they cross the gateway (FORWARD), where they reach it (INPUT: its own connections,
@@ -13,7 +14,7 @@ extension Doctor {
         var findings: [Finding] = []
         for family in IPFamily.allCases {
             guard let save = facts.iptables[family] else { continue }
-            let rules = IPTablesSave.rules(save)
+            let rules = IPTablesListing.rules(save)
             for rule in rules where blocksSignal(rule, family: family) {
                 let earlier = rules.prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
                 if earlier.contains(where: { passesSignal($0, family: family) }) { continue }
@@ -30,7 +31,7 @@ extension Doctor {
             }
         }
         if let ruleset = facts.nftables {
-            let rules = NFTRuleset.rules(ruleset)
+            let rules = NFTListing.rules(ruleset)
             for rule in rules where !rule.managedByIPTables {
                 for family in IPFamily.allCases where rule.applies(to: family) && nftBlocksSignal(rule.text, family: family) {
                     let earlier = rules.prefix(rule.index).filter { $0.table == rule.table && $0.chain == rule.chain }
@@ -47,12 +48,12 @@ extension Doctor {
         return findings
     }
 
-    static func blocksSignal(_ rule: IPTablesSave.Rule, family: IPFamily) -> Bool {
+    static func blocksSignal(_ rule: IPTablesListing.Rule, family: IPFamily) -> Bool {
         guard rule.target == "DROP" || rule.target == "REJECT" else { return false }
         return matchesSignal(rule.words, family: family, emptyMeansAll: true)
     }
 
-    static func passesSignal(_ rule: IPTablesSave.Rule, family: IPFamily) -> Bool {
+    static func passesSignal(_ rule: IPTablesListing.Rule, family: IPFamily) -> Bool {
         guard rule.target == "ACCEPT" else { return false }
         if rule.words.contains(where: { $0.contains("RELATED") }) { return true }
         return matchesSignal(rule.words, family: family, emptyMeansAll: true)
@@ -110,13 +111,13 @@ extension Doctor {
         var findings: [Finding] = []
         for family in IPFamily.allCases {
             guard let save = facts.iptables[family] else { continue }
-            let rules = IPTablesSave.rules(save).filter { $0.table == "filter" }
-            let policies = IPTablesSave.policies(save).filter { $0.table == "filter" }
+            let rules = IPTablesListing.rules(save).filter { $0.table == "filter" }
+            let policies = IPTablesListing.chains(save).filter { $0.table == "filter" && $0.policy != "-" }
             let tool = family == .ipv4 ? "iptables" : "ip6tables"
             for chain in signalChains {
                 let own = rules.filter { $0.chain == chain }
                 let catchAll = own.first { ($0.target == "DROP" || $0.target == "REJECT") && $0.words.count == 2 }
-                let policy = policies.first { $0.chain == chain }?.policy
+                let policy = policies.first { $0.name == chain }?.policy
                 guard catchAll != nil || policy == "DROP" else { continue }
                 let before = catchAll.map { end in own.filter { $0.index < end.index } } ?? own
                 guard !passes(before, all: rules, family: family, seen: [chain]) else { continue }
@@ -129,8 +130,8 @@ extension Doctor {
             }
         }
         if let ruleset = facts.nftables {
-            let rules = NFTRuleset.rules(ruleset)
-            for chain in NFTRuleset.baseChains(ruleset) where !chain.managedByIPTables && ["input", "forward", "output"].contains(chain.hook) {
+            let rules = NFTListing.rules(ruleset)
+            for chain in NFTListing.baseChains(ruleset) where !chain.managedByIPTables && ["input", "forward", "output"].contains(chain.hook) {
                 let own = rules.filter { $0.table == chain.table && $0.chain == chain.name }
                 let catchAll = own.first { ["drop", "reject", "counter drop", "counter reject"].contains($0.text) }
                 guard catchAll != nil || chain.policy == "drop" else { continue }
@@ -168,7 +169,7 @@ extension Doctor {
     }
 
     /// Whether a rule among `rules` (or in a chain one of them jumps to) lets the signal through.
-    static func passes(_ rules: [IPTablesSave.Rule], all: [IPTablesSave.Rule], family: IPFamily, seen: Set<String>) -> Bool {
+    static func passes(_ rules: [IPTablesListing.Rule], all: [IPTablesListing.Rule], family: IPFamily, seen: Set<String>) -> Bool {
         for rule in rules {
             if passesSignal(rule, family: family) { return true }
             if let target = rule.target, !seen.contains(target), all.contains(where: { $0.chain == target }),
@@ -180,7 +181,7 @@ extension Doctor {
         return false
     }
 
-    static func nftPasses(_ rules: [NFTRuleset.Rule], all: [NFTRuleset.Rule], family: IPFamily, seen: Set<String>) -> Bool {
+    static func nftPasses(_ rules: [NFTListing.Rule], all: [NFTListing.Rule], family: IPFamily, seen: Set<String>) -> Bool {
         for rule in rules {
             if nftPassesSignal(rule.text, family: family) { return true }
             let words = rule.text.split(separator: " ")

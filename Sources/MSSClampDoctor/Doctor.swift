@@ -54,11 +54,11 @@ public enum Doctor {
     /// What clamps SYNs in one family: TCPMSS rules (anyone's), nft `maxseg size set`
     /// statements, and mssclamp's own queueing rules.
     struct Clamping {
-        var tcpmss: [(rule: IPTablesSave.Rule, setMSS: Int?)] = []
+        var tcpmss: [(rule: IPTablesListing.Rule, setMSS: Int?)] = []
         var nftMaxseg: [String] = []
         var mssclamp = false
         var any: Bool { !tcpmss.isEmpty || !nftMaxseg.isEmpty || mssclamp }
-        var others: Bool { tcpmss.contains { !$0.rule.isMSSClamp } || !nftMaxseg.isEmpty }
+        var others: Bool { tcpmss.contains { !$0.rule.isOurs } || !nftMaxseg.isEmpty }
     }
 
     /// One value per family, both always there (no optional to unwrap).
@@ -76,16 +76,16 @@ public enum Doctor {
         var result = PerFamily(ipv4: Clamping(), ipv6: Clamping())
         for family in IPFamily.allCases {
             guard let save = facts.iptables[family] else { continue }
-            for rule in IPTablesSave.rules(save) {
-                if rule.target == "TCPMSS" && !rule.isMSSClamp {
+            for rule in IPTablesListing.rules(save) {
+                if rule.target == "TCPMSS" && !rule.isOurs {
                     let value = rule.words.firstIndex(of: "--set-mss").flatMap { $0 + 1 < rule.words.count ? Int(rule.words[$0 + 1]) : nil }
                     result[family].tcpmss.append((rule, value))
                 }
-                if rule.isMSSClamp && (rule.target == "NFQUEUE" || rule.target == "TCPMSS") { result[family].mssclamp = true }
+                if rule.isOurs && (rule.target == "NFQUEUE" || rule.target == "TCPMSS") { result[family].mssclamp = true }
             }
         }
         if let ruleset = facts.nftables {
-            for rule in NFTRuleset.rules(ruleset) where !rule.managedByIPTables {
+            for rule in NFTListing.rules(ruleset) where !rule.managedByIPTables {
                 for family in IPFamily.allCases where rule.applies(to: family) {
                     if rule.table.hasSuffix(" " + SteeringOptions.nftTable) {
                         result[family].mssclamp = true
@@ -119,7 +119,7 @@ public enum Doctor {
         }
         // IPv6 given the IPv4 number: the same --set-mss in both families.
         let shared = Set(v4.tcpmss.compactMap(\.setMSS)).intersection(v6.tcpmss.compactMap(\.setMSS))
-        let v6Rules = facts.iptables[.ipv6].map(IPTablesSave.rules) ?? []
+        let v6Rules = facts.iptables[.ipv6].map(IPTablesListing.rules) ?? []
         for value in shared.sorted() {
             guard let rule = v6.tcpmss.first(where: { $0.setMSS == value })?.rule else { continue }
             // -R takes the rule's place in its chain, counted from 1 as iptables lists it.
@@ -135,7 +135,7 @@ public enum Doctor {
         // Two clampers on the same SYNs: the lower wins, and neither's counters tell the truth.
         for family in IPFamily.allCases where inForce[family].mssclamp && inForce[family].others {
             let clamp = inForce[family]
-            let theirs = clamp.tcpmss.filter { !$0.rule.isMSSClamp }.map { "TCPMSS in \($0.rule.chain)" } + clamp.nftMaxseg.map { "nft '\($0)'" }
+            let theirs = clamp.tcpmss.filter { !$0.rule.isOurs }.map { "TCPMSS in \($0.rule.chain)" } + clamp.nftMaxseg.map { "nft '\($0)'" }
             findings.append(
                 Finding(
                     "two-clampers", .warning,
@@ -157,8 +157,8 @@ public enum Doctor {
         for family in IPFamily.allCases {
             guard let save = facts.iptables[family] else { continue }
             let tool = family == .ipv4 ? "iptables" : "ip6tables"
-            let rules = IPTablesSave.rules(save)
-            for rule in rules where rule.target == "TCPMSS" && !rule.isMSSClamp {
+            let rules = IPTablesListing.rules(save)
+            for rule in rules where rule.target == "TCPMSS" && !rule.isOurs {
                 let chain = rules.filter { $0.table == rule.table && $0.chain == rule.chain }
                 if let accept = chain.first(where: { $0.index < rule.index && $0.target == "ACCEPT" && acceptsAllTCP($0) }) {
                     findings.append(
@@ -185,7 +185,7 @@ public enum Doctor {
     }
 
     /// An ACCEPT whose only matches are ones every TCP SYN passes (none, `-p tcp`, a comment).
-    static func acceptsAllTCP(_ rule: IPTablesSave.Rule) -> Bool {
+    static func acceptsAllTCP(_ rule: IPTablesListing.Rule) -> Bool {
         var words = rule.words
         if let j = words.firstIndex(of: "-j") { words.removeSubrange(j..<min(j + 2, words.count)) }
         if let c = words.firstIndex(of: "--comment") {

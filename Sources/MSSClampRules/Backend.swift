@@ -206,11 +206,7 @@ public enum Backend: String, Sendable, CaseIterable, Codable, CustomStringConver
                 }
                 // Our own rules (a safety net left by a stopped worker) are not the host's
                 // firewall: counted, they would pull the choice toward wherever we were.
-                total =
-                    (total ?? 0)
-                    + result.output.split(separator: "\n").filter {
-                        $0.hasPrefix("-A ") && !SteeringOptions.carriesOurComment($0)
-                    }.count
+                total = (total ?? 0) + IPTablesListing.rules(result.output).filter { !$0.isOurs }.count
             } catch {
                 failure = error
             }

@@ -16,18 +16,9 @@ struct MangleListing {
 
     init(save text: String) {
         self.text = text
-        for line in text.split(separator: "\n") {
-            var rest = Substring(line)
-            if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
-                rest = rest[rest.index(after: close)...].drop { $0 == " " }
-            }
-            if rest.hasPrefix(":") {
-                let name = String(rest.dropFirst().prefix { $0 != " " })
-                if chains[name] == nil { chains[name] = [] }
-            } else if rest.hasPrefix("-A ") {
-                chains[String(rest.dropFirst(3).prefix { $0 != " " }), default: []].append(String(rest))
-            }
-        }
+        let (rules, chains) = IPTablesListing.read(text)
+        for chain in chains where self.chains[chain.name] == nil { self.chains[chain.name] = [] }
+        for rule in rules { self.chains[rule.chain, default: []].append(rule.line) }
     }
 
     /// The `-A` lines of a chain, or nil when the chain does not exist.

@@ -77,13 +77,13 @@ public struct NFTablesFirewall: Firewall {
     /// Whether our table exists at all, rules or none (an empty one is still ours to remove).
     public func tableExists() async -> Bool {
         guard let listing = try? await FirewallTool.run("nft", ["list", "table", "inet", SteeringOptions.nftTable]) else { return false }
-        return listing.status == 0 && listing.output.contains("managed by mssclamp")
+        return listing.status == 0 && NFTListing.isOurTable(listing.output)
     }
 
     /// Applies a script, refusing to touch a table of that name that is not ours.
     func apply(_ script: String, what: String) async throws(FirewallError) {
         let existing = try await FirewallTool.run("nft", ["list", "table", "inet", SteeringOptions.nftTable])
-        if existing.status == 0 && !existing.output.contains("managed by mssclamp") {
+        if existing.status == 0 && !NFTListing.isOurTable(existing.output) {
             throw FirewallError("nft: table inet \(SteeringOptions.nftTable) already exists and is not mssclamp's; nothing was changed")
         }
         let result = try await FirewallTool.run("nft", ["-f", "-"], input: script)

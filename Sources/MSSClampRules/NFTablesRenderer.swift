@@ -7,6 +7,9 @@ import MSSClampCore
 /// inserts a missing option, and `set rt mtu` yields 536 instead of dropping when the MTU is
 /// too small. The renderer says so in comments where a policy relies on either.
 public enum NFTablesRenderer {
+    /// The table's own comment: what tells our table from another of the same name.
+    public static let tableComment = "managed by mssclamp"
+
     /// The nftables expression for one policy rule in one family (no MSS range). One inet
     /// table carries both families: `qualified` adds `meta nfproto`, so the line applies to
     /// this family only.
@@ -128,7 +131,7 @@ public enum NFTablesRenderer {
         let digest = policy.digest
         var lines = [
             "table inet \(SteeringOptions.nftTable)", "delete table inet \(SteeringOptions.nftTable)",
-            "table inet \(SteeringOptions.nftTable) {", "\tcomment \"managed by mssclamp\"",
+            "table inet \(SteeringOptions.nftTable) {", "\tcomment \"\(tableComment)\"",
         ]
         let learning = options.learnPathMTU
         let classes = IPsecClasses(policy)

@@ -60,80 +60,47 @@ public struct RulesObservation: Sendable, Equatable, Codable {
     public static func parse(iptablesSave text: String, options: SteeringOptions) -> Family {
         var seen = Family()
         var digests: Set<String> = []
-        for line in text.split(separator: "\n") {
-            // `[packets:bytes] -A CHAIN ...`
-            var packets: UInt64 = 0
-            var rest = Substring(line)
-            if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
-                packets = UInt64(rest[rest.index(after: rest.startIndex)..<close].split(separator: ":").first ?? "") ?? 0
-                rest = rest[rest.index(after: close)...].drop { $0 == " " }
-            }
-            let words = rest.split(separator: " ")
-            guard words.count >= 2, words[0] == "-A",
-                rest.contains("--comment \"\(SteeringOptions.comment)") || rest.contains("--comment \(SteeringOptions.comment)")
-            else { continue }
-            let chain = String(words[1])
-            let target = words.firstIndex(of: "-j").flatMap { $0 + 1 < words.count ? String(words[$0 + 1]) : nil }
-            if let digest = RulesObservation.digest(inRule: String(rest)) { digests.insert(digest) }
-            switch chain {
+        for rule in IPTablesListing.rules(text) where rule.isOurs {
+            if let digest = RulesObservation.digest(inRule: rule.text) { digests.insert(digest) }
+            switch rule.chain {
             case options.chain: seen.queueRules += 1
             case options.bypassChain:
                 seen.bypassRules += 1
-                seen.bypassPackets += packets
+                seen.bypassPackets += rule.packets
             case options.safetyNetChain:
                 seen.safetyNetRules += 1
-                seen.safetyNetPackets += packets
+                seen.safetyNetPackets += rule.packets
             default:
-                if rest.contains(SteeringOptions.learnComment) {
+                if rule.text.contains(SteeringOptions.learnComment) {
                     seen.steersSignals = true
-                } else if target == options.chain {
-                    seen.hooks.append(chain)
+                } else if rule.target == options.chain {
+                    seen.hooks.append(rule.chain)
                 }
-                if target == options.bypassChain { seen.bypassCounting = true }
+                if rule.target == options.bypassChain { seen.bypassCounting = true }
             }
         }
         seen.digests = digests.sorted()
         return seen
     }
 
-    /// Reads `nft list table inet mssclamp` output. Both families share the table: a line
-    /// that names a family (or matches what only one family has: `ip saddr`, `icmpv6`...;
-    /// nft may print those without the `meta nfproto` it makes implicit) counts for that
-    /// family, any other line for both, since the kernel applies it to both.
+    /// Reads `nft list table inet mssclamp` output (or the script that makes it). Both
+    /// families share the table: a rule counts for the families it applies to
+    /// (`NFTListing.Rule.families`), a rule serving both counts its packets once (the
+    /// totals add families up).
     public mutating func read(nftTable text: String) {
         var digests: Set<String> = []
-        var chain = ""
-        for raw in text.split(separator: "\n") {
-            let line = raw.drop { $0 == " " || $0 == "\t" }
-            if line.hasPrefix("chain ") {
-                chain = String(line.dropFirst(6).prefix { $0 != " " })
-                continue
+        for rule in NFTListing.rules(text) where rule.isOurs {
+            if let digest = RulesObservation.digest(inRule: rule.text) { digests.insert(digest) }
+            for (index, family) in rule.families.enumerated() {
+                count(rule.text, chain: rule.chain, packets: index == 0 ? rule.packets : 0, in: family)
             }
-            guard line.contains("comment \"\(SteeringOptions.comment)") else { continue }
-            let families = RulesObservation.nftFamilies(of: line)
-            var packets: UInt64 = 0
-            if let range = line.firstRange(of: "counter packets ") {
-                packets = UInt64(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
-            }
-            if let digest = RulesObservation.digest(inRule: String(line)) { digests.insert(digest) }
-            // A line serving both families counts its packets once (the totals add families up).
-            for (index, family) in families.enumerated() { count(line, chain: chain, packets: index == 0 ? packets : 0, in: family) }
         }
         ipv4.digests = digests.sorted()
         ipv6.digests = digests.sorted()
     }
 
-    /// The families an nft rule line applies to.
-    public static func nftFamilies(of line: Substring) -> [IPFamily] {
-        let ipv6 = ["nfproto ipv6", "ip6 ", "icmpv6 "].contains { line.contains($0) }
-        let ipv4 = ["nfproto ipv4", "ip saddr", "ip daddr", "icmp type", "icmp code"].contains { line.contains($0) }
-        if ipv6 && !ipv4 { return [.ipv6] }
-        if ipv4 && !ipv6 { return [.ipv4] }
-        return IPFamily.allCases
-    }
-
     /// One rule line in one family's figures.
-    private mutating func count(_ line: Substring, chain: String, packets: UInt64, in family: IPFamily) {
+    private mutating func count(_ line: String, chain: String, packets: UInt64, in family: IPFamily) {
         var seen = self[family]
         switch chain {
         case "bypass":

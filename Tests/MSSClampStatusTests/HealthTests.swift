@@ -282,8 +282,8 @@ import Testing
         )
         #expect(seen.ipv6.queueRules == 1 && seen.ipv4.queueRules == 0)
         // nft drops `meta nfproto` where an address match implies it.
-        #expect(RulesObservation.nftFamilies(of: "ip saddr { 198.51.100.0/24 } queue to 0") == [.ipv4])
-        #expect(RulesObservation.nftFamilies(of: "ip6 saddr { 2001:db8::/32 } queue to 0") == [.ipv6])
-        #expect(RulesObservation.nftFamilies(of: "icmpv6 type packet-too-big queue to 0") == [.ipv6])
+        #expect(NFTListing.families(of: "ip saddr { 198.51.100.0/24 } queue to 0") == [.ipv4])
+        #expect(NFTListing.families(of: "ip6 saddr { 2001:db8::/32 } queue to 0") == [.ipv6])
+        #expect(NFTListing.families(of: "icmpv6 type packet-too-big queue to 0") == [.ipv6])
     }
 }
