@@ -84,7 +84,10 @@ let package = Package(
 
         // `mssclamp watch`: live SYNs and path-MTU ICMP, judged by the policy on copies.
         .target(
-            name: "MSSClampWatch", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampReplay", "MSSClampReport", "MSSClampLearning"]),
+            name: "MSSClampWatch",
+            dependencies: [
+                "MSSClampCore", "MSSClampCapture", "MSSClampConfig", "MSSClampReplay", "MSSClampReport", "MSSClampLearning", "MSSClampStatus",
+            ]),
 
         // What a running worker publishes (one Snapshot of its counts, its state file) and
         // what `mssclamp status` reads and judges from it, with the kernel's queue counters
@@ -154,7 +157,11 @@ let package = Package(
         .testTarget(name: "MSSClampFuzzChecksTests", dependencies: ["MSSClampFuzzChecks"]),
         .testTarget(name: "MSSClampConfigTests", dependencies: ["MSSClampConfig", "MSSClampCore", "TestSupport"]),
         .testTarget(
-            name: "MSSClampWatchTests", dependencies: ["MSSClampWatch", "MSSClampLearning", "MSSClampCapture", "MSSClampCore", "TestSupport"]),
+            name: "MSSClampWatchTests",
+            dependencies: [
+                "MSSClampWatch", "MSSClampLearning", "MSSClampCapture", "MSSClampCore", "TestSupport", "MSSClampStatus", "MSSClampRules",
+                "MSSClampConfig",
+            ]),
         .testTarget(name: "MSSClampLearningTests", dependencies: ["MSSClampLearning", "MSSClampCore"]),
         .testTarget(name: "MSSClampTunnelsTests", dependencies: ["MSSClampTunnels", "MSSClampCore"]),
         .testTarget(name: "MSSClampCaptureTests", dependencies: ["MSSClampCapture"]),

@@ -47,18 +47,55 @@ public enum PolicySource: Sendable {
         case .file(let path): return ["--config", path]
         case .builtin: return []
         case .rule(let spec):
-            let values = [
-                spec.family, spec.sources, spec.destinations, spec.inInterface, spec.outInterface, spec.ipsec, spec.direction,
-                spec.mss, spec.setMSS, spec.setMSSIPv6, spec.clampToPMTU, spec.clampToMTU, spec.clampToInterface,
-                spec.setMSSForTunnel, spec.insertMissing,
-            ].compactMap { $0 }
+            let values = RuleSpec.flags.compactMap { spec[keyPath: $0.field] }
             // Switches (clamp-mss-to-pmtu, insert-missing) are given without a value.
             return values.flatMap { $0.text == "true" && RuleSpec.switches.contains($0.key) ? [$0.key] : [$0.key, $0.text] }
         }
+    }
+
+    /// The source `arguments` give, read back: how `watch` in another process takes the
+    /// policy a worker publishes, without the command line's parser.
+    public init(arguments: [String]) throws(ConfigError) {
+        if arguments.isEmpty {
+            self = .builtin
+            return
+        }
+        if arguments.count == 2 && arguments[0] == "--config" {
+            self = .file(resolving: arguments[1])
+            return
+        }
+        var spec = RuleSpec()
+        var index = 0
+        while index < arguments.count {
+            let flag = arguments[index]
+            guard let field = RuleSpec.flags.first(where: { $0.flag == flag })?.field else {
+                throw ConfigError(source: "published policy arguments", message: "'\(flag)' is not a rule flag")
+            }
+            if RuleSpec.switches.contains(flag) {
+                spec[keyPath: field] = RuleSpec.Value("true", key: flag)
+                index += 1
+            } else {
+                guard index + 1 < arguments.count else {
+                    throw ConfigError(source: "published policy arguments", message: "'\(flag)' has no value")
+                }
+                spec[keyPath: field] = RuleSpec.Value(arguments[index + 1], key: flag)
+                index += 2
+            }
+        }
+        self = .flags(spec)
     }
 }
 
 extension RuleSpec {
     /// The flags that take no value.
     static let switches: Set<String> = ["--clamp-mss-to-pmtu", "--insert-missing"]
+
+    /// Every rule flag by its long name, in the order `arguments` gives them.
+    static let flags: [(flag: String, field: WritableKeyPath<RuleSpec, Value?> & Sendable)] = [
+        ("--family", \.family), ("--source", \.sources), ("--destination", \.destinations), ("--in-interface", \.inInterface),
+        ("--out-interface", \.outInterface), ("--ipsec", \.ipsec), ("--direction", \.direction), ("--mss", \.mss),
+        ("--set-mss", \.setMSS), ("--set-mss-ipv6", \.setMSSIPv6), ("--clamp-mss-to-pmtu", \.clampToPMTU),
+        ("--clamp-to-mtu", \.clampToMTU), ("--clamp-to-interface", \.clampToInterface),
+        ("--set-mss-for-tunnel", \.setMSSForTunnel), ("--insert-missing", \.insertMissing),
+    ]
 }

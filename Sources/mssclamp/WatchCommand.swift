@@ -58,31 +58,17 @@ struct WatchCommand: ParsableCommand {
         if let count, count < 1 { throw ValidationError("--count: \(count) must be 1 or more") }
     }
 
-    /// The policy to judge by: the one given; else the running worker's here (as it
-    /// publishes it), so `watch` says what the worker does; else the default. Said on stderr.
-    func judgingPolicy() throws(CommandFailure) -> (Policy, String) {
-        if policy.config != nil || !policy.spec.isEmpty { return (try policy.policy(), "the policy given") }
-        guard let worker = StatusStore(directory: stateDirectory).running().first, let source = worker.policySource else {
-            return (.default, "the default policy (no running worker publishes one here)")
-        }
-        let options: PolicyOptions
-        do {
-            options = try PolicyOptions.parse(source)
-        } catch {
-            throw CommandFailure.runtime("the running worker's policy arguments (\(source.joined(separator: " "))) do not parse: \(error)")
-        }
-        let found = try options.policy()
-        guard found.digest == worker.policyDigest else {
-            return (
-                found,
-                "the running worker's policy source as it reads now (policy:\(found.digest)); the worker (pid \(worker.pid)) runs policy:\(worker.policyDigest): reload it"
-            )
-        }
-        return (found, "the running worker's policy (pid \(worker.pid), policy:\(found.digest))")
-    }
-
     func run() throws {
-        let (policy, judgedBy) = try judgingPolicy()
+        let judging: JudgingPolicy
+        do {
+            let given = policy.config != nil || !policy.spec.isEmpty ? try RuleFlags.source(config: policy.config, spec: policy.spec) : nil
+            judging = try JudgingPolicy(given: given, stateDirectory: stateDirectory)
+        } catch let error as ConfigError {
+            // The worker's own arguments not parsing is not this command's usage.
+            throw error.source.hasPrefix("the running worker's")
+                ? CommandFailure.runtime(error.description) : CommandFailure.config(error.description)
+        }
+        let policy = judging.policy, judgedBy = judging.judgedBy
         let capture: LiveCapture
         do {
             capture = try LiveCapture(interface: interface, filter: Watcher.filter)

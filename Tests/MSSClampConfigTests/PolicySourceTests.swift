@@ -55,3 +55,37 @@ import Testing
         #expect(throws: ConfigError.self) { try source.load() }
     }
 }
+
+/// What a worker publishes, read back as `watch` reads it: the same policy.
+@Suite struct PublishedArgumentsTests {
+    @Test func everyFlagRoundTrips() throws {
+        var spec = RuleSpec()
+        spec.family = RuleSpec.Value("ipv4", key: "--family")
+        spec.sources = RuleSpec.Value("192.0.2.0/24", key: "--source")
+        spec.outInterface = RuleSpec.Value("wg0", key: "--out-interface")
+        spec.mss = RuleSpec.Value("any", key: "--mss")
+        spec.setMSS = RuleSpec.Value("1360", key: "--set-mss")
+        spec.setMSSIPv6 = RuleSpec.Value("1340", key: "--set-mss-ipv6")
+        spec.insertMissing = RuleSpec.Value("true", key: "--insert-missing")
+        let published = PolicySource.flags(spec)
+        let read = try PolicySource(arguments: published.arguments)
+        #expect(read.arguments == published.arguments)
+        #expect(try read.load().digest == published.load().digest)
+        let pmtu = try PolicySource(arguments: ["--clamp-mss-to-pmtu", "--out-interface", "eth0"])
+        #expect(pmtu.arguments == ["--out-interface", "eth0", "--clamp-mss-to-pmtu"])
+    }
+
+    @Test func aFileAndTheDefault() throws {
+        #expect(try PolicySource(arguments: ["--config", "/etc/mssclamp.yaml"]).arguments == ["--config", "/etc/mssclamp.yaml"])
+        #expect(try PolicySource(arguments: []).load().digest == Policy.default.digest)
+    }
+
+    @Test func whatIsNotARuleFlagIsSaid() {
+        #expect(throws: ConfigError(source: "published policy arguments", message: "'--queue' is not a rule flag")) {
+            try PolicySource(arguments: ["--queue", "3"])
+        }
+        #expect(throws: ConfigError(source: "published policy arguments", message: "'--set-mss' has no value")) {
+            try PolicySource(arguments: ["--set-mss"])
+        }
+    }
+}
