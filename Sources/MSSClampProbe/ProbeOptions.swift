@@ -33,4 +33,33 @@ public struct ProbeOptions: Sendable, Equatable {
     public static let maxProbesRange = 2...1000
     public static let maxHopsRange = 1...64
     public static let timeoutRange = 0.05...30.0
+
+    /// The options as the command line gives them (the timeout in seconds), each checked
+    /// against its limits: a value off its range is a usage error naming the flag, before
+    /// anything is sent.
+    public init(
+        method: String, port: Int, maximum: Int?, tries: Int, timeout: Double, rate: Double, maxProbes: Int, maxHops: Int
+    ) throws(ProbeError) {
+        func check<T: Comparable>(_ name: String, _ value: T, _ range: ClosedRange<T>) throws(ProbeError) {
+            guard range.contains(value) else { throw .usage("--\(name): \(value) must be \(range.lowerBound)-\(range.upperBound)") }
+        }
+        guard let method = Method(rawValue: method) else { throw .usage("--method: '\(method)' must be auto, icmp or tcp") }
+        try check("port", port, 1...65535)
+        if let maximum { try check("max", maximum, Self.sizes) }
+        try check("tries", tries, Self.triesRange)
+        try check("timeout", timeout, Self.timeoutRange)
+        try check("rate", rate, Self.rateRange)
+        try check("max-probes", maxProbes, Self.maxProbesRange)
+        try check("max-hops", maxHops, Self.maxHopsRange)
+        self.init()
+        self.method = method
+        self.port = UInt16(port)
+        self.maximum = maximum
+        self.tries = tries
+        self.timeout = .milliseconds(Int(timeout * 1000))
+        shortestWait = min(shortestWait, self.timeout)
+        self.rate = rate
+        self.maxProbes = maxProbes
+        self.maxHops = maxHops
+    }
 }

@@ -61,33 +61,14 @@ struct ProbeCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        func check<T: Comparable>(_ name: String, _ value: T, _ range: ClosedRange<T>) throws {
-            guard range.contains(value) else { throw ValidationError("--\(name): \(value) must be \(range.lowerBound)-\(range.upperBound)") }
-        }
-        guard let _ = ProbeOptions.Method(rawValue: method) else { throw ValidationError("--method: '\(method)' must be auto, icmp or tcp") }
-        try check("port", port, 1...65535)
-        if let maximum { try check("max", maximum, ProbeOptions.sizes) }
-        try check("tries", tries, ProbeOptions.triesRange)
-        try check("timeout", timeout, ProbeOptions.timeoutRange)
-        try check("rate", rate, ProbeOptions.rateRange)
-        try check("max-probes", maxProbes, ProbeOptions.maxProbesRange)
-        try check("max-hops", maxHops, ProbeOptions.maxHopsRange)
+        do { _ = try options() } catch { throw ValidationError(error.description) }
         guard !(ipv4Only && ipv6Only) else { throw ValidationError("-4 and -6 exclude each other") }
         guard !destination.isEmpty, !destination.hasPrefix("-") else { throw ValidationError("dest: '\(destination)' is not an address or a name") }
     }
 
-    var options: ProbeOptions {
-        var options = ProbeOptions()
-        options.method = ProbeOptions.Method(rawValue: method) ?? .auto
-        options.port = UInt16(port)
-        options.maximum = maximum
-        options.tries = tries
-        options.timeout = .milliseconds(Int(timeout * 1000))
-        options.shortestWait = min(options.shortestWait, options.timeout)
-        options.rate = rate
-        options.maxProbes = maxProbes
-        options.maxHops = maxHops
-        return options
+    func options() throws(ProbeError) -> ProbeOptions {
+        try ProbeOptions(
+            method: method, port: port, maximum: maximum, tries: tries, timeout: timeout, rate: rate, maxProbes: maxProbes, maxHops: maxHops)
     }
 
     func run() throws {
@@ -98,7 +79,7 @@ struct ProbeCommand: ParsableCommand {
             plan = try ProbePlan(destination: destination, families: families, maximum: maximum)
             for note in plan.skipped { FileHandleOutput.standardError("mssclamp: probe: skipped \(note)") }
             var shown = 0
-            outcome = try Prober.probe(plan, options: options) { report in
+            outcome = try Prober.probe(plan, options: try options()) { report in
                 guard !json else { return }
                 if shown > 0 { print("") }
                 report.textLines.forEach { print($0) }
