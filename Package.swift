@@ -96,7 +96,7 @@ let package = Package(
 
         // `mssclamp doctor`: the gateway read once (sysctls, firewall listings, links), then
         // judged by pure checks, each finding with its fix.
-        .target(name: "MSSClampDoctor", dependencies: ["MSSClampCore", "MSSClampRules"]),
+        .target(name: "MSSClampDoctor", dependencies: ["MSSClampCore", "MSSClampRules", "MSSClampStatus"]),
 
         // `mssclamp probe`: a path's MTU by DF probes on raw sockets (ICMP echo or TCP SYN),
         // the black-hole hop by TTL-limited ones. The search and the walk are pure.

@@ -1,5 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
 import MSSClampDoctor
 import MSSClampStatus
 
@@ -28,20 +27,8 @@ struct DoctorCommand: AsyncParsableCommand {
     var stateDirectory = StatusStore.defaultDirectory
 
     func run() async throws {
-        var facts = await GatewayFacts.read()
-        // mssclamp's own worker, judged as `status` judges it (none publishing: nothing to say).
-        let health = await Health.gather(stateDirectory: stateDirectory)
-        if let running = health.inputs.workers.first(where: { $0.state == .running }) {
-            facts.worker = .init(healthy: health.isHealthy, reasons: health.reasons, policy: running.policy)
-        }
-        let report = Doctor.examine(facts)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            report.text.forEach { print($0) }
-        }
+        let report = await Doctor.examine(stateDirectory: stateDirectory)
+        if json { print(report.json) } else { report.text.forEach { print($0) } }
         if report.exitStatus != 0 { throw CommandFailure.verdict(report.exitStatus) }
     }
 }

@@ -284,3 +284,17 @@ import Testing
         #expect(r["nobody_oneline"] == "0", "each unreadable source on one line")
     }
 }
+
+/// `doctor --json`: the report as one object, keys sorted, fixes as written.
+@Suite struct DoctorReportJSONTests {
+    @Test func findingsAndWhatWasNotRead() throws {
+        let report = DoctorReport(
+            findings: [Finding("forwarding-off", .info, "net.ipv4.ip_forward = 0", fix: "sysctl -w net.ipv4.ip_forward=1")],
+            unread: ["iptables (IPv6): permission denied"])
+        #expect(
+            report.json
+                == #"{"findings":[{"fix":"sysctl -w net.ipv4.ip_forward=1","id":"forwarding-off","severity":"info","summary":"net.ipv4.ip_forward = 0"}],"unread":["iptables (IPv6): permission denied"]}"#
+        )
+        #expect(report.exitStatus == 4, "unread and nothing to fix: could not look")
+    }
+}
