@@ -25,6 +25,18 @@ public enum PolicySource: Sendable {
     /// Flags, or the default when none were given.
     public static func flags(_ spec: RuleSpec) -> PolicySource { spec.isEmpty ? .builtin : .rule(spec) }
 
+    /// `--config FILE` or the rule flags (or neither: the default); both is a usage error.
+    public init(config: String?, flags spec: RuleSpec) throws(ConfigError) {
+        guard let config else {
+            self = .flags(spec)
+            return
+        }
+        guard spec.isEmpty else {
+            throw ConfigError(source: "command line", message: "give either --config or rule flags (--mss, --set-mss, -o, …), not both")
+        }
+        self = .file(resolving: config)
+    }
+
     /// Reads the policy (again: a file may have changed since).
     public func load() throws(ConfigError) -> Policy {
         switch self {

@@ -141,4 +141,9 @@ public enum TextReport {
 public enum IPsecNote {
     public static let text =
         "note: a capture does not show IPsec policy (decapsulated packets look like any other); ipsec: rules report ipsec-unknown unless you give --assume-ipsec in|out|none"
+
+    /// What to say when the policy asks what a capture cannot show; nil when nothing.
+    public static func note(_ policy: Policy, _ state: IPsecState) -> String? {
+        policy.matchesIPsec && state.inbound == nil ? text : nil
+    }
 }

@@ -23,6 +23,9 @@ public enum Backend: String, Sendable, CaseIterable, Codable, CustomStringConver
     /// Its name, as `--backend` takes it and every message says it.
     public var description: String { rawValue }
 
+    /// Every backend's name, for help and messages: `iptables-nft, iptables-legacy, nftables`.
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
     /// The kernel's rule engine behind the tooling: what the traits below follow from.
     public enum Engine: Sendable { case nfTables, xTables }
 

@@ -20,7 +20,7 @@ public enum RulesRemoval {
         let firewalls = survey.holding.map { $0.firewall(options) }
         for what in survey.unreadable { say("could not read: \(what)") }
         if firewalls.isEmpty && survey.unreadable.isEmpty {
-            say("nothing to remove: no mssclamp rules in iptables-nft, nftables or iptables-legacy")
+            say("nothing to remove: no mssclamp rules in \(Backend.names)")
             return .nothingThere
         }
         if firewalls.isEmpty {

@@ -86,9 +86,8 @@ struct RuleFlags: ParsableArguments {
     }
 
     static func policy(config: String?, spec: RuleSpec) throws(CommandFailure) -> Policy {
-        let source = try source(config: config, spec: spec)
         do throws(ConfigError) {
-            return try source.load()
+            return try PolicySource(config: config, flags: spec).load()
         } catch {
             throw CommandFailure.config(error.description)
         }
@@ -96,9 +95,11 @@ struct RuleFlags: ParsableArguments {
 
     /// Where the policy comes from; a file and rule flags together are a usage error.
     static func source(config: String?, spec: RuleSpec) throws(CommandFailure) -> PolicySource {
-        guard let config else { return .flags(spec) }
-        guard spec.isEmpty else { throw CommandFailure.config("give either --config or rule flags (--mss, --set-mss, -o, …), not both") }
-        return .file(resolving: config)
+        do throws(ConfigError) {
+            return try PolicySource(config: config, flags: spec)
+        } catch {
+            throw CommandFailure.config(error.description)
+        }
     }
 }
 
@@ -140,19 +141,9 @@ struct PolicyOptions: ParsableArguments {
     func source() throws(CommandFailure) -> PolicySource { try RuleFlags.source(config: config, spec: spec) }
 }
 
-/// `--assume-ipsec` of `dry-run` and `watch`: a capture shows no IPsec policy.
+/// `--assume-ipsec` of `dry-run` and `watch`.
 enum AssumedIPsec {
     static func parse(_ text: String?) throws(CommandFailure) -> IPsecState {
-        guard let text else { return IPsecState() }
-        guard let selector = IPsecSelector(rawValue: text.lowercased()) else {
-            throw CommandFailure.config("--assume-ipsec: '\(text)' must be in, out or none")
-        }
-        return IPsecState(assuming: selector)
-    }
-
-    /// What to say when the policy asks what a capture cannot show.
-    static func note(_ policy: Policy, _ state: IPsecState) -> String? {
-        guard policy.matchesIPsec, state.inbound == nil else { return nil }
-        return IPsecNote.text
+        do throws(ConfigError) { return try IPsecState(assuming: text) } catch { throw CommandFailure.config(error.description) }
     }
 }

@@ -13,7 +13,7 @@ struct SteeringArguments: ParsableArguments {
 
     @Option(
         name: .customLong("backend"),
-        help: ArgumentHelp("iptables-nft, iptables-legacy, nftables, or auto (the iptables backend that already holds rules).", valueName: "name"))
+        help: ArgumentHelp("\(Backend.names), or auto (the iptables backend that already holds rules).", valueName: "name"))
     var backend = BackendName.auto
 
     @Option(

@@ -79,7 +79,7 @@ struct WatchCommand: ParsableCommand {
         var watcher = Watcher(policy: policy, metadata: PacketMetadata(ipsec: ipsec), learning: learnPathMTU ? PathMTULearner.Limits() : nil)
         // Said in JSON mode too: stderr is not the JSON stream, and a script waits for it.
         FileHandleOutput.standardError("watching \(interface) (\(capture.linkLayer.name)), judging by \(judgedBy); ^C to stop")
-        if let note = AssumedIPsec.note(policy, ipsec) { FileHandleOutput.standardError(note) }
+        if let note = IPsecNote.note(policy, ipsec) { FileHandleOutput.standardError(note) }
         do {
             try watcher.run(capture, until: WatchLimits(seconds: seconds, count: count)) { event in
                 print(json ? WatchJSON.line(event) : Watcher.text(event))

@@ -89,3 +89,25 @@ import Testing
         }
     }
 }
+
+/// `--config` or the rule flags, and `--assume-ipsec`, as every command takes them.
+@Suite struct CommandLineSourceTests {
+    @Test func aFileOrFlagsNotBoth() throws {
+        var spec = RuleSpec()
+        #expect(try PolicySource(config: nil, flags: spec).load().digest == Policy.default.digest)
+        #expect(try PolicySource(config: "/etc/mssclamp.yaml", flags: spec).arguments == ["--config", "/etc/mssclamp.yaml"])
+        spec.setMSS = RuleSpec.Value("1300", key: "--set-mss")
+        #expect(try PolicySource(config: nil, flags: spec).arguments == ["--set-mss", "1300"])
+        #expect(
+            throws: ConfigError(source: "command line", message: "give either --config or rule flags (--mss, --set-mss, -o, …), not both")
+        ) { try PolicySource(config: "/etc/mssclamp.yaml", flags: spec) }
+    }
+
+    @Test func assumedIPsec() throws {
+        #expect(try IPsecState(assuming: nil).inbound == nil)
+        #expect(try IPsecState(assuming: "IN") == IPsecState(assuming: .inbound))
+        #expect(throws: ConfigError(source: "--assume-ipsec", message: "'sideways' must be in, out or none")) {
+            try IPsecState(assuming: "sideways")
+        }
+    }
+}
