@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import MSSClampConfig
 import MSSClampCore
@@ -31,6 +32,12 @@ extension Daemon {
             settings.statsInterval = options.statsInterval
             settings.stateDirectory = options.stateDirectory
             settings.policySource = options.policySource.arguments
+            if options.steering.learnStalls {
+                // systemd's StateDirectory= outlives a stop and a reboot; the runtime
+                // directory only a restart.
+                let kept = getenv("STATE_DIRECTORY").map { String(cString: $0).split(separator: ":").first.map(String.init) ?? "" }
+                settings.stallsFile = (kept.flatMap { $0.isEmpty ? nil : $0 } ?? options.stateDirectory) + "/learned-stalls.tsv"
+            }
             return settings
         }
 

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Logging
 import MSSClampCore
 import MSSClampNFQueue
@@ -29,6 +30,8 @@ public final class Daemon: Service, Sendable {
         /// The arguments that give this worker's policy (`--config FILE`, or the rule flags;
         /// empty for the default), published so `watch` judges as this worker does.
         public var policySource: [String] = []
+        /// `--learn-stalls`: where what is learned is kept across restarts; nil: nowhere.
+        public var stallsFile: String?
         public init() {}
     }
 
@@ -79,6 +82,12 @@ public final class Daemon: Service, Sendable {
     // MARK: the service
 
     public func run() async throws {
+        // Bound before anything is installed: a group another logger holds is said at once.
+        // Held in a Mutex to hand it to its task: the task alone takes it from there on.
+        let stallWatch = StallWatch.Handle(
+            try (firewall.options.learnStalls ? queues.state.learner : nil).map { table throws(DaemonError) in
+                try StallWatch(group: firewall.options.stallLogGroup, table: table, file: settings.stallsFile, logger: logger)
+            })
         try await start()
         let (events, input) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(16))
         await withTaskGroup(of: Void.self) { group in
@@ -104,6 +113,21 @@ public final class Daemon: Service, Sendable {
                     }
                 } catch {
                     logger.warning("rules: cannot hear nf_tables changes (\(error)); a flush is found by the 5-second check")
+                }
+            }
+            if stallWatch.watch.withLock({ $0 != nil }) {
+                group.addTask {
+                    var ticks = 0
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(100))
+                        let wall = Date().timeIntervalSince1970
+                        ticks += 1
+                        stallWatch.watch.withLock { watch in
+                            watch?.poll(monotonic: WorkerState.now(), wall: wall)
+                            if ticks % 10 == 0 { watch?.tick(monotonic: WorkerState.now(), wall: wall) }
+                        }
+                    }
+                    stallWatch.watch.withLock { $0?.save() }
                 }
             }
             group.addTask { [self] in

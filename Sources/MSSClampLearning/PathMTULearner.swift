@@ -146,10 +146,44 @@ public struct PathMTULearner: Sendable {
         lastRefill = now
     }
 
-    /// The MSS a SYN from `host` may carry, if a live entry says less than the policy.
+    /// The MSS a SYN from `host` may carry, if a live entry says less than the policy: the
+    /// lower of what ICMP taught and what a stalled flow taught (`stallCeilings`).
     public func mss(from host: IPAddress, now: Double) -> UInt16? {
-        guard let entry = entries[host], entry.expires > now else { return nil }
-        return entry.mss
+        var mss: UInt16?
+        if let entry = entries[host], entry.expires > now { mss = entry.mss }
+        if !stallCeilings.isEmpty, let stall = stallCeilings[host] {
+            let fromStall = UInt16(clamping: host.family.mss(forMTU: stall.mtu))
+            mss = min(mss ?? fromStall, fromStall)
+        }
+        return mss
+    }
+
+    /// The same, for a SYN about to be judged: a stall ceiling that applies notes the time,
+    /// so the stall learner can confirm its step once that flow goes without stalling.
+    /// Allocation-free: it changes a value in place.
+    public mutating func ceiling(from host: IPAddress, now: Double) -> UInt16? {
+        if !stallCeilings.isEmpty, stallCeilings[host] != nil { stallCeilings[host]?.clampedAt = now }
+        return mss(from: host, now: now)
+    }
+
+    /// A path MTU learned from stalled flows, and the last SYN it applied to.
+    public struct StallCeiling: Sendable, Equatable {
+        public var mtu: Int
+        public var clampedAt: Double?
+        public init(mtu: Int, clampedAt: Double? = nil) {
+            self.mtu = mtu
+            self.clampedAt = clampedAt
+        }
+    }
+
+    /// Host → the stall learner's path MTU (`--learn-stalls`), set whole by the daemon.
+    public private(set) var stallCeilings: [IPAddress: StallCeiling] = [:]
+
+    /// Takes the stall learner's table; the time a host's ceiling last applied is kept.
+    public mutating func setStallCeilings(_ table: [IPAddress: Int]) {
+        var next: [IPAddress: StallCeiling] = [:]
+        for (host, mtu) in table { next[host] = StallCeiling(mtu: mtu, clampedAt: stallCeilings[host]?.clampedAt) }
+        stallCeilings = next
     }
 
     /// The entries still in force, soonest to expire first (for status, metrics, the stats line).

@@ -47,6 +47,23 @@ public struct StallLearner: Sendable {
         public var raised = false
 
         public var mss: UInt16 { UInt16(clamping: host.family.mss(forMTU: mtu)) }
+
+        public init(
+            host: IPAddress, mtu: Int, stalledAt: Int, state: State, stalls: Int, learned: Double, changed: Double, raiseAt: Double,
+            raiseInterval: Double, clampedAt: Double? = nil, raised: Bool = false
+        ) {
+            self.host = host
+            self.mtu = mtu
+            self.stalledAt = stalledAt
+            self.state = state
+            self.stalls = stalls
+            self.learned = learned
+            self.changed = changed
+            self.raiseAt = raiseAt
+            self.raiseInterval = raiseInterval
+            self.clampedAt = clampedAt
+            self.raised = raised
+        }
     }
 
     /// What an event changed, for the log and the metrics.

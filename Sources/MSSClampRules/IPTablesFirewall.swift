@@ -131,6 +131,7 @@ public struct IPTablesFirewall: Firewall {
                 [(options.chain, expected)]
                 + (options.countsBypass ? [(options.bypassChain, IPTablesRenderer.bypassRules(policy, family: family).rules)] : [])
                 + (options.safetyNet ? [(options.safetyNetChain, IPTablesRenderer.safetyNetRules(policy, family: family).rules)] : [])
+                + (options.learnStalls ? [(options.stallChain, [IPTablesRenderer.stallRule(options, digest: policy.digest)])] : [])
             for (chain, rules) in chains {
                 let listing = listed.rules(of: chain)
                 if rules.isEmpty {
@@ -196,7 +197,7 @@ public struct IPTablesFirewall: Firewall {
         for jump in IPTablesRenderer.allJumps(options, family: family) where !(keepSafetyNet && jump.rule.last == options.safetyNetChain) {
             if let found = try await present(family, jump, in: listing) { presentJumps.append(found) }
         }
-        let chains = ([options.chain, options.bypassChain] + (keepSafetyNet ? [] : [options.safetyNetChain])).filter {
+        let chains = ([options.chain, options.bypassChain, options.stallChain] + (keepSafetyNet ? [] : [options.safetyNetChain])).filter {
             listing.rules(of: $0) != nil
         }
         guard let script = IPTablesRenderer.removalScript(presentJumps: presentJumps, presentChains: chains) else { return }
@@ -249,7 +250,9 @@ public struct IPTablesFirewall: Firewall {
             lines.append("-D \(found.chain) " + IPTablesRenderer.quote(found.rule))
             removed.append(found)
         }
-        for (chain, wanted) in [(options.safetyNetChain, options.safetyNet), (options.bypassChain, options.countsBypass)]
+        for (chain, wanted) in [
+            (options.safetyNetChain, options.safetyNet), (options.bypassChain, options.countsBypass), (options.stallChain, options.learnStalls),
+        ]
         where !wanted {
             if listing.rules(of: chain) != nil { lines += ["-F \(chain)", "-X \(chain)"] }
         }
@@ -259,11 +262,9 @@ public struct IPTablesFirewall: Firewall {
     /// Our chain names must be ours: a chain by that name holding rules without our comment
     /// belongs to someone else, and we change nothing.
     func refuseForeignChains(_ family: IPFamily, _ listing: MangleListing) throws(FirewallError) {
-        for chain in [options.chain, options.bypassChain, options.safetyNetChain] {
+        for chain in [options.chain, options.bypassChain, options.safetyNetChain, options.stallChain] {
             guard let rules = listing.rules(of: chain) else { continue }
-            if let foreign = rules.first(where: {
-                !$0.contains("--comment \"\(SteeringOptions.comment)") && !$0.contains("--comment \(SteeringOptions.comment)")
-            }) {
+            if let foreign = rules.first(where: { !SteeringOptions.carriesOurComment($0) }) {
                 throw FirewallError(
                     "\(backend.tools(family).command): chain \(chain) in the mangle table already exists and is not mssclamp's (\(foreign)); nothing was changed"
                 )

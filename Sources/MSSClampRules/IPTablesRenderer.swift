@@ -214,7 +214,9 @@ public enum IPTablesRenderer {
         var lines = ["*mangle", ":\(options.chain) - [0:0]"]
         if options.countsBypass { lines.append(":\(options.bypassChain) - [0:0]") }
         if options.safetyNet { lines.append(":\(options.safetyNetChain) - [0:0]") }
+        if options.learnStalls { lines.append(":\(options.stallChain) - [0:0]") }
         lines += chainRules(policy, family: family, options: options).map { "-A \(options.chain) " + quote($0) }
+        if options.learnStalls { lines.append("-A \(options.stallChain) " + quote(stallRule(options, digest: policy.digest))) }
         if options.countsBypass {
             lines += bypassRules(policy, family: family).rules.map { "-A \(options.bypassChain) " + quote($0) }
         }
@@ -235,6 +237,7 @@ public enum IPTablesRenderer {
         if options.learnPathMTU {
             result += SteeringOptions.signalHooks.map { ($0.chain, signalJump(to: options.chain, family: family)) }
         }
+        if options.learnStalls { result.append(("FORWARD", stallJump(options))) }
         if options.countsBypass {
             result.append(("POSTROUTING", jump(to: options.bypassChain, label: "\(SteeringOptions.comment) bypass")))
         }
@@ -242,6 +245,28 @@ public enum IPTablesRenderer {
             result.append(("POSTROUTING", jump(to: options.safetyNetChain, label: "\(SteeringOptions.comment) safety-net")))
         }
         return result
+    }
+
+    /// The stall watch's jump: a server's large segment on a flow this gateway saw open
+    /// (REPLY direction), while its client has sent only a handful of packets. Every match
+    /// is the kernel's; nothing is queued, the chain only copies (`stallRule`).
+    public static func stallJump(_ options: SteeringOptions) -> [String] {
+        [
+            "-p", "tcp", "-m", "length", "--length", "\(SteeringOptions.stallBaseSize + 1):65535",
+            "-m", "conntrack", "--ctstate", "ESTABLISHED", "--ctdir", "REPLY",
+            "-m", "connbytes", "--connbytes", "0:\(SteeringOptions.stallClientPackets)", "--connbytes-mode", "packets", "--connbytes-dir", "original",
+            "-m", "connbytes", "--connbytes", "0:\(SteeringOptions.stallServerPackets)", "--connbytes-mode", "packets", "--connbytes-dir", "reply",
+            "-m", "comment", "--comment", SteeringOptions.stallComment, "-j", options.stallChain,
+        ]
+    }
+
+    /// The stall chain's one rule: a header copy to the worker's NFLOG group, batched.
+    public static func stallRule(_ options: SteeringOptions, digest: String) -> [String] {
+        [
+            "-m", "comment", "--comment", "\(SteeringOptions.stallComment) policy:\(digest)", "-j", "NFLOG", "--nflog-group",
+            "\(options.stallLogGroup)", "--nflog-size", "\(SteeringOptions.stallCopyRange)", "--nflog-threshold",
+            "\(SteeringOptions.stallThreshold)",
+        ]
     }
 
     /// The jump that brings one family's path-MTU signals into our chain.
@@ -255,6 +280,7 @@ public enum IPTablesRenderer {
         everything.hooks = Hook.allCases
         everything.safetyNet = true
         everything.learnPathMTU = true
+        everything.learnStalls = true
         return jumps(everything, family: family) + [("POSTROUTING", jump(to: options.bypassChain, label: "\(SteeringOptions.comment) bypass"))]
     }
 

@@ -13,6 +13,9 @@ public struct RulesObservation: Sendable, Equatable, Codable {
         public var queueRules = 0
         /// Whether path-MTU signals are steered to the queue (`--learn-pmtu`).
         public var steersSignals = false
+        /// Whether the stall watch copies servers' large segments (`--learn-stalls`): its
+        /// jump and its NFLOG rule both there. Nil (false) in state files of earlier versions.
+        public var watchesStalls: Bool?
         /// Policy digests found in the comments of our rules.
         public var digests: [String] = []
         /// Whether the bypass counters are in place (chain and jump).
@@ -60,6 +63,7 @@ public struct RulesObservation: Sendable, Equatable, Codable {
     public static func parse(iptablesSave text: String, options: SteeringOptions) -> Family {
         var seen = Family()
         var digests: Set<String> = []
+        var stallJump = false, stallRule = false
         for rule in IPTablesListing.rules(text) where rule.isOurs {
             if let digest = RulesObservation.digest(inRule: rule.text) { digests.insert(digest) }
             switch rule.chain {
@@ -70,8 +74,12 @@ public struct RulesObservation: Sendable, Equatable, Codable {
             case options.safetyNetChain:
                 seen.safetyNetRules += 1
                 seen.safetyNetPackets += rule.packets
+            case options.stallChain:
+                stallRule = true
             default:
-                if rule.text.contains(SteeringOptions.learnComment) {
+                if rule.target == options.stallChain {
+                    stallJump = true
+                } else if rule.text.contains(SteeringOptions.learnComment) {
                     seen.steersSignals = true
                 } else if rule.target == options.chain {
                     seen.hooks.append(rule.chain)
@@ -80,6 +88,7 @@ public struct RulesObservation: Sendable, Equatable, Codable {
             }
         }
         seen.digests = digests.sorted()
+        if stallJump && stallRule { seen.watchesStalls = true }
         return seen
     }
 
@@ -142,6 +151,11 @@ extension RulesObservation {
             if want.steersSignals && !found.steersSignals {
                 problems.append(
                     "rules (\(family)): the jumps that bring ICMP frag-needed / packet-too-big to the worker are missing, so --learn-pmtu learns nothing"
+                )
+            }
+            if want.watchesStalls == true && found.watchesStalls != true {
+                problems.append(
+                    "rules (\(family)): the stall watch (the jump to \(SteeringOptions.stallComment) and its NFLOG rule) is missing, so --learn-stalls notices nothing"
                 )
             }
             if want.bypassCounting && !found.bypassCounting {

@@ -10,10 +10,20 @@ public struct SteeringUsageError: Error, CustomStringConvertible, Equatable {
 extension SteeringOptions {
     /// The options as `run` and `rules` take them: `--queue N` or `--queues A-B` (one
     /// worker thread per queue, at most 64), `--hooks` a comma list of hook names.
-    public init(queue: UInt16, queues: String?, hooks: String, safetyNet: Bool, learnPathMTU: Bool) throws(SteeringUsageError) {
+    /// `--learn-stalls` learns into the same table as `--learn-pmtu`, read by the same
+    /// every-SYN steering, so it brings path-MTU learning with it.
+    public init(
+        queue: UInt16, queues: String?, hooks: String, safetyNet: Bool, learnPathMTU: Bool, learnStalls: Bool = false,
+        stallLogGroup: UInt16 = SteeringOptions().stallLogGroup
+    ) throws(SteeringUsageError) {
         self.init(
             queues: try queues.map { text throws(SteeringUsageError) in try Self.queueRange(text) } ?? queue...queue,
-            hooks: try Self.hooks(hooks), safetyNet: safetyNet, learnPathMTU: learnPathMTU)
+            hooks: try Self.hooks(hooks), safetyNet: safetyNet, learnPathMTU: learnPathMTU || learnStalls)
+        self.learnStalls = learnStalls
+        self.stallLogGroup = stallLogGroup
+        if learnStalls && !self.hooks.contains(.forward) {
+            throw SteeringUsageError("--learn-stalls watches forwarded flows: --hooks must include forward")
+        }
     }
 
     /// `A-B` with A <= B and at most 64 queues.

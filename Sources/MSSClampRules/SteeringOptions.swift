@@ -21,6 +21,14 @@ public struct SteeringOptions: Sendable, Equatable {
     /// this host), and every SYN rather than only the policy's candidates, since a learned
     /// path MTU can lower any SYN from the host it names.
     public var learnPathMTU = false
+    /// `--learn-stalls`: also copy (NFLOG) the first large segments servers send back on
+    /// forwarded flows whose client has sent only a handful of packets, for the worker to
+    /// notice black holes that send no ICMP. Copies only: forwarding never waits.
+    public var learnStalls = false
+    /// The chain holding the NFLOG rule, jumped to from FORWARD.
+    public var stallChain = "MSSCLAMP_STALL"
+    /// The NFLOG group the copies go to.
+    public var stallLogGroup: UInt16 = 1360
     /// The worker also reads the queue blocks of IPsec classes (`IPsecClasses`): set when
     /// the policy it starts with has `ipsec:` rules; a reload can add such rules only then.
     public var ipsecQueues = false
@@ -57,5 +65,19 @@ public struct SteeringOptions: Sendable, Equatable {
     }
     /// The label of the rules that bring path-MTU signals and all SYNs in (`--learn-pmtu`).
     public static let learnComment = "mssclamp learn-pmtu"
+    /// The label of the stall watch's jump and rule (`--learn-stalls`).
+    public static let stallComment = "mssclamp stall-watch"
+
+    /// What the stall watch copies: packets larger than IPv6's minimum MTU (smaller ones
+    /// cross every path), from the server of a flow this gateway saw open, while its client
+    /// has sent at most `stallClientPackets` (no acknowledgements coming back) and the
+    /// server at most `stallServerPackets` (a bound per flow on what is copied).
+    public static let stallBaseSize = 1280
+    public static let stallClientPackets = 8
+    public static let stallServerPackets = 64
+    /// Bytes copied of each packet (IPv6 with extension headers, TCP with options) and the
+    /// batch the kernel gathers before it sends.
+    public static let stallCopyRange = 128
+    public static let stallThreshold = 8
     public static let nftTable = "mssclamp"
 }

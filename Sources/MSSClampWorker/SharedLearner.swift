@@ -13,7 +13,7 @@ struct SharedLearner: MSSCeilingSource {
     func ceiling(for flow: FlowInfo) -> UInt16? {
         box.withLockedValue { learner in
             learner.forwarded(flow, now: now)
-            return learner.mss(from: flow.source, now: now)
+            return learner.ceiling(from: flow.source, now: now)
         }
     }
 }

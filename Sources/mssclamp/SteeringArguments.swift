@@ -34,9 +34,23 @@ struct SteeringArguments: ParsableArguments {
     )
     var learnPathMTU = false
 
+    @Flag(
+        name: .customLong("learn-stalls"),
+        help:
+            "Also learn from stalled flows when no ICMP comes at all: a server's large segment sent again and again toward a client lowers the clamp for that client's later SYNs (implies --learn-pmtu; iptables backends)."
+    )
+    var learnStalls = false
+
+    @Option(
+        name: .customLong("stall-log-group"),
+        help: ArgumentHelp("With --learn-stalls: the NFLOG group the kernel copies segments to.", valueName: "N"))
+    var stallLogGroup = SteeringOptions().stallLogGroup
+
     func options() throws(CommandFailure) -> SteeringOptions {
         do {
-            return try SteeringOptions(queue: queue, queues: queues, hooks: hooks, safetyNet: safetyNet, learnPathMTU: learnPathMTU)
+            return try SteeringOptions(
+                queue: queue, queues: queues, hooks: hooks, safetyNet: safetyNet, learnPathMTU: learnPathMTU, learnStalls: learnStalls,
+                stallLogGroup: stallLogGroup)
         } catch {
             throw CommandFailure.config(error.description)
         }

@@ -1,0 +1,140 @@
+#!/bin/bash
+# `mssclamp run --learn-stalls`: black holes with no ICMP at all, in the four-namespace lab:
+#
+#   client c0 192.0.2.1 2001:db8:1::1 -- h0 (MTU 1400) hop h1 203.0.113.1 2001:db8:3::1
+#     -- r1 203.0.113.254 2001:db8:3::fe  router  r2 198.51.100.254 2001:db8:2::fe -- s0 server
+#
+# The client sees 1500 and announces MSS 1460; the hop's link toward it carries 1400, and
+# the hop sends no frag-needed / packet-too-big at all: nothing reaches the router or the
+# server. The router's own links are 1500, so its policy (--clamp-mss-to-pmtu) clamps
+# nothing, and no MTU is given to mssclamp anywhere. The servers are Linux with
+# tcp_mtu_probing off (their own black-hole detection off).
+#
+#   1  the first download stalls; the worker judges the flow stalled (log: the flow, the
+#      size, the time from the first large segment) and learns 1400 for the client
+#   2  the second download completes, its SYN carrying 1360 (IPv4) / 1340 (IPv6)
+#   3  the learned entries are kept (the state file) and taken up again by a new worker:
+#      its first download completes
+#   4  control: the hop at 1500 (no black hole) and 5% random loss both ways: many
+#      downloads, nothing learned
+#   5  the rules go with the worker: the firewall is as found
+#
+# Prints RESULT key=value lines. Documentation addresses only; every loop bounded.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../scripts/lab.sh"
+
+id="msst$$"
+work=$(mktemp -d)
+NS="c h r s"
+down() {
+    [ -n "${LAB_WORKER_PID:-}" ] && kill -KILL "$LAB_WORKER_PID" 2>/dev/null
+    [ -n "${server_pid:-}" ] && kill -KILL "$server_pid" 2>/dev/null
+    local ns
+    for ns in $NS; do ip netns pids "$id-$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null; done
+    for ns in $NS; do ip netns del "$id-$ns" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap down EXIT
+trap 'exit 130' INT TERM
+
+lab_four_up "$id" || exit 1
+# The hop says nothing: no frag-needed, no packet-too-big, to anyone.
+ip netns exec "$id-h" iptables -w -A OUTPUT -p icmp --icmp-type fragmentation-needed -j DROP
+ip netns exec "$id-h" ip6tables -w -A OUTPUT -p ipv6-icmp --icmpv6-type packet-too-big -j DROP
+ip netns exec "$id-s" sysctl -qw net.ipv4.tcp_mtu_probing=0
+ip netns exec "$id-c" ping -c 1 -W 2 198.51.100.1 >/dev/null 2>&1
+ip netns exec "$id-c" ping -6 -c 1 -W 2 2001:db8:2::1 >/dev/null 2>&1
+
+# The server: 1 MB to whoever connects to port 8080 (both families), for at most 300 s.
+ip netns exec "$id-s" timeout 300 "$LAB_PY" -c '
+import socket, struct, threading
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", 8080)); s.listen(16)
+def serve(c):
+    c.settimeout(6)
+    try:
+        c.sendall(b"x" * 1048576)
+    except OSError:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+' &
+server_pid=$!
+sleep 0.5
+
+# Bytes of a 1 MB download the client got within SECONDS (default 6).
+download() {  # ADDRESS [SECONDS]
+    ip netns exec "$id-c" timeout 15 "$LAB_PY" -c '
+import socket, sys, time
+a, limit = sys.argv[1], float(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM)
+s.settimeout(limit)
+got, end = 0, time.monotonic() + limit
+try:
+    s.connect((a, 8080))
+    while time.monotonic() < end:
+        s.settimeout(max(0.1, end - time.monotonic()))
+        data = s.recv(65536)
+        if not data: break
+        got += len(data)
+except OSError: pass
+print(got)' "$1" "${2:-6}"
+}
+complete() { [ "$1" = 1048576 ] && echo 1 || echo 0; }
+saved_rules() { { ip netns exec "$id-r" iptables-save; ip netns exec "$id-r" ip6tables-save; } | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'; }
+before=$(saved_rules)
+start_worker() {  # LOG
+    lab_worker_start "$id" "$1" --backend iptables-nft --clamp-mss-to-pmtu --state-dir "$work/state" --learn-stalls
+}
+
+# 1-2. A stalled download, the stall judged, the next one complete.
+lab_dump_start "$id" "$work/syns.pcap" "(tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0) or (ip6[53] & 2 != 0 and ip6[53] & 16 == 0)"
+start_worker "$work/learn.log" || exit 1
+for family in v4 v6; do
+    [ $family = v4 ] && address=198.51.100.1 client=192.0.2.1 || { address=2001:db8:2::1; client=2001:db8:1::1; }
+    first=$(download $address)
+    lab_wait_for "$work/learn.log" "learn-stalls: flow $client\\." 100 && judged=1 || judged=0
+    second=$(download $address)
+    line=$(grep "learn-stalls: flow $client\\." "$work/learn.log" | head -1)
+    seconds=$(echo "$line" | sed -n 's/.* sent [0-9]* times in \([0-9.]*\) s .*/\1/p')
+    size=$(echo "$line" | sed -n 's/.*: a \([0-9]*\)-byte segment .*/\1/p')
+    mss=$(echo "$line" | sed -n 's/.* clamped to MSS \([0-9]*\) (path MTU \([0-9]*\)).*/\1\/\2/p')
+    echo "RESULT ${family}_first=$first ${family}_judged=$judged ${family}_detect_seconds=$seconds ${family}_size=$size ${family}_learned=$mss ${family}_second=$(complete "$second")"
+done
+lab_dump_stop
+echo "RESULT syn_mss_v4=$(tshark -r "$work/syns.pcap" -Y 'ip && tcp.dstport==8080' -T fields -e tcp.options.mss_val 2>/dev/null | tr '\n' ',')"
+echo "RESULT syn_mss_v6=$(tshark -r "$work/syns.pcap" -Y 'ipv6 && tcp.dstport==8080' -T fields -e tcp.options.mss_val 2>/dev/null | tr '\n' ',')"
+echo "RESULT stall_jump_v4=$(ip netns exec "$id-r" iptables-nft -t mangle -S FORWARD | grep -c 'mssclamp stall-watch') stall_jump_v6=$(ip netns exec "$id-r" ip6tables-nft -t mangle -S FORWARD | grep -c 'mssclamp stall-watch')"
+lab_worker_stop >/dev/null
+
+# 3. Kept across a restart.
+kept=$(grep -v '^#' "$work/state/learned-stalls.tsv" 2>/dev/null | cut -f1,2 | tr '\t' '/' | sort | tr '\n' ',')
+start_worker "$work/again.log" || exit 1
+grep -q "learn-stalls: 2 path MTU(s) learned from stalled flows before this start" "$work/again.log" && said=1 || said=0
+echo "RESULT kept=$kept kept_said=$said after_restart_v4=$(complete "$(download 198.51.100.1)") after_restart_v6=$(complete "$(download 2001:db8:2::1)")"
+lab_worker_stop >/dev/null
+
+# 4. Control: no black hole, 5% loss both ways on the hop; nothing may be learned.
+rm -rf "$work/state"
+ip -n "$id-h" link set h0 mtu 1500
+for tool in iptables ip6tables; do ip netns exec "$id-h" $tool -w -A FORWARD -m statistic --mode random --probability 0.05 -j DROP; done
+start_worker "$work/lossy.log" || exit 1
+complete_lossy=0
+for n in $(seq 8); do
+    [ "$(download 198.51.100.1 8)" = 1048576 ] && complete_lossy=$((complete_lossy + 1))
+    [ "$(download 2001:db8:2::1 8)" = 1048576 ] && complete_lossy=$((complete_lossy + 1))
+done
+sleep 1.5
+lossy_stalls=$(grep -c "learn-stalls: flow" "$work/lossy.log")
+dropped=$(ip netns exec "$id-h" iptables -w -L FORWARD -v -x -n | awk '/statistic/ { print $1 }')
+echo "RESULT lossy_downloads=16 lossy_complete=$complete_lossy lossy_dropped_v4=$dropped lossy_stalls=$lossy_stalls lossy_learned=$(grep -vc '^#' "$work/state/learned-stalls.tsv" 2>/dev/null || echo 0)"
+lab_worker_stop >/dev/null
+
+# 5. The firewall as found.
+[ "$(saved_rules)" = "$before" ] && restored=1 || restored=0
+echo "RESULT restored=$restored"

@@ -1,0 +1,31 @@
+import TestSupport
+import Testing
+
+/// `run --learn-stalls` in the four-namespace lab (Tests/Integration/stall.sh): client —
+/// hop (1400 toward the client, no ICMP at all) — router — server, no MTU given anywhere.
+@Suite(.root, .serialized) struct LearnStallsTests {
+    @Test func learnsFromAStalledFlowWithNoICMPAndNothingFromLoss() async {
+        let run = await TestSupport.scenario("stall.sh", timeout: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let r = TestSupport.results(run.stdout)
+        for family in ["v4", "v6"] {
+            // The black hole is real: the first download gets nothing past the handshake.
+            #expect(r["\(family)_first"] == "0", "\(family): the first download must stall")
+            #expect(r["\(family)_judged"] == "1" && r["\(family)_size"] == "1500", "\(family): the stall judged, its size named")
+            let seconds = Double(r["\(family)_detect_seconds"] ?? "") ?? 99
+            #expect(seconds < 10, "\(family): judged \(seconds) s after the first large segment")
+            #expect(r["\(family)_second"] == "1", "\(family): the next download completes")
+        }
+        #expect(r["v4_learned"] == "1360/1400" && r["v6_learned"] == "1340/1400")
+        #expect(r["syn_mss_v4"] == "1460,1360,", "the SYN after learning carries the learned MSS")
+        #expect(r["syn_mss_v6"] == "1440,1340,")
+        #expect(r["stall_jump_v4"] == "1" && r["stall_jump_v6"] == "1")
+        // Kept across a restart.
+        #expect(r["kept"] == "192.0.2.1/1400,2001:db8:1::1/1400,")
+        #expect(r["kept_said"] == "1" && r["after_restart_v4"] == "1" && r["after_restart_v6"] == "1")
+        // Control: loss is not a black hole.
+        #expect(Int(r["lossy_dropped_v4"] ?? "") ?? 0 > 50, "the loss is real")
+        #expect(r["lossy_stalls"] == "0" && r["lossy_learned"] == "0", "random loss teaches nothing")
+        #expect(r["restored"] == "1", "the firewall as found")
+    }
+}
