@@ -242,7 +242,13 @@ actor Monitor {
                 lifetime: learner.limits.lifetime,
                 entries: learner.live(now: mono).map {
                     .init(host: $0.host.text, mtu: $0.mtu, mss: Int($0.mss), expires: wall + ($0.expires - mono))
-                })
+                },
+                stalls: learner.watchesStalls
+                    ? learner.stallCeilings.sorted { $0.key.text < $1.key.text }.map { host, ceiling in
+                        .init(
+                            host: host.text, mtu: ceiling.mtu, mss: host.family.mss(forMTU: ceiling.mtu), stalledAt: ceiling.stalledAt,
+                            confirmed: ceiling.confirmed, raiseAt: ceiling.raiseAt)
+                    } : nil)
         }
     }
 

@@ -35,7 +35,10 @@ extension Snapshot {
                     snapshot[counter] = UInt64(learner.ignored[reason] ?? 0)
                 }
                 snapshot[pmtuClamped] = UInt64(learner.clamps)
-                snapshot.learning = Learning(entries: learner.live(now: now).count, flows: learner.flowCount)
+                snapshot[stalledFlows] = UInt64(learner.stalledFlows)
+                snapshot.learning = Learning(
+                    entries: learner.live(now: now).count, flows: learner.flowCount,
+                    stallEntries: learner.watchesStalls ? learner.stallCeilings.count : nil)
             }
         }
         // Up: our threads run, and (where /proc is readable) the kernel has the queue bound.

@@ -124,7 +124,12 @@ final class StallWatch {
 
     private func publish() {
         let ceilings = learner.ceilings
-        table.withLockedValue { $0.setStallCeilings(ceilings) }
+        let stalled = detector.stalls
+        table.withLockedValue {
+            $0.setStallCeilings(ceilings)
+            $0.stalledFlows = stalled
+            $0.watchesStalls = true
+        }
     }
 
     // MARK: kept across restarts

@@ -166,23 +166,36 @@ public struct PathMTULearner: Sendable {
         return mss(from: host, now: now)
     }
 
-    /// A path MTU learned from stalled flows, and the last SYN it applied to.
+    /// A path MTU learned from stalled flows, what `status` says of it, and the last SYN it
+    /// applied to (the learner's clock).
     public struct StallCeiling: Sendable, Equatable {
         public var mtu: Int
+        /// The smallest packet seen stalling toward the host.
+        public var stalledAt: Int
+        public var confirmed: Bool
+        /// Wall-clock time of the next raise.
+        public var raiseAt: Double
         public var clampedAt: Double?
-        public init(mtu: Int, clampedAt: Double? = nil) {
+        public init(mtu: Int, stalledAt: Int = 0, confirmed: Bool = false, raiseAt: Double = 0, clampedAt: Double? = nil) {
             self.mtu = mtu
+            self.stalledAt = stalledAt
+            self.confirmed = confirmed
+            self.raiseAt = raiseAt
             self.clampedAt = clampedAt
         }
     }
+
+    /// Flows the stall watch judged stalled, in all, and whether one watches (`--learn-stalls`).
+    public var stalledFlows = 0
+    public var watchesStalls = false
 
     /// Host → the stall learner's path MTU (`--learn-stalls`), set whole by the daemon.
     public private(set) var stallCeilings: [IPAddress: StallCeiling] = [:]
 
     /// Takes the stall learner's table; the time a host's ceiling last applied is kept.
-    public mutating func setStallCeilings(_ table: [IPAddress: Int]) {
-        var next: [IPAddress: StallCeiling] = [:]
-        for (host, mtu) in table { next[host] = StallCeiling(mtu: mtu, clampedAt: stallCeilings[host]?.clampedAt) }
+    public mutating func setStallCeilings(_ table: [IPAddress: StallCeiling]) {
+        var next = table
+        for (host, old) in stallCeilings where next[host] != nil { next[host]?.clampedAt = old.clampedAt }
         stallCeilings = next
     }
 

@@ -167,6 +167,10 @@ public struct StallLearner: Sendable {
         return changes
     }
 
-    /// Host → path MTU now, for the worker's table.
-    public var ceilings: [IPAddress: Int] { entries.mapValues(\.mtu) }
+    /// Host → path MTU now (and what status says of it), for the worker's table.
+    public var ceilings: [IPAddress: PathMTULearner.StallCeiling] {
+        entries.mapValues {
+            PathMTULearner.StallCeiling(mtu: $0.mtu, stalledAt: $0.stalledAt, confirmed: $0.state == .confirmed, raiseAt: $0.raiseAt)
+        }
+    }
 }

@@ -17,6 +17,7 @@ public final class MetricsExporter: Sendable {
         var queues: [UInt16: (up: Gauge, waiting: Gauge, queueDropped: Counter, userDropped: Counter)] = [:]
         var rulesInForce: Gauge?
         var pmtuEntries: Gauge?
+        var stallEntries: Gauge?
         /// `clamp-to-interface`: MTU, MSS IPv4, MSS IPv6 per followed interface.
         var followed: [String: (mtu: Gauge, mss4: Gauge, mss6: Gauge)] = [:]
         var last = Snapshot()
@@ -61,6 +62,16 @@ public final class MetricsExporter: Sendable {
                         labels: [])
                 }
                 state.pmtuEntries?.set(Int64(learning.entries))
+                if let stalls = learning.stallEntries {
+                    if state.stallEntries == nil {
+                        state.stallEntries = registry.makeGauge(
+                            descriptor: MetricNameDescriptor(
+                                namespace: "mssclamp", metricName: "stall_destinations",
+                                helpText: "Destinations whose SYNs are clamped by what stalled flows taught (--learn-stalls)."),
+                            labels: [])
+                    }
+                    state.stallEntries?.set(Int64(stalls))
+                }
             }
             if let inForce = snapshot.rulesInForce {
                 if state.rulesInForce == nil {

@@ -64,10 +64,13 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public struct Learning: Codable, Sendable, Equatable {
         public var entries: Int
         public var flows: Int
+        /// `--learn-stalls`: destinations learned from stalled flows; nil when not watching.
+        public var stallEntries: Int?
 
-        public init(entries: Int, flows: Int) {
+        public init(entries: Int, flows: Int, stallEntries: Int? = nil) {
             self.entries = entries
             self.flows = flows
+            self.stallEntries = stallEntries
         }
     }
 
@@ -166,6 +169,10 @@ extension Snapshot {
     public static let pmtuRefused: [Counter] = PathMTULearner.Ignored.allCases.map {
         Counter("pmtu-refused/\($0.rawValue)", .refused, metric: "pmtu_signals", labels: ["result": $0.rawValue], help: signalsHelp, shown: .nonzero)
     }
+    public static let stalledFlows = Counter(
+        "stalled-flows", .learning, metric: "stalled_flows",
+        help: "Forwarded flows judged stalled with no ICMP (a large segment sent again and again, nothing newer): --learn-stalls.",
+        shown: .nonzero)
     public static let pmtuClamped = Counter(
         "pmtu-clamped", .learning, metric: "pmtu_clamped", help: "SYNs lowered by a learned path MTU (below what the policy set).", shown: .always)
 
@@ -175,7 +182,7 @@ extension Snapshot {
         + [
             unclampedFailOpen, unclampedNoWorker, safetyNetClamped, overruns, verdictErrors, sendErrors, truncated, rulesRepairs,
             pmtuLearned,
-        ] + pmtuRefused + [pmtuClamped]
+        ] + pmtuRefused + [pmtuClamped, stalledFlows]
 
     /// Whether a counter belongs to learning (shown, exported only while learning).
     public static func isLearning(_ counter: Counter) -> Bool { counter.group == .learning || counter.group == .refused }

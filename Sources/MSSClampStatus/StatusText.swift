@@ -106,6 +106,19 @@ public enum StatusText {
         for entry in learning.entries {
             lines.append(row("", "\(entry.host): path MTU \(entry.mtu) -> MSS \(entry.mss), expires in \(max(0, Int(entry.expires - now))) s"))
         }
+        if let stalls = learning.stalls {
+            lines.append(
+                row(
+                    "stalls",
+                    "\(stalls.count) destination(s) learned from stalled flows (no ICMP); \(c[Snapshot.stalledFlows]) flow(s) judged stalled"))
+            for stall in stalls {
+                lines.append(
+                    row(
+                        "",
+                        "\(stall.host): path MTU \(stall.mtu) -> MSS \(stall.mss) (stalled at \(stall.stalledAt), \(stall.confirmed ? "confirmed" : "searching")), next try higher in \(max(0, Int(stall.raiseAt - now))) s"
+                    ))
+            }
+        }
         return lines
     }
 

@@ -132,12 +132,37 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
             }
         }
 
+        /// A destination learned from stalled flows (`--learn-stalls`).
+        public struct Stall: Codable, Sendable, Equatable {
+            public var host: String
+            public var mtu: Int
+            public var mss: Int
+            /// The smallest packet seen stalling toward it.
+            public var stalledAt: Int
+            /// A clamped flow went without stalling since the step was taken.
+            public var confirmed: Bool
+            /// Wall-clock time the next step up is tried.
+            public var raiseAt: Double
+
+            public init(host: String, mtu: Int, mss: Int, stalledAt: Int, confirmed: Bool, raiseAt: Double) {
+                self.host = host
+                self.mtu = mtu
+                self.mss = mss
+                self.stalledAt = stalledAt
+                self.confirmed = confirmed
+                self.raiseAt = raiseAt
+            }
+        }
+
         public var lifetime: Double
         public var entries: [Entry]
+        /// Nil when the worker does not watch for stalls.
+        public var stalls: [Stall]?
 
-        public init(lifetime: Double, entries: [Entry]) {
+        public init(lifetime: Double, entries: [Entry], stalls: [Stall]? = nil) {
             self.lifetime = lifetime
             self.entries = entries
+            self.stalls = stalls
         }
     }
 }

@@ -88,13 +88,15 @@ print(got)' "$1" "${2:-6}"
 complete() { [ "$1" = 1048576 ] && echo 1 || echo 0; }
 saved_rules() { { ip netns exec "$id-r" iptables-save; ip netns exec "$id-r" ip6tables-save; } | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'; }
 before=$(saved_rules)
-start_worker() {  # LOG
-    lab_worker_start "$id" "$1" --backend iptables-nft --clamp-mss-to-pmtu --state-dir "$work/state" --learn-stalls
+start_worker() {  # LOG [ARGS...]
+    local log=$1
+    shift
+    lab_worker_start "$id" "$log" --backend iptables-nft --clamp-mss-to-pmtu --state-dir "$work/state" --learn-stalls "$@"
 }
 
 # 1-2. A stalled download, the stall judged, the next one complete.
 lab_dump_start "$id" "$work/syns.pcap" "(tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0) or (ip6[53] & 2 != 0 and ip6[53] & 16 == 0)"
-start_worker "$work/learn.log" || exit 1
+start_worker "$work/learn.log" --metrics 127.0.0.1:9111 || exit 1
 for family in v4 v6; do
     [ $family = v4 ] && address=198.51.100.1 client=192.0.2.1 || { address=2001:db8:2::1; client=2001:db8:1::1; }
     first=$(download $address)
@@ -107,6 +109,15 @@ for family in v4 v6; do
     echo "RESULT ${family}_first=$first ${family}_judged=$judged ${family}_detect_seconds=$seconds ${family}_size=$size ${family}_learned=$mss ${family}_second=$(complete "$second")"
 done
 lab_dump_stop
+sleep 1.5  # the state is published once a second
+ip netns exec "$id-r" "$LAB_BIN" status --state-dir "$work/state" >"$work/status.txt" 2>&1
+st_count=$(grep -c "2 destination(s) learned from stalled flows (no ICMP); 2 flow(s) judged stalled" "$work/status.txt")
+st_v4=$(grep -c "192.0.2.1: path MTU 1400 -> MSS 1360 (stalled at 1500, searching)" "$work/status.txt")
+st_v6=$(grep -c "2001:db8:1::1: path MTU 1400 -> MSS 1340 (stalled at 1500, searching)" "$work/status.txt")
+metrics=$(ip netns exec "$id-r" curl -s --max-time 5 http://127.0.0.1:9111/metrics)
+m_dest=$(echo "$metrics" | sed -n 's/^mssclamp_stall_destinations \([0-9]*\).*/\1/p')
+m_flows=$(echo "$metrics" | sed -n 's/^mssclamp_stalled_flows_total \([0-9]*\).*/\1/p')
+echo "RESULT status_stalls=$st_count status_v4=$st_v4 status_v6=$st_v6 metric_destinations=$m_dest metric_stalled_flows=$m_flows"
 echo "RESULT syn_mss_v4=$(tshark -r "$work/syns.pcap" -Y 'ip && tcp.dstport==8080' -T fields -e tcp.options.mss_val 2>/dev/null | tr '\n' ',')"
 echo "RESULT syn_mss_v6=$(tshark -r "$work/syns.pcap" -Y 'ipv6 && tcp.dstport==8080' -T fields -e tcp.options.mss_val 2>/dev/null | tr '\n' ',')"
 echo "RESULT stall_jump_v4=$(ip netns exec "$id-r" iptables-nft -t mangle -S FORWARD | grep -c 'mssclamp stall-watch') stall_jump_v6=$(ip netns exec "$id-r" ip6tables-nft -t mangle -S FORWARD | grep -c 'mssclamp stall-watch')"

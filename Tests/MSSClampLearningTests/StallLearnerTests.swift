@@ -21,7 +21,7 @@ import Testing
             return
         }
         #expect(entry.mtu == 1400 && entry.mss == 1360 && entry.state == .searching)
-        #expect(learner.ceilings == [Self.client: 1400])
+        #expect(learner.ceilings.mapValues(\.mtu) == [Self.client: 1400])
         guard case .learned(let v6) = learner.stalled(Self.stall(1420, host: Self.client6), now: 10) else {
             Issue.record("not learned")
             return

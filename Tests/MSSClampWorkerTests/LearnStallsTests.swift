@@ -20,6 +20,9 @@ import Testing
         #expect(r["syn_mss_v4"] == "1460,1360,", "the SYN after learning carries the learned MSS")
         #expect(r["syn_mss_v6"] == "1440,1340,")
         #expect(r["stall_jump_v4"] == "1" && r["stall_jump_v6"] == "1")
+        // Said where an operator looks.
+        #expect(r["status_stalls"] == "1" && r["status_v4"] == "1" && r["status_v6"] == "1", "status lists what was learned")
+        #expect(r["metric_destinations"] == "2" && r["metric_stalled_flows"] == "2")
         // Kept across a restart.
         #expect(r["kept"] == "192.0.2.1/1400,2001:db8:1::1/1400,")
         #expect(r["kept_said"] == "1" && r["after_restart_v4"] == "1" && r["after_restart_v6"] == "1")
