@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "MSSClampReport", dependencies: ["MSSClampCore"]),
 
         // Dry-run: captures through the core, reported line by line.
-        .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampReport"]),
+        .target(name: "MSSClampReplay", dependencies: ["MSSClampCore", "MSSClampCapture", "MSSClampLearning", "MSSClampReport"]),
 
         // `mssclamp watch`: live SYNs and path-MTU ICMP, judged by the policy on copies.
         .target(

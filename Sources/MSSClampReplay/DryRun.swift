@@ -1,5 +1,6 @@
 import MSSClampCapture
 import MSSClampCore
+import MSSClampLearning
 import MSSClampReport
 
 /// What dry-run needs besides the capture: the policy, and what a capture cannot tell.
@@ -38,6 +39,10 @@ public struct DryRunSummary: Sendable {
     public var counters: OutcomeCounters
     public var written = 0
     public var rewritten = 0
+    /// Flows that stalled in the capture (a large segment sent again and again with nothing
+    /// newer and no acknowledgement), and what `run --learn-stalls` would have learned.
+    public var stalls: [StallDetector.Stall] = []
+    public var wouldLearn: [StallLearner.Entry] = []
 
     init(linkLayer: LinkLayer, ruleCount: Int) {
         self.linkLayer = linkLayer
@@ -117,6 +122,10 @@ public enum DryRun {
         let policy = options.policy
         let metadata = options.metadata
         let learned = options.learned
+        // The stall watch's judgement over every TCP segment, as the gateway would make it.
+        var detector = StallDetector()
+        var learner = StallLearner()
+        defer { summary.wouldLearn = learner.entries.values.sorted { $0.learned < $1.learned } }
         // One buffer for every frame, rewritten in place: 4 spare bytes for an inserted
         // option; nothing is allocated per frame but what is reported.
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: DryRun.largestFrame + 4, alignment: 8)
@@ -144,6 +153,19 @@ public enum DryRun {
                     ? policy.apply(to: packet, length: length, metadata: metadata, pathMTU: pathMTU)
                     : policy.apply(to: packet, length: length, metadata: metadata, pathMTU: pathMTU, ceiling: learned)
                 summary.counters.record(decision)
+                // Data segments: not SYNs, or cut short by the snaplen (headers are enough here).
+                if decision.outcome == .unchanged(.notSYN) || decision.outcome == .unchanged(.truncated),
+                    frame.originalLength - offset > detector.limits.baseSize || detector.flowCount > 0,
+                    let segment = DataSegment.inspect(packet, length: length), segment.flags & TCPFlags.syn == 0
+                {
+                    let now = Double(frame.seconds) + Double(frame.microseconds) / 1e6
+                    if segment.payloadLength == 0 {
+                        detector.acknowledged(segment)
+                    } else if let stall = detector.observe(segment, now: now) {
+                        summary.stalls.append(stall)
+                        _ = learner.stalled(stall, now: now)
+                    }
+                }
                 if decision.outcome.isModified {
                     originalLength += decision.length - length
                     captured = offset + decision.length

@@ -13,12 +13,30 @@ extension JSONReport {
             let rules: [UInt64]
             let written: Int?
             let rewritten: Int
+            /// Only when the capture shows stalled flows.
+            let stalls: [Stall]?
+            let wouldLearn: [Learned]?
             enum CodingKeys: String, CodingKey {
-                case frames, outcomes, rules, written, rewritten
+                case frames, outcomes, rules, written, rewritten, stalls
+                case wouldLearn = "would_learn"
                 case nonIP = "non_ip"
                 case linkType = "link_type"
             }
         }
+    }
+
+    struct Stall: Encodable {
+        let client: String
+        let server: String
+        let size: Int
+        let copies: Int
+        let seconds: Double
+    }
+
+    struct Learned: Encodable {
+        let host: String
+        let mtu: Int
+        let mss: Int
     }
 
     public static func summary(_ summary: DryRunSummary, writePath: String?) -> String {
@@ -30,6 +48,15 @@ extension JSONReport {
             Summary(
                 summary: .init(
                     frames: summary.frames, nonIP: summary.nonIP, linkType: summary.linkLayer.name, outcomes: outcomes,
-                    rules: summary.counters.byRule, written: writePath == nil ? nil : summary.written, rewritten: summary.rewritten)))
+                    rules: summary.counters.byRule, written: writePath == nil ? nil : summary.written, rewritten: summary.rewritten,
+                    stalls: summary.stalls.isEmpty
+                        ? nil
+                        : summary.stalls.map {
+                            Stall(
+                                client: "\($0.client.text).\($0.clientPort)", server: "\($0.server.text).\($0.serverPort)", size: $0.size,
+                                copies: $0.copies, seconds: (($0.detected - $0.firstSeen) * 1000).rounded() / 1000)
+                        },
+                    wouldLearn: summary.stalls.isEmpty
+                        ? nil : summary.wouldLearn.map { Learned(host: $0.host.text, mtu: $0.mtu, mss: Int($0.mss)) })))
     }
 }

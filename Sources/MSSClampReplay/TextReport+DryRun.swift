@@ -47,11 +47,26 @@ extension TextReport {
         for (index, rule) in policy.rules.enumerated() {
             lines.append("  rule \(index + 1): \(counters.byRule[index]) decided  \(rule.summary)")
         }
+        if !summary.stalls.isEmpty {
+            lines.append("\(summary.stalls.count) flow(s) stalled (a large segment sent again and again, nothing newer, no acknowledgement):")
+            for stall in summary.stalls {
+                let seconds = ((stall.detected - stall.firstSeen) * 10).rounded() / 10
+                lines.append(
+                    "  \(endpoint(stall.client, stall.clientPort)) < \(endpoint(stall.server, stall.serverPort)): a \(stall.size)-byte segment sent \(stall.copies) times in \(seconds) s"
+                )
+            }
+            lines.append("run --learn-stalls would have learned:")
+            for entry in summary.wouldLearn {
+                lines.append("  \(entry.host.text): path MTU \(entry.mtu) -> MSS \(entry.mss) (stalled at \(entry.stalledAt))")
+            }
+        }
         if let writePath {
             lines.append("wrote \(writePath): \(summary.written) frames, \(summary.rewritten) rewritten")
         }
         return lines
     }
+
+    static func endpoint(_ address: IPAddress, _ port: UInt16) -> String { "\(address.text).\(port)" }
 
     static func explanation(action: String, reason: String?) -> String {
         if let reason, let found = Reason.allCases.first(where: { $0.label == reason }), action == "unchanged" {

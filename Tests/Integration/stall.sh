@@ -13,6 +13,8 @@
 #   1  the first download stalls; the worker judges the flow stalled (log: the flow, the
 #      size, the time from the first large segment) and learns 1400 for the client
 #   2  the second download completes, its SYN carrying 1360 (IPv4) / 1340 (IPv6)
+#      (the stalled flow is also captured on the router, and `dry-run` over the capture
+#      finds it and says what would have been learned)
 #   3  the learned entries are kept (the state file) and taken up again by a new worker:
 #      its first download completes
 #   4  control: the hop at 1500 (no black hole) and 5% random loss both ways: many
@@ -99,7 +101,9 @@ lab_dump_start "$id" "$work/syns.pcap" "(tcp[tcpflags] & tcp-syn != 0 and tcp[tc
 start_worker "$work/learn.log" --metrics 127.0.0.1:9111 || exit 1
 for family in v4 v6; do
     [ $family = v4 ] && address=198.51.100.1 client=192.0.2.1 || { address=2001:db8:2::1; client=2001:db8:1::1; }
+    [ $family = v4 ] && { ip netns exec "$id-r" tcpdump -i r2 -s 128 --immediate-mode -U -n -w "$work/stall.pcap" "tcp port 8080" 2>"$work/stall.pcap.log" & capture=$!; lab_wait_for "$work/stall.pcap.log" "listening on" 100; }
     first=$(download $address)
+    [ $family = v4 ] && { sleep 0.3; kill -INT $capture; wait $capture 2>/dev/null; }
     lab_wait_for "$work/learn.log" "learn-stalls: flow $client\\." 100 && judged=1 || judged=0
     second=$(download $address)
     line=$(grep "learn-stalls: flow $client\\." "$work/learn.log" | head -1)
@@ -109,6 +113,11 @@ for family in v4 v6; do
     echo "RESULT ${family}_first=$first ${family}_judged=$judged ${family}_detect_seconds=$seconds ${family}_size=$size ${family}_learned=$mss ${family}_second=$(complete "$second")"
 done
 lab_dump_stop
+"$LAB_BIN" dry-run -q "$work/stall.pcap" >"$work/dry.txt" 2>&1
+dry_flows=$(grep -c "^1 flow(s) stalled" "$work/dry.txt")
+dry_size=$(grep -c "192.0.2.1.[0-9]* < 198.51.100.1.8080: a 1500-byte segment sent [0-9]* times in" "$work/dry.txt")
+dry_learn=$(grep -c "192.0.2.1: path MTU 1400 -> MSS 1360 (stalled at 1500)" "$work/dry.txt")
+echo "RESULT dry_flows=$dry_flows dry_stall=$dry_size dry_would_learn=$dry_learn"
 sleep 1.5  # the state is published once a second
 ip netns exec "$id-r" "$LAB_BIN" status --state-dir "$work/state" >"$work/status.txt" 2>&1
 st_count=$(grep -c "2 destination(s) learned from stalled flows (no ICMP); 2 flow(s) judged stalled" "$work/status.txt")
