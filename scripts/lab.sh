@@ -294,3 +294,52 @@ print(got, "%.3f" % (time.time() - start))
     kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
     return 0
 }
+
+# A server in ID-s (or NS-SUFFIX) giving 1 MB to whoever connects to PORT (both families,
+# at most 300 s); a stalled send is reset, not retransmitted for minutes. Sets
+# LAB_SERVER_PID; the caller kills it (the lab's namespaces going do too).
+lab_mb_server() {  # ID [PORT] [NS-SUFFIX] [ADDRESS]
+    ip netns exec "$1-${3:-s}" timeout 300 "$LAB_PY" -c '
+import socket, struct, sys, threading
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind((sys.argv[2], int(sys.argv[1]))); s.listen(16)
+def serve(c):
+    c.settimeout(6)
+    try:
+        c.sendall(b"x" * 1048576)
+    except OSError:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+' "${2:-8080}" "${4:-::}" &
+    LAB_SERVER_PID=$!
+    sleep 0.5
+}
+
+# Bytes of a 1 MB download from ADDRESS:PORT the client (or NS-SUFFIX) got within SECONDS;
+# with IDLE, the client reads nothing for IDLE seconds first (its window closes).
+lab_fetch() {  # ID ADDRESS [SECONDS] [PORT] [NS-SUFFIX] [IDLE]
+    ip netns exec "$1-${5:-c}" timeout 30 "$LAB_PY" -c '
+import socket, sys, time
+a, limit, port, idle = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.settimeout(limit)
+got = 0
+try:
+    s.connect((a, port))
+    time.sleep(idle)
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        s.settimeout(max(0.1, end - time.monotonic()))
+        data = s.recv(65536)
+        if not data: break
+        got += len(data)
+except OSError: pass
+print(got)' "$2" "${3:-6}" "${4:-8080}" "${6:-0}"
+}
+

@@ -48,45 +48,9 @@ ip netns exec "$id-s" sysctl -qw net.ipv4.tcp_mtu_probing=0
 ip netns exec "$id-c" ping -c 1 -W 2 198.51.100.1 >/dev/null 2>&1
 ip netns exec "$id-c" ping -6 -c 1 -W 2 2001:db8:2::1 >/dev/null 2>&1
 
-# The server: 1 MB to whoever connects to port 8080 (both families), for at most 300 s.
-ip netns exec "$id-s" timeout 300 "$LAB_PY" -c '
-import socket, struct, threading
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(("::", 8080)); s.listen(16)
-def serve(c):
-    c.settimeout(6)
-    try:
-        c.sendall(b"x" * 1048576)
-    except OSError:
-        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-' &
-server_pid=$!
-sleep 0.5
-
-# Bytes of a 1 MB download the client got within SECONDS (default 6).
-download() {  # ADDRESS [SECONDS]
-    ip netns exec "$id-c" timeout 15 "$LAB_PY" -c '
-import socket, sys, time
-a, limit = sys.argv[1], float(sys.argv[2])
-s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM)
-s.settimeout(limit)
-got, end = 0, time.monotonic() + limit
-try:
-    s.connect((a, 8080))
-    while time.monotonic() < end:
-        s.settimeout(max(0.1, end - time.monotonic()))
-        data = s.recv(65536)
-        if not data: break
-        got += len(data)
-except OSError: pass
-print(got)' "$1" "${2:-6}"
-}
+lab_mb_server "$id"
+server_pid=$LAB_SERVER_PID
+download() { lab_fetch "$id" "$@"; }  # ADDRESS [SECONDS]
 complete() { [ "$1" = 1048576 ] && echo 1 || echo 0; }
 saved_rules() { { ip netns exec "$id-r" iptables-save; ip netns exec "$id-r" ip6tables-save; } | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'; }
 before=$(saved_rules)

@@ -33,4 +33,21 @@ import Testing
         #expect(r["lossy_stalls"] == "0" && r["lossy_learned"] == "0", "random loss teaches nothing")
         #expect(r["restored"] == "1", "the firewall as found")
     }
+
+    @Test func learnsNothingWhereNoBlackHoleItCouldFixIs() async {
+        let run = await TestSupport.scenario("stall-controls.sh", timeout: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let r = TestSupport.results(run.stdout)
+        // Asymmetric routing: the hole is there, the router saw the server's side only.
+        #expect(r["asym_got"] == "0" && Int(r["asym_router_saw"] ?? "") ?? 0 > 5, "the premise: a stall the router saw half of")
+        #expect(r["asym_stalls"] == "0")
+        // The router's own flow into the hole: stalls, but it is not forwarded.
+        #expect(r["own_got"] == "0" && Int(r["own_router_sent"] ?? "") ?? 0 > 5 && r["own_stalls"] == "0")
+        // Clamped below the size that stalls: complete, nothing judged.
+        #expect(r["clamped_v4"] == "1048576" && r["clamped_v6"] == "1048576" && r["clamped_stalls"] == "0")
+        // An idle client whose window closed, and congestion with real drops.
+        #expect(r["idle_v4"] == "1048576" && r["idle_v6"] == "1048576" && r["idle_stalls"] == "0")
+        #expect(Int(r["congestion_dropped"] ?? "") ?? 0 > 0, "the congestion is real")
+        #expect(r["congestion_stalls"] == "0" && r["learned_file"] == "0")
+    }
 }
