@@ -8,7 +8,9 @@ extension Doctor {
         var facts = await GatewayFacts.read()
         let health = await Health.gather(stateDirectory: stateDirectory)
         if let running = health.inputs.workers.first(where: { $0.state == .running }) {
-            facts.worker = .init(healthy: health.isHealthy, reasons: health.reasons, policy: running.policy)
+            facts.worker = .init(
+                healthy: health.isHealthy, reasons: health.reasons, policy: running.policy,
+                stalls: (running.learning?.stalls ?? []).map { .init(host: $0.host, mtu: $0.mtu, mss: $0.mss, stalledAt: $0.stalledAt) })
         }
         return examine(facts)
     }

@@ -243,10 +243,23 @@ public enum Doctor {
     // MARK: mssclamp itself
 
     static func worker(_ facts: GatewayFacts) -> [Finding] {
-        guard let worker = facts.worker, !worker.healthy else { return [] }
-        return worker.reasons.map {
+        guard let worker = facts.worker else { return [] }
+        // Black holes found with no ICMP: handled (later SYNs clamped), said with the static
+        // rule an operator may prefer to keep.
+        var findings = worker.stalls.map { stall in
+            let v6 = stall.host.contains(":")
+            return Finding(
+                "stalled-flows", .info,
+                "flows toward \(stall.host) stalled at \(stall.stalledAt) bytes with no ICMP (a black hole beyond this gateway); mssclamp --learn-stalls clamps SYNs from it to MSS \(stall.mss) (path MTU \(stall.mtu))",
+                fix:
+                    "to keep it without learning, a policy rule (source: \(stall.host), set-mss: \(stall.mss)) or \(v6 ? "ip6tables" : "iptables") -t mangle -A FORWARD -s \(stall.host) -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss \(stall.mss + 1):65535 -j TCPMSS --set-mss \(stall.mss)"
+            )
+        }
+        guard !worker.healthy else { return findings }
+        findings += worker.reasons.map {
             Finding("mssclamp-degraded", .warning, "mssclamp's worker: \($0)", fix: "mssclamp status (each reason with its remedy)")
         }
+        return findings
     }
 
 }

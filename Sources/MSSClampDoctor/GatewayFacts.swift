@@ -25,11 +25,28 @@ public struct GatewayFacts: Sendable {
         public var reasons: [String]
         /// Its policy's rules, as it publishes them (`Rule.summary`).
         public var policy: [String]
+        /// What it learned from stalled flows (`--learn-stalls`): host, path MTU, MSS, and
+        /// the size that stalled.
+        public var stalls: [Stall]
 
-        public init(healthy: Bool, reasons: [String], policy: [String] = []) {
+        public struct Stall: Sendable, Equatable {
+            public var host: String
+            public var mtu: Int
+            public var mss: Int
+            public var stalledAt: Int
+            public init(host: String, mtu: Int, mss: Int, stalledAt: Int) {
+                self.host = host
+                self.mtu = mtu
+                self.mss = mss
+                self.stalledAt = stalledAt
+            }
+        }
+
+        public init(healthy: Bool, reasons: [String], policy: [String] = [], stalls: [Stall] = []) {
             self.healthy = healthy
             self.reasons = reasons
             self.policy = policy
+            self.stalls = stalls
         }
     }
 

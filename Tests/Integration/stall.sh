@@ -90,6 +90,10 @@ st_v6=$(grep -c "2001:db8:1::1: path MTU 1400 -> MSS 1340 (stalled at 1500, sear
 metrics=$(ip netns exec "$id-r" curl -s --max-time 5 http://127.0.0.1:9111/metrics)
 m_dest=$(echo "$metrics" | sed -n 's/^mssclamp_stall_destinations \([0-9]*\).*/\1/p')
 m_flows=$(echo "$metrics" | sed -n 's/^mssclamp_stalled_flows_total \([0-9]*\).*/\1/p')
+ip netns exec "$id-r" "$LAB_BIN" doctor --state-dir "$work/state" >"$work/doctor.txt" 2>&1
+doc_v4=$(grep -c "^info \[stalled-flows\] flows toward 192.0.2.1 stalled at 1500 bytes with no ICMP" "$work/doctor.txt")
+doc_fix=$(grep -c "fix: .*iptables -t mangle -A FORWARD -s 192.0.2.1 -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:65535 -j TCPMSS --set-mss 1360" "$work/doctor.txt")
+echo "RESULT doctor_stall=$doc_v4 doctor_fix=$doc_fix"
 echo "RESULT status_stalls=$st_count status_v4=$st_v4 status_v6=$st_v6 metric_destinations=$m_dest metric_stalled_flows=$m_flows"
 echo "RESULT syn_mss_v4=$(tshark -r "$work/syns.pcap" -Y 'ip && tcp.dstport==8080' -T fields -e tcp.options.mss_val 2>/dev/null | tr '\n' ',')"
 echo "RESULT syn_mss_v6=$(tshark -r "$work/syns.pcap" -Y 'ipv6 && tcp.dstport==8080' -T fields -e tcp.options.mss_val 2>/dev/null | tr '\n' ',')"

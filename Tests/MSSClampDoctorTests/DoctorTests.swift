@@ -298,3 +298,26 @@ import Testing
         #expect(report.exitStatus == 4, "unread and nothing to fix: could not look")
     }
 }
+
+/// What `--learn-stalls` learned, in doctor's report: a note (handled), with the static rule.
+@Suite struct DoctorStallsTests {
+    @Test func eachLearnedDestinationIsANoteWithItsStaticRule() {
+        var facts = GatewayFacts()
+        facts.worker = .init(
+            healthy: true, reasons: [],
+            stalls: [
+                .init(host: "192.0.2.1", mtu: 1400, mss: 1360, stalledAt: 1500),
+                .init(host: "2001:db8:1::1", mtu: 1360, mss: 1300, stalledAt: 1400),
+            ])
+        let report = Doctor.examine(facts)
+        let stalls = report.findings.filter { $0.id == "stalled-flows" }
+        #expect(stalls.count == 2 && stalls.allSatisfy { $0.severity == .info })
+        #expect(stalls[0].summary.contains("flows toward 192.0.2.1 stalled at 1500 bytes with no ICMP"))
+        #expect(
+            stalls[0].fix?.hasSuffix(
+                "iptables -t mangle -A FORWARD -s 192.0.2.1 -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1361:65535 -j TCPMSS --set-mss 1360")
+                == true)
+        #expect(stalls[1].fix?.contains("ip6tables -t mangle -A FORWARD -s 2001:db8:1::1") == true)
+        #expect(!report.findings.contains { $0.id == "mssclamp-degraded" }, "a healthy worker has nothing more to say")
+    }
+}

@@ -23,6 +23,7 @@ import Testing
         // Said where an operator looks.
         #expect(r["status_stalls"] == "1" && r["status_v4"] == "1" && r["status_v6"] == "1", "status lists what was learned")
         #expect(r["metric_destinations"] == "2" && r["metric_stalled_flows"] == "2")
+        #expect(r["doctor_stall"] == "1" && r["doctor_fix"] == "1", "doctor names the stall and the static rule")
         // The same judgement over a capture of the stalled flow (taken on the router).
         #expect(r["dry_flows"] == "1" && r["dry_stall"] == "1" && r["dry_would_learn"] == "1", "dry-run finds the stall in the capture")
         // Kept across a restart.
