@@ -18,6 +18,17 @@ public enum WatchJSON {
         }
     }
 
+    struct Stall: Encodable {
+        let type = "stall"
+        let time: Double, family: String, client: String, server: String, size: Int, copies: Int, seconds: Double
+        /// What `run --learn-stalls` would clamp SYNs from the client to, if anything new.
+        let wouldClamp: Int?
+        enum CodingKeys: String, CodingKey {
+            case type, time, family, client, server, size, copies, seconds
+            case wouldClamp = "would_clamp_mss"
+        }
+    }
+
     struct Histogram: Encodable {
         struct Row: Encodable { let subnet: String, kind: String, mss: [String: Int] }
         let histogram: [Row]
@@ -42,6 +53,17 @@ public enum WatchJSON {
                     time: Double(seconds) + Double(microseconds) / 1e6, family: signal.family.description,
                     from: signal.from.text, to: signal.to.text, mtu: signal.mtu, quoted: quoted,
                     learning: verdict.map { if case .ignored(let reason) = $0 { reason.rawValue } else { "learned" } }))
+        case .stall(let seconds, let microseconds, let stall, let change):
+            var clamp: Int?
+            switch change {
+            case .learned(let entry)?, .lowered(let entry, _)?: clamp = Int(entry.mss)
+            default: break
+            }
+            return encode(
+                Stall(
+                    time: Double(seconds) + Double(microseconds) / 1e6, family: stall.family.description,
+                    client: "\(stall.client.text).\(stall.clientPort)", server: "\(stall.server.text).\(stall.serverPort)", size: stall.size,
+                    copies: stall.copies, seconds: ((stall.detected - stall.firstSeen) * 1000).rounded() / 1000, wouldClamp: clamp))
         }
     }
 

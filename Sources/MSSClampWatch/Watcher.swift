@@ -11,6 +11,8 @@ public enum WatchEvent: Sendable {
     /// ICMP frag-needed / ICMPv6 packet-too-big, and with `--learn-pmtu` what the worker's
     /// learner would make of it.
     case pathMTU(seconds: Int, microseconds: Int, PathMTUSignal, PathMTULearner.Verdict?)
+    /// With `--learn-stalls`: a flow judged stalled (no ICMP), and what would be learned.
+    case stall(seconds: Int, microseconds: Int, StallDetector.Stall, StallLearner.Change?)
 }
 
 /// Turns captured frames into events and keeps the MSS histogram. Changes nothing: the
@@ -22,6 +24,10 @@ public struct Watcher: Sendable {
         "(tcp[tcpflags] & tcp-syn != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 2 != 0)"
         + " or (icmp[icmptype] == 3 and icmp[icmpcode] == 4) or (ip6 and ip6[6] == 58 and ip6[40] == 2)"
 
+    /// With `--learn-stalls`: every TCP segment too (the large ones are judged, the
+    /// acknowledgements clear them): heavier, for a watch of limited length.
+    public static let stallFilter = filter + " or tcp or (ip6 and ip6[6] == 6)"
+
     public let policy: Policy
     public var metadata: PacketMetadata
     public private(set) var histogram = MSSHistogram()
@@ -30,11 +36,17 @@ public struct Watcher: Sendable {
     /// judge later SYNs (through the same `Policy.apply` as the worker's). Its clock is the
     /// capture's.
     public private(set) var learner: PathMTULearner?
+    /// `--learn-stalls`: the stall watch's judgement over the segments seen, and what it
+    /// would learn (the capture's clock).
+    public private(set) var stalls: (detector: StallDetector, learner: StallLearner)?
 
-    public init(policy: Policy, metadata: PacketMetadata = PacketMetadata(), learning: PathMTULearner.Limits? = nil) {
+    public init(
+        policy: Policy, metadata: PacketMetadata = PacketMetadata(), learning: PathMTULearner.Limits? = nil, learnStalls: Bool = false
+    ) {
         self.policy = policy
         self.metadata = metadata
         learner = learning.map { PathMTULearner(limits: $0) }
+        stalls = learnStalls ? (StallDetector(), StallLearner()) : nil
     }
 
     public mutating func observe(_ frame: CapturedFrame, linkLayer: LinkLayer) -> WatchEvent? {
@@ -47,6 +59,7 @@ public struct Watcher: Sendable {
         }
         let length = frame.bytes.count - offset
         var copy = Array(frame.bytes[offset...]) + [0, 0, 0, 0]
+        if stalls != nil, let event = judgeSegment(&copy, length: length, frame: frame, now: now) { return event }
         let policy = self.policy, metadata = self.metadata
         let result: (FlowInfo, Decision)? = copy.withUnsafeMutableBytes { raw in
             guard let flow = FlowInfo.inspect(raw, length: length), flow.flags & TCPFlags.syn != 0 else { return nil }
@@ -67,6 +80,23 @@ public struct Watcher: Sendable {
         guard let (flow, decision) = result else { return nil }
         histogram.add(flow)
         return .handshake(DryRunRecord(frame: frames, seconds: frame.seconds, microseconds: frame.microseconds, flow: flow, decision: decision))
+    }
+
+    /// A data segment (not a SYN) through the stall watch: an event when it completes a
+    /// stall; nil for a SYN (judged by the policy as before) and for anything else.
+    private mutating func judgeSegment(_ copy: inout [UInt8], length: Int, frame: CapturedFrame, now: Double) -> WatchEvent?? {
+        // Taken out while it judges and put back, so the tables are never copied.
+        guard var (detector, learner) = stalls.take() else { return nil }
+        defer { stalls = (detector, learner) }
+        guard let segment = copy.withUnsafeMutableBytes({ DataSegment.inspect($0, length: length) }), segment.flags & TCPFlags.syn == 0 else {
+            return nil
+        }
+        if segment.payloadLength == 0 {
+            detector.acknowledged(segment)
+            return .some(nil)
+        }
+        guard let stall = detector.observe(segment, now: now) else { return .some(nil) }
+        return .some(.stall(seconds: frame.seconds, microseconds: frame.microseconds, stall, learner.stalled(stall, now: now)))
     }
 
     /// tcpdump-like: the dry-run's line for SYNs, an ICMP line for the rest.
@@ -90,6 +120,17 @@ public struct Watcher: Sendable {
             case .learned(let entry)?: text += "; learned: SYNs from \(entry.host.text) at most MSS \(entry.mss)"
             case .ignored(let reason)?: text += "; not learned: \(reason.rawValue)"
             case nil: break
+            }
+            return text
+        case .stall(let seconds, let microseconds, let stall, let change):
+            let elapsed = ((stall.detected - stall.firstSeen) * 10).rounded() / 10
+            var text =
+                TextReport.timestamp(seconds: seconds, microseconds: microseconds)
+                + " \(stall.family == .ipv4 ? "IP" : "IP6") \(stall.server.text).\(stall.serverPort) > \(stall.client.text).\(stall.clientPort): stalled, a \(stall.size)-byte segment sent \(stall.copies) times in \(elapsed) s, nothing newer"
+            switch change {
+            case .learned(let entry)?, .lowered(let entry, _)?:
+                text += "; --learn-stalls would clamp SYNs from \(entry.host.text) to MSS \(entry.mss) (path MTU \(entry.mtu))"
+            default: break
             }
             return text
         }

@@ -53,6 +53,11 @@ struct WatchCommand: ParsableCommand {
     @Flag(name: .customLong("learn-pmtu"), help: "Learn path MTUs from the ICMP seen, as `run --learn-pmtu` would, and judge later SYNs with them.")
     var learnPathMTU = false
 
+    @Flag(
+        name: .customLong("learn-stalls"),
+        help: "Also judge stalled flows as `run --learn-stalls` would (captures every TCP segment: heavier; for a watch of limited length).")
+    var learnStalls = false
+
     func validate() throws {
         if let seconds, seconds < 1 { throw ValidationError("--seconds: \(seconds) must be 1 or more") }
         if let count, count < 1 { throw ValidationError("--count: \(count) must be 1 or more") }
@@ -71,12 +76,13 @@ struct WatchCommand: ParsableCommand {
         let policy = judging.policy, judgedBy = judging.judgedBy
         let capture: LiveCapture
         do {
-            capture = try LiveCapture(interface: interface, filter: Watcher.filter)
+            capture = try LiveCapture(interface: interface, filter: learnStalls ? Watcher.stallFilter : Watcher.filter)
         } catch {
             throw CommandFailure.runtime(error.description)
         }
         let ipsec = try AssumedIPsec.parse(assumeIPsec)
-        var watcher = Watcher(policy: policy, metadata: PacketMetadata(ipsec: ipsec), learning: learnPathMTU ? PathMTULearner.Limits() : nil)
+        var watcher = Watcher(
+            policy: policy, metadata: PacketMetadata(ipsec: ipsec), learning: learnPathMTU ? PathMTULearner.Limits() : nil, learnStalls: learnStalls)
         // Said in JSON mode too: stderr is not the JSON stream, and a script waits for it.
         FileHandleOutput.standardError("watching \(interface) (\(capture.linkLayer.name)), judging by \(judgedBy); ^C to stop")
         if let note = IPsecNote.note(policy, ipsec) { FileHandleOutput.standardError(note) }

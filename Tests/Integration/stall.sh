@@ -65,9 +65,11 @@ lab_dump_start "$id" "$work/syns.pcap" "(tcp[tcpflags] & tcp-syn != 0 and tcp[tc
 start_worker "$work/learn.log" --metrics 127.0.0.1:9111 || exit 1
 for family in v4 v6; do
     [ $family = v4 ] && address=198.51.100.1 client=192.0.2.1 || { address=2001:db8:2::1; client=2001:db8:1::1; }
+    [ $family = v4 ] && { ip netns exec "$id-r" timeout 60 "$LAB_BIN" watch -i r2 --learn-stalls --state-dir "$work/state" >"$work/watch.out" 2>"$work/watch.err" & watcher=$!; lab_wait_for "$work/watch.err" "watching r2" 100; }
     [ $family = v4 ] && { ip netns exec "$id-r" tcpdump -i r2 -s 128 --immediate-mode -U -n -w "$work/stall.pcap" "tcp port 8080" 2>"$work/stall.pcap.log" & capture=$!; lab_wait_for "$work/stall.pcap.log" "listening on" 100; }
     first=$(download $address)
     [ $family = v4 ] && { sleep 0.3; kill -INT $capture; wait $capture 2>/dev/null; }
+    [ $family = v4 ] && { lab_wait_for "$work/watch.out" "stalled, a 1500-byte segment" 50; kill -TERM $watcher; wait $watcher 2>/dev/null; }
     lab_wait_for "$work/learn.log" "learn-stalls: flow $client\\." 100 && judged=1 || judged=0
     second=$(download $address)
     line=$(grep "learn-stalls: flow $client\\." "$work/learn.log" | head -1)
@@ -82,6 +84,8 @@ dry_flows=$(grep -c "^1 flow(s) stalled" "$work/dry.txt")
 dry_size=$(grep -c "192.0.2.1.[0-9]* < 198.51.100.1.8080: a 1500-byte segment sent [0-9]* times in" "$work/dry.txt")
 dry_learn=$(grep -c "192.0.2.1: path MTU 1400 -> MSS 1360 (stalled at 1500)" "$work/dry.txt")
 echo "RESULT dry_flows=$dry_flows dry_stall=$dry_size dry_would_learn=$dry_learn"
+watch_stall=$(grep -c "IP 198.51.100.1.8080 > 192.0.2.1.[0-9]*: stalled, a 1500-byte segment sent 3 times in [0-9.]* s, nothing newer; --learn-stalls would clamp SYNs from 192.0.2.1 to MSS 1360 (path MTU 1400)" "$work/watch.out")
+echo "RESULT watch_stall=$watch_stall"
 sleep 1.5  # the state is published once a second
 ip netns exec "$id-r" "$LAB_BIN" status --state-dir "$work/state" >"$work/status.txt" 2>&1
 st_count=$(grep -c "2 destination(s) learned from stalled flows (no ICMP); 2 flow(s) judged stalled" "$work/status.txt")

@@ -26,6 +26,7 @@ import Testing
         #expect(r["doctor_stall"] == "1" && r["doctor_fix"] == "1", "doctor names the stall and the static rule")
         // The same judgement over a capture of the stalled flow (taken on the router).
         #expect(r["dry_flows"] == "1" && r["dry_stall"] == "1" && r["dry_would_learn"] == "1", "dry-run finds the stall in the capture")
+        #expect(r["watch_stall"] == "1", "watch --learn-stalls shows the stall live")
         // Kept across a restart.
         #expect(r["kept"] == "192.0.2.1/1400,2001:db8:1::1/1400,")
         #expect(r["kept_said"] == "1" && r["after_restart_v4"] == "1" && r["after_restart_v6"] == "1")
