@@ -16,7 +16,7 @@ import Testing
         snapshot.byRule = [7]
         snapshot.queues = [Snapshot.Queue(queue: 0, up: true, waiting: 1, queueDropped: 2, userDropped: 3)]
         snapshot.rulesInForce = true
-        snapshot.learning = Snapshot.Learning(entries: 4, flows: 5)
+        snapshot.learning = Snapshot.Learning(entries: 4, flows: 5, stallEntries: 2)
         return snapshot
     }
 
