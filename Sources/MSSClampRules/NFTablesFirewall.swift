@@ -26,13 +26,6 @@ public struct NFTablesFirewall: Firewall {
 
     public func install(_ policy: Policy) async throws(FirewallError) -> [String] {
         try validate(policy)
-        if options.learnStalls {
-            // nft's `ct original packets` needs conntrack accounting, which only xt_connbytes
-            // turns on by itself; until the table can ensure it, said rather than half done.
-            throw FirewallError(
-                "--learn-stalls is not available with --backend nftables yet (the stall watch needs conntrack accounting); use --backend iptables-nft, whose rules live in nf_tables too"
-            )
-        }
         let notes = changeNotes(before: try await observe(), installing: policy)
         try await apply(NFTablesRenderer.script(policy, options: options), what: "install")
         return notes

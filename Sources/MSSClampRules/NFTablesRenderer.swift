@@ -7,6 +7,9 @@ import MSSClampCore
 /// inserts a missing option, and `set rt mtu` yields 536 instead of dropping when the MTU is
 /// too small. The renderer says so in comments where a policy relies on either.
 public enum NFTablesRenderer {
+    /// The stall watch's base chain in our table.
+    public static let stallChain = "stall_watch"
+
     /// The table's own comment: what tells our table from another of the same name.
     public static let tableComment = "managed by mssclamp"
 
@@ -169,6 +172,18 @@ public enum NFTablesRenderer {
                 }
             }
             lines.append("\t}")
+        }
+        if queueing && options.learnStalls {
+            // The stall watch (see IPTablesRenderer.stallJump): copies only. nft's
+            // `ct ... packets` turns conntrack accounting on by itself.
+            lines += [
+                "\tchain \(stallChain) {", "\t\ttype filter hook forward priority mangle; policy accept;",
+                "\t\tmeta l4proto tcp meta length \(SteeringOptions.stallBaseSize + 1)-65535 ct state established ct direction reply"
+                    + " ct original packets 0-\(SteeringOptions.stallClientPackets) ct reply packets 0-\(SteeringOptions.stallServerPackets)"
+                    + " log group \(options.stallLogGroup) snaplen \(SteeringOptions.stallCopyRange) queue-threshold \(SteeringOptions.stallThreshold)"
+                    + " comment \"\(SteeringOptions.stallComment) policy:\(digest)\"",
+                "\t}",
+            ]
         }
         if options.safetyNet {
             lines += ["\tchain safety_net {", "\t\ttype filter hook postrouting priority mangle; policy accept;"]

@@ -119,6 +119,8 @@ public struct RulesObservation: Sendable, Equatable, Codable {
         case "safety_net":
             seen.safetyNetRules += 1
             seen.safetyNetPackets += packets
+        case NFTablesRenderer.stallChain:
+            seen.watchesStalls = true
         default:
             seen.queueRules += 1
             if line.contains(SteeringOptions.learnComment) {

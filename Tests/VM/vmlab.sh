@@ -4,7 +4,7 @@
 # systemd as PID 1; inside, agent.sh installs the .deb with apt and runs one scenario per
 # backend (scenario-*.sh); this script judges what it reports.
 #
-#   vmlab.sh DEB [SCENARIO...]     (default: iptables-nft+nftables+iptables-legacy+tunnels
+#   vmlab.sh DEB [SCENARIO...]     (default: iptables-nft+nftables+iptables-legacy+stalls+tunnels
 #                                   debian13; also demo-ipsec, which make demo-ipsec runs)
 #
 # A+B+C runs scenarios A, B and C one after the other in one VM (agent.sh puts the system
@@ -21,7 +21,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 deb=$(readlink -f "${1:?usage: vmlab.sh DEB [SCENARIO...]}"); shift
-vms=("$@"); [ ${#vms[@]} -gt 0 ] || vms=(iptables-nft+nftables+iptables-legacy+tunnels debian13)
+vms=("$@"); [ ${#vms[@]} -gt 0 ] || vms=(iptables-nft+nftables+iptables-legacy+stalls+tunnels debian13)
 scenarios=(); for v in "${vms[@]}"; do scenarios+=(${v//+/ }); done
 vm_dir=$(mkdir -p "${VM_DIR:-.build-vm}" && cd "${VM_DIR:-.build-vm}" && pwd)
 accel=${VM_ACCEL:-auto}
@@ -205,6 +205,18 @@ for s in "${scenarios[@]}"; do
         ;;
     demo-ipsec)
         check $s install_apt 0; check $s demo_verdict ok
+        ;;
+    stalls)
+        check $s install_apt 0; check $s stalls_active active; check $s stalls_jump 1
+        for b in ipt nft; do
+            check $s ${b}_first '[0-9]+,[0-9]+' && stalled $s ${b}_first
+            check $s ${b}_judged4 1; check $s ${b}_judged6 1; check $s ${b}_detect '[0-9]+(\.[0-9]+)?'
+            check $s ${b}_second 1048576,1048576
+        done
+        check $s ipt_status_lists 1; check $s ipt_kept_file 2; check $s restart_kept_said 1; check $s restart_first 1048576,1048576
+        check $s nft_active active; check $s nft_chain 1
+        check $s lossy_complete '1[0-2]'; check $s lossy_dropped '[1-9][0-9]*'; check $s lossy_stalls 0
+        check $s stalls_status 0; check $s stalls_purge 0; check $s stalls_state_gone 1
         ;;
     debian13)
         check $s d13_release '13(\..*)?'; check $s install_apt 0; check $s install_active active; check $s install_enabled enabled
