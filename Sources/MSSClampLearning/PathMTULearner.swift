@@ -160,9 +160,11 @@ public struct PathMTULearner: Sendable {
 
     /// The same, for a SYN about to be judged: a stall ceiling that applies notes the time,
     /// so the stall learner can confirm its step once that flow goes without stalling.
-    /// Allocation-free: it changes a value in place.
+    /// Allocation-free: it changes the value in place through its index (`make allocs`: the
+    /// optional-chained subscript, `stallCeilings[host]?.clampedAt = now`, made 3 heap
+    /// allocations per SYN).
     public mutating func ceiling(from host: IPAddress, now: Double) -> UInt16? {
-        if !stallCeilings.isEmpty, stallCeilings[host] != nil { stallCeilings[host]?.clampedAt = now }
+        if !stallCeilings.isEmpty, let index = stallCeilings.index(forKey: host) { stallCeilings.values[index].clampedAt = now }
         return mss(from: host, now: now)
     }
 

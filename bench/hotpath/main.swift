@@ -1,7 +1,8 @@
 // hotpath: the worker's per-packet path (MSSClampWorker.PacketPath) on synthetic netlink
 // messages carrying SYNs in the option layouts of Linux, Windows and macOS, IPv4 and IPv6.
 //
-//   hotpath allocs           every layout, with and without --learn-pmtu: heap allocations
+//   hotpath allocs           every layout, without learning, with --learn-pmtu, and with
+//                            what --learn-stalls adds to the table: heap allocations
 //                            per batch after warm-up; exit 1 unless all are 0 (make test)
 //   hotpath run LAYOUT N     N SYNs of LAYOUT in batches of 64 (callgrind counts these)
 import CAllocCounter
@@ -86,8 +87,17 @@ switch arguments.dropFirst().first {
 case "allocs":
     var failed = false
     for layout in layouts {
-        for learning in [false, true] {
+        for variant in ["", " learn-pmtu", " learn-stalls"] {
+            let learning = !variant.isEmpty
             let path = PacketPath(policy: policy, learning: learning ? PathMTULearner.Limits() : nil)
+            if variant == " learn-stalls" {
+                // What --learn-stalls leaves in the table: the SYNs' own source among others,
+                // so every SYN finds its ceiling and notes the time in place.
+                let source: IPAddress = layout.ipv6 ? .v6(0x2001_0db8_0000_0000, 2) : .v4(0xc000_0202)
+                var table: [IPAddress: PathMTULearner.StallCeiling] = [source: .init(mtu: 1400)]
+                for host in UInt32(1)...64 { table[.v4(0xc633_6400 | host)] = .init(mtu: 1360) }
+                path.state.learner?.withLockedValue { $0.setStallCeilings(table) }
+            }
             let (buffer, used) = messages(ipv6: layout.ipv6, options: layout.options, count: batch)
             defer { buffer.deallocate() }
             path.handle(UnsafeRawBufferPointer(buffer), count: used)  // warm-up: lazy one-time setup
@@ -98,7 +108,7 @@ case "allocs":
             let clamped = clampedCount(path)
             let expected = UInt64((batches + 1) * batch)
             print(
-                "\(layout.name)\(learning ? " learn-pmtu" : ""): \(batches * batch) SYNs, \(clamped) clamped in all, \(allocations) heap allocations")
+                "\(layout.name)\(variant): \(batches * batch) SYNs, \(clamped) clamped in all, \(allocations) heap allocations")
             if allocations != 0 || clamped != expected { failed = true }
         }
     }
