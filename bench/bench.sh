@@ -8,6 +8,8 @@
 #   mssclamp   mssclamp run -o eth0 (one queue)
 #   mpin       the same, its queue thread pinned to CPU 1 (--cpus 1)
 #   mssclamp2  mssclamp run -o eth0 --queues 0-1
+#   mstall     mssclamp run -o eth0 --learn-stalls (the stall watch's rule on every forwarded
+#              TCP packet, its copies of each flow's first large segments; every SYN queued)
 #
 # For each: an offered-load sweep with trafgen (pinned to CPU 0) at RATES SYN/s plus "max"
 # (as fast as trafgen goes), each point SECONDS long, REPEATS times; at the server, iptables
@@ -16,7 +18,9 @@
 # one counted. The consumer's CPU time per SYN it handled (utime + stime of its process
 # over the point, divided by the SYNs it clamped), the user-space part of it, and its peak
 # RSS (VmHWM). Then connect latency: CONNECTS
-# sequential connects client -> server (python, time of connect()), median and p99.
+# sequential connects client -> server (python, time of connect()), median and p99. Then
+# forwarding throughput: one TCP transfer of THROUGHPUT_MB from the server to the client
+# through the router (python, recv_into), Mbit/s: what the stall watch costs the data path.
 # Writes bench/results/*.tsv; bench/report.py turns them into BENCHMARKS.md and plots.
 # Bounded: fixed counts, every step under a timeout. Documentation addresses only.
 set -u
@@ -27,7 +31,8 @@ RATES=${RATES:-"25000 50000 100000 150000 200000 max"}
 SECONDS_PER_POINT=${SECONDS_PER_POINT:-2}
 REPEATS=${REPEATS:-3}
 CONNECTS=${CONNECTS:-2000}
-CONTENDERS=${CONTENDERS:-"none kernel c cpin mssclamp mpin mssclamp2"}
+CONTENDERS=${CONTENDERS:-"none kernel c cpin mssclamp mpin mssclamp2 mstall"}
+THROUGHPUT_MB=${THROUGHPUT_MB:-400}
 MAX_PACKETS=${MAX_PACKETS:-2000000}
 # Extra arguments for every mssclamp contender (to try a lever: --queue-maxlen 16384 ...).
 read -r -a WORKER_ARGS <<<"${BENCH_WORKER_ARGS:-}"
@@ -64,13 +69,16 @@ start() {  # contender
         lab_worker_start "$id" "$work/w.log" -o eth0 --cpus 1 "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
     mssclamp2)
         lab_worker_start "$id" "$work/w.log" -o eth0 --queues 0-1 "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
+    mstall)
+        rm -rf "$work/state"
+        lab_worker_start "$id" "$work/w.log" -o eth0 --learn-stalls "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
     esac
 }
 stop() {  # contender
     case $1 in
     kernel) in_r iptables -t mangle -F FORWARD ;;
     c|cpin) kill -TERM "$consumer_pid"; wait "$consumer_pid" 2>/dev/null; in_r iptables -t mangle -F FORWARD ;;
-    mssclamp|mpin|mssclamp2) lab_worker_stop >/dev/null ;;
+    mssclamp|mpin|mssclamp2|mstall) lab_worker_stop >/dev/null ;;
     esac
     consumer_pid=""
 }
@@ -126,6 +134,34 @@ print(int(times[len(times) // 2] * 1e6), int(times[int(len(times) * 0.99)] * 1e6
     wait "$server"
 }
 
+throughput() {  # one transfer of THROUGHPUT_MB server -> client; prints "mbit_s seconds"
+    in_s timeout 120 "$LAB_PY" -c '
+import socket, sys
+total = int(sys.argv[1]) << 20
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.1", 8081)); s.listen(1); s.settimeout(10)
+c, _ = s.accept()
+chunk = memoryview(bytes(1 << 20))
+for _ in range(total >> 20): c.sendall(chunk)
+c.close()' "$THROUGHPUT_MB" &
+    local server=$!
+    sleep 0.3
+    ip netns exec "$id-c" timeout 120 "$LAB_PY" -c '
+import socket, sys, time
+total = int(sys.argv[1]) << 20
+c = socket.socket(); c.connect(("198.51.100.1", 8081))
+buffer = bytearray(1 << 20); view = memoryview(buffer); got = 0
+start = time.perf_counter()
+while got < total:
+    n = c.recv_into(view)
+    if not n: break
+    got += n
+seconds = time.perf_counter() - start
+print("%.0f %.3f" % (got * 8 / seconds / 1e6, seconds))' "$THROUGHPUT_MB"
+    wait "$server"
+}
+
+printf 'contender\trepeat\tmbit_s\tseconds\n' >"$out/throughput.tsv"
 printf 'contender\trate\trepeat\tsent\tarrived\tclamped\tseconds\tcpu_us_per_syn\tpeak_rss_kb\tuser_us_per_syn\n' >"$out/points.tsv"
 printf 'contender\trepeat\tp50_us\tp99_us\n' >"$out/latency.tsv"
 for rep in $(seq "$REPEATS"); do
@@ -134,10 +170,12 @@ for rep in $(seq "$REPEATS"); do
         for rate in $RATES; do point "$who" "$rate" "$rep" | tee -a "$out/points.tsv"; done
         read -r p50 p99 < <(latency)
         printf '%s\t%s\t%s\t%s\n' "$who" "$rep" "$p50" "$p99" | tee -a "$out/latency.tsv"
+        read -r mbit seconds < <(throughput)
+        printf '%s\t%s\t%s\t%s\n' "$who" "$rep" "$mbit" "$seconds" | tee -a "$out/throughput.tsv"
         stop "$who"
     done
 done
 {
     echo "kernel $(uname -r); $(nproc) CPUs: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-    echo "mssclamp $("$LAB_BIN" --version 2>/dev/null); $(trafgen -v 2>/dev/null | head -1); rates $RATES; $SECONDS_PER_POINT s per point; $REPEATS repeats; $CONNECTS connects"
+    echo "mssclamp $("$LAB_BIN" --version 2>/dev/null); $(trafgen -v 2>/dev/null | head -1); rates $RATES; $SECONDS_PER_POINT s per point; $REPEATS repeats; $CONNECTS connects; $THROUGHPUT_MB MB per transfer"
 } >"$out/machine.txt"

@@ -12,10 +12,11 @@ import sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 results = os.environ.get("BENCH_OUT", os.path.join(root, "bench", "results"))
-order = ["none", "kernel", "c", "cpin", "mssclamp", "mpin", "mssclamp2"]
+order = ["none", "kernel", "c", "cpin", "mssclamp", "mpin", "mssclamp2", "mstall"]
 names = {"none": "no rule", "kernel": "kernel TCPMSS", "c": "C consumer", "cpin": "C consumer, CPU 1",
-         "mssclamp": "mssclamp (1 queue)", "mpin": "mssclamp --cpus 1", "mssclamp2": "mssclamp (2 queues)"}
-consumers = ("c", "cpin", "mssclamp", "mpin", "mssclamp2")
+         "mssclamp": "mssclamp (1 queue)", "mpin": "mssclamp --cpus 1", "mssclamp2": "mssclamp (2 queues)",
+         "mstall": "mssclamp --learn-stalls"}
+consumers = ("c", "cpin", "mssclamp", "mpin", "mssclamp2", "mstall")
 
 
 def read(name):
@@ -72,6 +73,7 @@ for who in contenders:
 lines.append("")
 
 # Saturation: the "max" point, as ratios in the same run.
+sat = {}
 if "max" in rates:
     lines += ["## Saturation (trafgen as fast as it goes)", "",
               "Clamped SYN/s at the server over the time from the first SYN sent to the last one counted; the share of "
@@ -126,6 +128,22 @@ def optional(name):
     path = os.path.join(results, name)
     return read(name) if os.path.exists(path) else []
 
+
+transfers = optional("throughput.tsv")
+if transfers:
+    lines += ["## Forwarding throughput", "",
+              "One TCP transfer server → client through the router per contender and repeat (python, `recv_into`; "
+              "veth, one flow): what each costs the data path, not only SYNs. `--learn-stalls` adds a rule every forwarded "
+              "TCP packet crosses, and copies each flow's first large segments to the worker (NFLOG). Median (min–max), and "
+              "the ratio to no rule and to the kernel rule in the same run.", "",
+              "| contender | Mbit/s | × no rule | × kernel TCPMSS |", "|---|---|---|---|"]
+    mbit = {who: [float(r["mbit_s"]) for r in transfers if r["contender"] == who and r["mbit_s"]] for who in order}
+    med = {who: statistics.median(v) for who, v in mbit.items() if v}
+    for who in [w for w in order if mbit.get(w)]:
+        lines.append("| {} | {} | {} | {} |".format(
+            names[who], spread(mbit[who]), "{:.3f}".format(med[who] / med["none"]) if med.get("none") else "-",
+            "{:.3f}".format(med[who] / med["kernel"]) if med.get("kernel") else "-"))
+    lines.append("")
 
 calls = optional("callgrind.tsv")
 if calls:
@@ -227,6 +245,13 @@ if lat.get("mssclamp") and lat["mssclamp"][0] and base50 is not None and lat.get
     summary.append("- **Latency added** to a connect: p50 +{:.0f} µs, p99 +{:.0f} µs (C consumer +{:.0f} / +{:.0f}).".format(
         statistics.median(lat["mssclamp"][0]) - base50, statistics.median(lat["mssclamp"][1]) - base99,
         statistics.median(lat["c"][0]) - base50, statistics.median(lat["c"][1]) - base99))
+if transfers and med.get("mstall") and med.get("mssclamp"):
+    stall_sat = statistics.median([rate_of(p) for p in of("mstall", "max")]) if of("mstall", "max") else None
+    summary.append("- **Detection of stalled flows** (`--learn-stalls`): forwarding {:.3f}× of mssclamp without it ({:.0f} against {:.0f} "
+                   "Mbit/s, one flow){}.".format(
+                       med["mstall"] / med["mssclamp"], med["mstall"], med["mssclamp"],
+                       "; flooded SYNs clamped {:.2f}× of mssclamp without it (it queues every SYN)".format(stall_sat / sat["mssclamp"])
+                       if stall_sat and sat.get("mssclamp") else ""))
 if calls:
     per = {row["layout"]: row["instructions_per_syn"] for row in calls}
     summary.append("- **Code per SYN**: {} instructions (IPv6 {}), no heap allocation (`make allocs`).".format(
