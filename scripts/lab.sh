@@ -128,11 +128,18 @@ lab_dump_start() {  # ID FILE FILTER [NS-SUFFIX IFACE]
 
 lab_dump_stop() {
     sleep 0.3
-    kill -TERM "$LAB_DUMP_PID" 2>/dev/null
+    lab_stop "$LAB_DUMP_PID"
+}
+
+# Stops a background helper: SIGTERM, up to 5 s, then SIGKILL. Never a bare `kill; wait`:
+# under swift test every lab starts with SIGTERM and SIGINT blocked (Foundation's Process
+# hands its mask on), so a helper that does not unblock them never hears them.
+lab_stop() {  # PID
+    kill -TERM "$1" 2>/dev/null
     local i
-    for i in $(seq 50); do kill -0 "$LAB_DUMP_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$LAB_DUMP_PID" 2>/dev/null
-    wait "$LAB_DUMP_PID" 2>/dev/null
+    for i in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
     return 0
 }
 

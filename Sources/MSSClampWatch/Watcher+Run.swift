@@ -27,6 +27,13 @@ extension Watcher {
     ) throws(CaptureError) {
         stopRequested.store(false, ordering: .relaxed)
         for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber) { _ in stopRequested.store(true, ordering: .relaxed) } }
+        // A mask inherited blocked (a supervisor, a test runner: swift test's children start
+        // with SIGTERM blocked) would leave the watch deaf to its stop: unblocked here.
+        var stops = sigset_t()
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGINT)
+        sigaddset(&stops, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         var lines = 0

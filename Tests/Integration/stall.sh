@@ -65,11 +65,12 @@ lab_dump_start "$id" "$work/syns.pcap" "(tcp[tcpflags] & tcp-syn != 0 and tcp[tc
 start_worker "$work/learn.log" --metrics 127.0.0.1:9111 || exit 1
 for family in v4 v6; do
     [ $family = v4 ] && address=198.51.100.1 client=192.0.2.1 || { address=2001:db8:2::1; client=2001:db8:1::1; }
-    [ $family = v4 ] && { ip netns exec "$id-r" timeout 60 "$LAB_BIN" watch -i r2 --learn-stalls --state-dir "$work/state" >"$work/watch.out" 2>"$work/watch.err" & watcher=$!; lab_wait_for "$work/watch.err" "watching r2" 100; }
+    # The watch itself is the background job (no wrapper between): SIGTERM reaches it.
+    [ $family = v4 ] && { ip netns exec "$id-r" "$LAB_BIN" watch -i r2 --learn-stalls --seconds 40 --state-dir "$work/state" >"$work/watch.out" 2>"$work/watch.err" & watcher=$!; lab_wait_for "$work/watch.err" "watching r2" 100; }
     [ $family = v4 ] && { ip netns exec "$id-r" tcpdump -i r2 -s 128 --immediate-mode -U -n -w "$work/stall.pcap" "tcp port 8080" 2>"$work/stall.pcap.log" & capture=$!; lab_wait_for "$work/stall.pcap.log" "listening on" 100; }
     first=$(download $address)
-    [ $family = v4 ] && { sleep 0.3; kill -INT $capture; wait $capture 2>/dev/null; }
-    [ $family = v4 ] && { lab_wait_for "$work/watch.out" "stalled, a 1500-byte segment" 50; kill -TERM $watcher; wait $watcher 2>/dev/null; }
+    [ $family = v4 ] && { sleep 0.3; lab_stop $capture; }
+    [ $family = v4 ] && { lab_wait_for "$work/watch.out" "stalled, a 1500-byte segment" 50; lab_stop $watcher; }
     lab_wait_for "$work/learn.log" "learn-stalls: flow $client\\." 100 && judged=1 || judged=0
     second=$(download $address)
     line=$(grep "learn-stalls: flow $client\\." "$work/learn.log" | head -1)

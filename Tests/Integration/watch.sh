@@ -36,7 +36,7 @@ send(IPv6(src="2001:db8:2::1", dst="2001:db8:1::1") / ICMPv6PacketTooBig(mtu=138
 }
 
 # 1. Text, as nobody with CAP_NET_RAW.
-ip netns exec "$id-r" timeout 90 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 60 >"$work/w.out" 2>"$work/w.err" &
+ip netns exec "$id-r" setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 60 >"$work/w.out" 2>"$work/w.err" &
 watcher=$!
 lab_wait_for "$work/w.err" "watching vpn0" 200
 traffic
@@ -49,7 +49,7 @@ echo "RESULT histogram4=$(grep -c '^  192.0.2.0/24 *SYN *1400 x1, 1460 x1, none 
 
 # 2. JSON, bounded by --count (4 lines: the two real SYNs, the two crafted ones), judged by a
 #    tunnel's MSS (WireGuard: 1380, for wg0 as wg-quick makes it).
-ip netns exec "$id-r" timeout 90 setpriv $RAW "$work/mssclamp" watch -i vpn0 --json --count 4 --set-mss-for-tunnel wireguard >"$work/j.out" 2>"$work/j.err" &
+ip netns exec "$id-r" setpriv $RAW "$work/mssclamp" watch -i vpn0 --json --count 4 --seconds 60 --set-mss-for-tunnel wireguard >"$work/j.out" 2>"$work/j.err" &
 watcher=$!
 lab_wait_for "$work/j.err" "watching vpn0" 200
 traffic
@@ -64,7 +64,7 @@ print(int(len(syn) == 4 and "histogram" in lines[-1] and any(l.get("mss_after") 
 #    that flow: the learner believes it (the flow was seen) and learns 198.51.100.1; a real
 #    connection to a listener then brings the server's SYN-ACK (MSS 1460), which the rule
 #    (--set-mss 1400) and the learned path (1400 - 40) lower to 1360.
-ip netns exec "$id-r" timeout 90 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 60 --set-mss 1400 --learn-pmtu >"$work/l.out" 2>"$work/l.err" &
+ip netns exec "$id-r" setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 60 --set-mss 1400 --learn-pmtu >"$work/l.out" 2>"$work/l.err" &
 watcher=$!
 lab_wait_for "$work/l.err" "watching vpn0" 200
 ip netns exec "$id-s" timeout 12 "$LAB_PY" -c '
@@ -106,7 +106,7 @@ echo "RESULT missing_status=$? missing_says=$(grep -c 'no such interface' "$work
 # 5. A worker runs here (its own policy, 1300): watch with no policy judges by the worker's,
 #    as the worker publishes it, and says so.
 lab_worker_start "$id" "$work/wk.log" --set-mss 1300 --state-dir "$work/wstate" || exit 1
-ip netns exec "$id-r" timeout 90 setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 60 --state-dir "$work/wstate" >"$work/r.out" 2>"$work/r.err" &
+ip netns exec "$id-r" setpriv $RAW "$work/mssclamp" watch -i vpn0 --seconds 60 --state-dir "$work/wstate" >"$work/r.out" 2>"$work/r.err" &
 watcher=$!
 lab_wait_for "$work/r.err" "watching vpn0" 200
 lab_connect "$id" 198.51.100.1 9
