@@ -53,23 +53,26 @@ public enum TestSupport {
 
     /// Runs one of the namespace scenario scripts in Tests/Integration, hard-bounded with
     /// coreutils timeout (the script cleans up on SIGTERM).
-    public static func scenario(_ name: String, _ arguments: [String] = [], timeout: Int = 120) async -> Result {
-        await lab(packageRoot + "/Tests/Integration/" + name, arguments, timeout: timeout)
+    /// `exclusive`: no other lab beside it (labs that time holds in milliseconds; only
+    /// from a `.serialized` suite, so two exclusive labs never wait on each other).
+    public static func scenario(_ name: String, _ arguments: [String] = [], timeout: Int = 120, exclusive: Bool = false) async -> Result {
+        await lab(packageRoot + "/Tests/Integration/" + name, arguments, timeout: timeout, exclusive: exclusive)
     }
 
     /// A namespace lab script, bounded, waited for on a thread of its own: a lab mostly waits
     /// (on the network, on timers), and a test blocking one of Swift Testing's threads (as
     /// many as cores) would keep every other test waiting with it. `LabSlots` bounds how
     /// many labs run at once.
-    public static func lab(_ script: String, _ arguments: [String] = [], timeout: Int) async -> Result {
-        await LabSlots.shared.acquire()
+    public static func lab(_ script: String, _ arguments: [String] = [], timeout: Int, exclusive: Bool = false) async -> Result {
+        let slots = exclusive ? LabSlots.shared.limit : 1
+        for _ in 0..<slots { await LabSlots.shared.acquire() }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
             Thread {
                 continuation.resume(
                     returning: run("/usr/bin/timeout", ["-k", "10", "\(timeout)", "/bin/bash", script] + arguments, timeout: Double(timeout + 20)))
             }.start()
         }
-        await LabSlots.shared.release()
+        for _ in 0..<slots { await LabSlots.shared.release() }
         return result
     }
 
@@ -105,7 +108,7 @@ extension Trait where Self == ConditionTrait {
 /// (three at once beside other load: the restart lab's sender fell behind its 10k SYN/s).
 public actor LabSlots {
     public static let shared = LabSlots(limit: 2)
-    private let limit: Int
+    nonisolated let limit: Int
     private var running = 0
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
