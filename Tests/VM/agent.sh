@@ -120,6 +120,15 @@ wait_active() {  # seconds
     return 1
 }
 
+# lab_net_check: the server's link made afresh in this scenario's namespace (a leftover eth0
+# from an earlier scenario would make `ip link add` fail and leave an old server answering).
+lab_net_check() {
+    local fresh=1
+    ip -n srv -o -4 addr show dev s0 2>/dev/null | grep -q ' 203\.0\.113\.2/' || fresh=0
+    [ "$(ip -o link show type veth | grep -c '^[0-9]*: eth0@')" = 1 ] || fresh=0
+    result "lab_net_fresh=$fresh"
+}
+
 install_deb() {  # path: as an operator does, apt with a local file; returns apt's status
     local start=$(now_ms) rc
     DEBIAN_FRONTEND=noninteractive apt-get install -y "$1" >"$state/apt.log" 2>&1; rc=$?
@@ -183,7 +192,17 @@ reset_system() {
     local t
     DEBIAN_FRONTEND=noninteractive apt-get purge -y mssclamp >/dev/null 2>&1
     rm -rf /etc/systemd/system/mssclamp.service.d; systemctl daemon-reload
+    # A namespace lives on while a process is in it (a lab's download server): deleting its
+    # name alone left the stall lab's server, its link and its address answering the next
+    # scenario's clients, so the tunnel lab's "without" downloads completed through it.
+    local ns
+    for ns in $(ip netns list | awk '{print $1}'); do ip netns pids "$ns" | xargs -r kill -9 2>/dev/null; done
     ip -all netns delete 2>/dev/null
+    # The kernel takes a namespace down after its last user is gone, veths with it: wait for
+    # that (bounded), so the next scenario's `ip link add eth0` meets no leftover; say any.
+    local i
+    for i in $(seq 50); do [ -z "$(ip -o link show type veth)" ] && break; sleep 0.2; done
+    ip -o link show type veth | sed 's/^/reset: veth left: /' >&3
     nft delete table netdev labfrag 2>/dev/null
     ip xfrm policy flush; ip xfrm state flush
     # iptables as Debian sets it up (nf_tables), x_tables' rules gone and its modules out.

@@ -51,6 +51,7 @@ stall_net_up() {
     ip netns exec hop ip6tables-nft -A OUTPUT -p icmpv6 --icmpv6-type packet-too-big -j DROP
     ip netns exec srv python3 "$lab/download.py" >/run/stall-server.out 2>&1 &
     ip netns exec cli ping -c 1 -W 2 203.0.113.2 >/dev/null 2>&1; ip netns exec cli ping -6 -c 1 -W 2 2001:db8:2::2 >/dev/null 2>&1
+    lab_net_check
 }
 fetch() {  # FAMILY SECONDS: the body's bytes received
     local url=http://203.0.113.2:8080/1M
@@ -110,3 +111,4 @@ tc qdisc del dev r-hop root 2>/dev/null
 status_check stalls
 DEBIAN_FRONTEND=noninteractive apt-get purge -y mssclamp >"$state/purge.log" 2>&1
 result "stalls_purge=$? stalls_state_gone=$([ -e /var/lib/mssclamp ] && echo 0 || echo 1)"
+ip netns pids srv | xargs -r kill 2>/dev/null

@@ -44,6 +44,7 @@ NFT
         ip -n cli addr add $c4/32 dev inner; ip -n cli -6 addr add $c6/128 dev inner nodad
     done
     ip -n cli link set inner up
+    lab_net_check
 }
 
 # client_addresses TUNNEL: sets c4 / c6, that tunnel's client inside it. Each tunnel has its

@@ -207,7 +207,7 @@ for s in "${scenarios[@]}"; do
         check $s install_apt 0; check $s demo_verdict ok
         ;;
     stalls)
-        check $s install_apt 0; check $s stalls_active active; check $s stalls_jump 1
+        check $s lab_net_fresh 1; check $s install_apt 0; check $s stalls_active active; check $s stalls_jump 1
         for b in ipt nft; do
             check $s ${b}_first '[0-9]+,[0-9]+' && stalled $s ${b}_first
             check $s ${b}_judged4 1; check $s ${b}_judged6 1; check $s ${b}_detect '[0-9]+(\.[0-9]+)?'
@@ -219,7 +219,7 @@ for s in "${scenarios[@]}"; do
         check $s stalls_status 0; check $s stalls_purge 0; check $s stalls_state_gone 1
         ;;
     debian13)
-        check $s d13_release '13(\..*)?'; check $s install_apt 0; check $s install_active active; check $s install_enabled enabled
+        check $s lab_net_fresh 1; check $s d13_release '13(\..*)?'; check $s install_apt 0; check $s install_active active; check $s install_enabled enabled
         check $s d13_ready_said 1; check $s d13_server_total 10; check $s d13_unclamped 0; check $s d13_lost 0; check $s d13_at_default 5,5
         check $s d13_status 0; check $s d13_user mssclamp; check $s d13_priority_noise 0; check $s d13_errors 0
         check $s remove_apt 0; check $s remove_ruleset_diff 0; check $s reinstall_apt 0
@@ -236,7 +236,7 @@ for s in "${scenarios[@]}"; do
         check $s tunnels_status 0
         ;;
     tunnels)
-        check $s install_apt 0; check $s tunnels_active active; check $s tunnels_frag_dropped '[1-9][0-9]*'; check $s tunnels_status 0
+        check $s lab_net_fresh 1; check $s install_apt 0; check $s tunnels_active active; check $s tunnels_frag_dropped '[1-9][0-9]*'; check $s tunnels_status 0
         for t in ${TUNNELS:-${tunnel_names[*]}}; do
             computed=$(grep -oE "(^| )${t}_computed=[0-9]+" "$work/$s.all" | tail -1 | cut -d= -f2)
             check $s ${t}_measured4 "${computed:-none}"; check $s ${t}_measured6 "${computed:-none}"
