@@ -36,6 +36,7 @@ extension Snapshot {
                 }
                 snapshot[pmtuClamped] = UInt64(learner.clamps)
                 snapshot[stalledFlows] = UInt64(learner.stalledFlows)
+                snapshot[starvedFlows] = UInt64(learner.starvedFlows)
                 snapshot.learning = Learning(
                     entries: learner.live(now: now).count, flows: learner.flowCount,
                     stallEntries: learner.watchesStalls ? learner.stallCeilings.count : nil)

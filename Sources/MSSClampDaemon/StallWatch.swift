@@ -54,7 +54,7 @@ final class StallWatch {
             let length = min(bytes.count, copy.count)
             copy.withUnsafeMutableBytes { target in
                 target.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
-                guard let segment = DataSegment.inspect(target, length: length), let stall = detector.observe(segment, now: monotonic) else {
+                guard let segment = DataSegment.inspect(target, length: length), let stall = detector.see(segment, now: monotonic) else {
                     return
                 }
                 judge(stall, wall: wall)
@@ -71,6 +71,11 @@ final class StallWatch {
         let flow = "\(stall.client.text).\(stall.clientPort) < \(stall.server.text).\(stall.serverPort)"
         let seconds = ((stall.detected - stall.firstSeen) * 10).rounded() / 10
         let what = "a \(stall.size)-byte segment sent \(stall.copies) times in \(seconds) s with nothing newer and no ICMP"
+        if let starvation = stall.starvation {
+            logger.info("learn-stalls: flow \(flow) looked stalled (\(what)), \(starvation); nothing learned")
+            publish()
+            return
+        }
         switch learner.stalled(stall, now: wall) {
         case .learned(let entry):
             logger.notice(
@@ -125,9 +130,11 @@ final class StallWatch {
     private func publish() {
         let ceilings = learner.ceilings
         let stalled = detector.stalls
+        let starved = detector.starved
         table.withLockedValue {
             $0.setStallCeilings(ceilings)
             $0.stalledFlows = stalled
+            $0.starvedFlows = starved
             $0.watchesStalls = true
         }
     }

@@ -189,6 +189,8 @@ public struct PathMTULearner: Sendable {
 
     /// Flows the stall watch judged stalled, in all, and whether one watches (`--learn-stalls`).
     public var stalledFlows = 0
+    /// Flows that looked stalled toward a client that acknowledged packets as large.
+    public var starvedFlows = 0
     public var watchesStalls = false
 
     /// Host → the stall learner's path MTU (`--learn-stalls`), set whole by the daemon.

@@ -86,8 +86,10 @@ public struct StallLearner: Sendable {
         for entry in entries.suffix(limits.maxEntries) { self.entries[entry.host] = entry }
     }
 
-    /// A stalled flow toward `stall.client`.
+    /// A stalled flow toward `stall.client`. One that starved in a queue (its client
+    /// acknowledged packets as large on another flow) teaches nothing.
     public mutating func stalled(_ stall: StallDetector.Stall, now: Double) -> Change? {
+        guard stall.isBlackHole else { return nil }
         let host = stall.client
         let ladder = Self.ladder(host.family)
         guard var entry = entries[host] else {

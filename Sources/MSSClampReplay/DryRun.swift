@@ -159,9 +159,7 @@ public enum DryRun {
                     let segment = DataSegment.inspect(packet, length: length), segment.flags & TCPFlags.syn == 0
                 {
                     let now = Double(frame.seconds) + Double(frame.microseconds) / 1e6
-                    if segment.payloadLength == 0 {
-                        detector.acknowledged(segment)
-                    } else if let stall = detector.observe(segment, now: now) {
+                    if let stall = detector.see(segment, now: now) {
                         summary.stalls.append(stall)
                         _ = learner.stalled(stall, now: now)
                     }

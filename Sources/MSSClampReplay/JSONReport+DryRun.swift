@@ -31,6 +31,12 @@ extension JSONReport {
         let size: Int
         let copies: Int
         let seconds: Double
+        /// Set when the client acknowledged packets this large shortly before: no black hole.
+        let deliveredSize: Int?
+        enum CodingKeys: String, CodingKey {
+            case client, server, size, copies, seconds
+            case deliveredSize = "delivered_size"
+        }
     }
 
     struct Learned: Encodable {
@@ -54,7 +60,8 @@ extension JSONReport {
                         : summary.stalls.map {
                             Stall(
                                 client: "\($0.client.text).\($0.clientPort)", server: "\($0.server.text).\($0.serverPort)", size: $0.size,
-                                copies: $0.copies, seconds: (($0.detected - $0.firstSeen) * 1000).rounded() / 1000)
+                                copies: $0.copies, seconds: (($0.detected - $0.firstSeen) * 1000).rounded() / 1000,
+                                deliveredSize: $0.delivered?.size)
                         },
                     wouldLearn: summary.stalls.isEmpty
                         ? nil : summary.wouldLearn.map { Learned(host: $0.host.text, mtu: $0.mtu, mss: Int($0.mss)) })))

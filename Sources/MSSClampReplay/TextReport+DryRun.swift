@@ -53,9 +53,9 @@ extension TextReport {
                 let seconds = ((stall.detected - stall.firstSeen) * 10).rounded() / 10
                 lines.append(
                     "  \(endpoint(stall.client, stall.clientPort)) < \(endpoint(stall.server, stall.serverPort)): a \(stall.size)-byte segment sent \(stall.copies) times in \(seconds) s"
-                )
+                        + (stall.starvation.map { "; " + $0 } ?? ""))
             }
-            lines.append("run --learn-stalls would have learned:")
+            lines.append("run --learn-stalls would have learned:" + (summary.wouldLearn.isEmpty ? " nothing" : ""))
             for entry in summary.wouldLearn {
                 lines.append("  \(entry.host.text): path MTU \(entry.mtu) -> MSS \(entry.mss) (stalled at \(entry.stalledAt))")
             }

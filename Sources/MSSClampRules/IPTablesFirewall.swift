@@ -131,7 +131,7 @@ public struct IPTablesFirewall: Firewall {
                 [(options.chain, expected)]
                 + (options.countsBypass ? [(options.bypassChain, IPTablesRenderer.bypassRules(policy, family: family).rules)] : [])
                 + (options.safetyNet ? [(options.safetyNetChain, IPTablesRenderer.safetyNetRules(policy, family: family).rules)] : [])
-                + (options.learnStalls ? [(options.stallChain, [IPTablesRenderer.stallRule(options, digest: policy.digest)])] : [])
+                + (options.learnStalls ? [(options.stallChain, IPTablesRenderer.stallRules(options, digest: policy.digest))] : [])
             for (chain, rules) in chains {
                 let listing = listed.rules(of: chain)
                 if rules.isEmpty {

@@ -216,7 +216,7 @@ public enum IPTablesRenderer {
         if options.safetyNet { lines.append(":\(options.safetyNetChain) - [0:0]") }
         if options.learnStalls { lines.append(":\(options.stallChain) - [0:0]") }
         lines += chainRules(policy, family: family, options: options).map { "-A \(options.chain) " + quote($0) }
-        if options.learnStalls { lines.append("-A \(options.stallChain) " + quote(stallRule(options, digest: policy.digest))) }
+        if options.learnStalls { lines += stallRules(options, digest: policy.digest).map { "-A \(options.stallChain) " + quote($0) } }
         if options.countsBypass {
             lines += bypassRules(policy, family: family).rules.map { "-A \(options.bypassChain) " + quote($0) }
         }
@@ -247,25 +247,35 @@ public enum IPTablesRenderer {
         return result
     }
 
-    /// The stall watch's jump: a server's large segment on a flow this gateway saw open
-    /// (REPLY direction), while its client has sent only a handful of packets. Every match
-    /// is the kernel's; nothing is queued, the chain only copies (`stallRule`).
+    /// The stall watch's jump: the first packets of a flow this gateway saw open
+    /// (ESTABLISHED: it saw both sides), while its client has sent only a handful. Every
+    /// match is the kernel's; nothing is queued, the chain only copies (`stallRules`).
     public static func stallJump(_ options: SteeringOptions) -> [String] {
         [
-            "-p", "tcp", "-m", "length", "--length", "\(SteeringOptions.stallBaseSize + 1):65535",
-            "-m", "conntrack", "--ctstate", "ESTABLISHED", "--ctdir", "REPLY",
+            "-p", "tcp", "-m", "conntrack", "--ctstate", "ESTABLISHED",
             "-m", "connbytes", "--connbytes", "0:\(SteeringOptions.stallClientPackets)", "--connbytes-mode", "packets", "--connbytes-dir", "original",
             "-m", "connbytes", "--connbytes", "0:\(SteeringOptions.stallServerPackets)", "--connbytes-mode", "packets", "--connbytes-dir", "reply",
             "-m", "comment", "--comment", SteeringOptions.stallComment, "-j", options.stallChain,
         ]
     }
 
-    /// The stall chain's one rule: a header copy to the worker's NFLOG group, batched.
-    public static func stallRule(_ options: SteeringOptions, digest: String) -> [String] {
-        [
-            "-m", "comment", "--comment", "\(SteeringOptions.stallComment) policy:\(digest)", "-j", "NFLOG", "--nflog-group",
-            "\(options.stallLogGroup)", "--nflog-size", "\(SteeringOptions.stallCopyRange)", "--nflog-threshold",
-            "\(SteeringOptions.stallThreshold)",
+    /// The stall chain's two rules, header copies to the worker's NFLOG group, batched: the
+    /// server's segments larger than the base size (what stalls), and the client's packets
+    /// once the server has sent data (what it acknowledges: proof that large packets reach
+    /// it, which tells congestion from a black hole).
+    public static func stallRules(_ options: SteeringOptions, digest: String) -> [[String]] {
+        let copy = [
+            "-j", "NFLOG", "--nflog-group", "\(options.stallLogGroup)", "--nflog-size", "\(SteeringOptions.stallCopyRange)",
+            "--nflog-threshold", "\(SteeringOptions.stallThreshold)",
+        ]
+        return [
+            ["-m", "conntrack", "--ctdir", "REPLY", "-m", "length", "--length", "\(SteeringOptions.stallBaseSize + 1):65535"]
+                + ["-m", "comment", "--comment", "\(SteeringOptions.stallComment) policy:\(digest)"] + copy,
+            [
+                "-m", "conntrack", "--ctdir", "ORIGINAL", "-m", "connbytes", "--connbytes", "2:\(SteeringOptions.stallServerPackets)",
+                "--connbytes-mode", "packets", "--connbytes-dir", "reply", "-m", "comment", "--comment",
+                "\(SteeringOptions.stallComment) acks policy:\(digest)",
+            ] + copy,
         ]
     }
 

@@ -174,14 +174,18 @@ public enum NFTablesRenderer {
             lines.append("\t}")
         }
         if queueing && options.learnStalls {
-            // The stall watch (see IPTablesRenderer.stallJump): copies only. nft's
-            // `ct ... packets` turns conntrack accounting on by itself.
+            // The stall watch (see IPTablesRenderer.stallJump and stallRules): copies only.
+            // nft's `ct ... packets` turns conntrack accounting on by itself.
+            let copy =
+                " log group \(options.stallLogGroup) snaplen \(SteeringOptions.stallCopyRange) queue-threshold \(SteeringOptions.stallThreshold)"
             lines += [
                 "\tchain \(stallChain) {", "\t\ttype filter hook forward priority mangle; policy accept;",
                 "\t\tmeta l4proto tcp meta length \(SteeringOptions.stallBaseSize + 1)-65535 ct state established ct direction reply"
                     + " ct original packets 0-\(SteeringOptions.stallClientPackets) ct reply packets 0-\(SteeringOptions.stallServerPackets)"
-                    + " log group \(options.stallLogGroup) snaplen \(SteeringOptions.stallCopyRange) queue-threshold \(SteeringOptions.stallThreshold)"
-                    + " comment \"\(SteeringOptions.stallComment) policy:\(digest)\"",
+                    + copy + " comment \"\(SteeringOptions.stallComment) policy:\(digest)\"",
+                "\t\tmeta l4proto tcp ct state established ct direction original"
+                    + " ct original packets 0-\(SteeringOptions.stallClientPackets) ct reply packets 2-\(SteeringOptions.stallServerPackets)"
+                    + copy + " comment \"\(SteeringOptions.stallComment) acks policy:\(digest)\"",
                 "\t}",
             ]
         }

@@ -68,10 +68,11 @@ public struct SteeringOptions: Sendable, Equatable {
     /// The label of the stall watch's jump and rule (`--learn-stalls`).
     public static let stallComment = "mssclamp stall-watch"
 
-    /// What the stall watch copies: packets larger than IPv6's minimum MTU (smaller ones
-    /// cross every path), from the server of a flow this gateway saw open, while its client
-    /// has sent at most `stallClientPackets` (no acknowledgements coming back) and the
-    /// server at most `stallServerPackets` (a bound per flow on what is copied).
+    /// What the stall watch copies, from a flow this gateway saw open while its client has
+    /// sent at most `stallClientPackets` (no acknowledgements coming back) and the server at
+    /// most `stallServerPackets` (a bound per flow on what is copied): the server's packets
+    /// larger than IPv6's minimum MTU (smaller ones cross every path), and the client's
+    /// (what they acknowledge).
     public static let stallBaseSize = 1280
     public static let stallClientPackets = 8
     public static let stallServerPackets = 64

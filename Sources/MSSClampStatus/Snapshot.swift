@@ -173,6 +173,11 @@ extension Snapshot {
         "stalled-flows", .learning, metric: "stalled_flows",
         help: "Forwarded flows judged stalled with no ICMP (a large segment sent again and again, nothing newer): --learn-stalls.",
         shown: .nonzero)
+    public static let starvedFlows = Counter(
+        "starved-flows", .learning, metric: "starved_flows",
+        help:
+            "Forwarded flows that looked stalled toward a client that acknowledged packets as large on another flow: congestion, nothing learned (--learn-stalls).",
+        shown: .nonzero)
     public static let pmtuClamped = Counter(
         "pmtu-clamped", .learning, metric: "pmtu_clamped", help: "SYNs lowered by a learned path MTU (below what the policy set).", shown: .always)
 
@@ -182,7 +187,7 @@ extension Snapshot {
         + [
             unclampedFailOpen, unclampedNoWorker, safetyNetClamped, overruns, verdictErrors, sendErrors, truncated, rulesRepairs,
             pmtuLearned,
-        ] + pmtuRefused + [pmtuClamped, stalledFlows]
+        ] + pmtuRefused + [pmtuClamped, stalledFlows, starvedFlows]
 
     /// Whether a counter belongs to learning (shown, exported only while learning).
     public static func isLearning(_ counter: Counter) -> Bool { counter.group == .learning || counter.group == .refused }

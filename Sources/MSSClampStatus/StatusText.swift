@@ -110,7 +110,8 @@ public enum StatusText {
             lines.append(
                 row(
                     "stalls",
-                    "\(stalls.count) destination(s) learned from stalled flows (no ICMP); \(c[Snapshot.stalledFlows]) flow(s) judged stalled"))
+                    "\(stalls.count) destination(s) learned from stalled flows (no ICMP); \(c[Snapshot.stalledFlows]) flow(s) judged stalled"
+                        + (c[Snapshot.starvedFlows] > 0 ? ", \(c[Snapshot.starvedFlows]) starved by congestion (not learned)" : "")))
             for stall in stalls {
                 lines.append(
                     row(

@@ -23,9 +23,12 @@ public enum WatchJSON {
         let time: Double, family: String, client: String, server: String, size: Int, copies: Int, seconds: Double
         /// What `run --learn-stalls` would clamp SYNs from the client to, if anything new.
         let wouldClamp: Int?
+        /// Set when the client acknowledged packets this large shortly before: no black hole.
+        let deliveredSize: Int?
         enum CodingKeys: String, CodingKey {
             case type, time, family, client, server, size, copies, seconds
             case wouldClamp = "would_clamp_mss"
+            case deliveredSize = "delivered_size"
         }
     }
 
@@ -63,7 +66,8 @@ public enum WatchJSON {
                 Stall(
                     time: Double(seconds) + Double(microseconds) / 1e6, family: stall.family.description,
                     client: "\(stall.client.text).\(stall.clientPort)", server: "\(stall.server.text).\(stall.serverPort)", size: stall.size,
-                    copies: stall.copies, seconds: ((stall.detected - stall.firstSeen) * 1000).rounded() / 1000, wouldClamp: clamp))
+                    copies: stall.copies, seconds: ((stall.detected - stall.firstSeen) * 1000).rounded() / 1000, wouldClamp: clamp,
+                    deliveredSize: stall.delivered?.size))
         }
     }
 

@@ -91,11 +91,7 @@ public struct Watcher: Sendable {
         guard let segment = copy.withUnsafeMutableBytes({ DataSegment.inspect($0, length: length) }), segment.flags & TCPFlags.syn == 0 else {
             return nil
         }
-        if segment.payloadLength == 0 {
-            detector.acknowledged(segment)
-            return .some(nil)
-        }
-        guard let stall = detector.observe(segment, now: now) else { return .some(nil) }
+        guard let stall = detector.see(segment, now: now) else { return .some(nil) }
         return .some(.stall(seconds: frame.seconds, microseconds: frame.microseconds, stall, learner.stalled(stall, now: now)))
     }
 
@@ -132,6 +128,7 @@ public struct Watcher: Sendable {
                 text += "; --learn-stalls would clamp SYNs from \(entry.host.text) to MSS \(entry.mss) (path MTU \(entry.mtu))"
             default: break
             }
+            if let starvation = stall.starvation { text += "; " + starvation }
             return text
         }
     }

@@ -11,11 +11,12 @@
 #   3  flows clamped below the size that stalls (--set-mss 1300): complete, nothing learned
 #   then the hop's link at 1500 (no black hole):
 #   4  idle clients whose window closes (they read nothing for 4 s): nothing learned
-#   5  congestion: the hop's link toward the client shaped to 20 Mbit/s (tbf, a 64-packet
-#      queue, about 40 ms), 2 downloads per family at once: drops, nothing learned. (A
-#      16-packet queue with 8 flows starting together once starved a new flow: its whole
-#      first window and two retransmissions dropped by the tail-drop queue the others kept
-#      full, which looks like a black hole to the judgement; see docs/reference.md.)
+#   5  congestion: the hop's link toward the client shaped to 20 Mbit/s (tbf, a 16-packet
+#      queue), 4 downloads of one family at once, each family twice: drops, and new flows
+#      starved (their whole first window and two retransmissions dropped by the tail-drop
+#      queue the others keep full: what a black hole looks like to the segments alone).
+#      The client acknowledges the others' 1500-byte packets, so nothing is learned; the
+#      starved flows are counted (congestion_starved).
 #
 # Prints RESULT key=value lines. Documentation addresses only; every loop bounded.
 set -u
@@ -42,7 +43,10 @@ for ns in s r; do ip netns exec "$id-$ns" sysctl -qw net.ipv4.tcp_mtu_probing=0;
 ip netns exec "$id-c" ping -c 1 -W 2 198.51.100.1 >/dev/null 2>&1
 ip netns exec "$id-c" ping -6 -c 1 -W 2 2001:db8:2::1 >/dev/null 2>&1
 lab_mb_server "$id"
-stalls() { grep -c "learn-stalls: flow" "$1"; }
+# Flows judged stalled (black holes), and flows that looked stalled toward a client that
+# acknowledged packets as large on another flow (starved by congestion: nothing learned).
+stalls() { grep "learn-stalls: flow" "$1" | grep -vc "looked stalled"; }
+starved() { grep -c "learn-stalls: flow .* looked stalled" "$1"; }
 start_worker() {  # LOG [ARGS...]
     local log=$1
     shift
@@ -86,16 +90,18 @@ ip -n "$id-h" link set h0 mtu 1500
 start_worker "$work/quiet.log" || exit 1
 i4=$(lab_fetch "$id" 198.51.100.1 6 8080 c 4); i6=$(lab_fetch "$id" 2001:db8:2::1 6 8080 c 4)
 echo "RESULT idle_v4=$i4 idle_v6=$i6 idle_stalls=$(stalls "$work/quiet.log")"
-ip netns exec "$id-h" tc qdisc add dev h0 root tbf rate 20mbit burst 16kb limit 96kb
-pids=""
-for n in 1 2; do
-    lab_fetch "$id" 198.51.100.1 10 >"$work/cong4.$n" & pids="$pids $!"
-    lab_fetch "$id" 2001:db8:2::1 10 >"$work/cong6.$n" & pids="$pids $!"
+ip netns exec "$id-h" tc qdisc add dev h0 root tbf rate 20mbit burst 16kb limit "${CONGESTION_LIMIT:-24kb}"
+rounds=${CONGESTION_ROUNDS:-2} flows=${CONGESTION_FLOWS:-4}
+for round in $(seq "$rounds"); do
+    for server in 198.51.100.1 2001:db8:2::1; do
+        pids=""
+        for n in $(seq "$flows"); do lab_fetch "$id" "$server" 10 >"$work/cong.$round.$server.$n" & pids="$pids $!"; done
+        wait $pids
+    done
 done
-wait $pids
-complete=$(cat "$work"/cong* | grep -c '^1048576$')
+complete=$(cat "$work"/cong.* | grep -c '^1048576$')
 dropped=$(ip netns exec "$id-h" tc -s qdisc show dev h0 | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -1)
 sleep 1.5
-echo "RESULT congestion_downloads=4 congestion_complete=$complete congestion_dropped=$dropped congestion_stalls=$(stalls "$work/quiet.log")"
+echo "RESULT congestion_downloads=$((2 * rounds * flows)) congestion_complete=$complete congestion_dropped=$dropped congestion_stalls=$(stalls "$work/quiet.log") congestion_starved=$(starved "$work/quiet.log")"
 lab_worker_stop >/dev/null
 echo "RESULT learned_file=$(grep -vc '^#' "$work/state/learned-stalls.tsv" 2>/dev/null || echo 0)"

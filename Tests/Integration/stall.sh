@@ -123,7 +123,7 @@ for n in $(seq 8); do
     [ "$(download 2001:db8:2::1 8)" = 1048576 ] && complete_lossy=$((complete_lossy + 1))
 done
 sleep 1.5
-lossy_stalls=$(grep -c "learn-stalls: flow" "$work/lossy.log")
+lossy_stalls=$(grep "learn-stalls: flow" "$work/lossy.log" | grep -vc "looked stalled")
 dropped=$(ip netns exec "$id-h" iptables -w -L FORWARD -v -x -n | awk '/statistic/ { print $1 }')
 echo "RESULT lossy_downloads=16 lossy_complete=$complete_lossy lossy_dropped_v4=$dropped lossy_stalls=$lossy_stalls lossy_learned=$(grep -vc '^#' "$work/state/learned-stalls.tsv" 2>/dev/null || echo 0)"
 lab_worker_stop >/dev/null

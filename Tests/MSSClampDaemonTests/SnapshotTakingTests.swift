@@ -19,7 +19,9 @@ import Testing
             "a FirewallCounts field without a declared counter")
         let mapped =
             Snapshot.transportFields.map(\.0.key) + Snapshot.firewallFields.map(\.0.key)
-            + Snapshot.outcomes.map(\.key) + [Snapshot.pmtuLearned.key, Snapshot.pmtuClamped.key, Snapshot.stalledFlows.key]
+            + Snapshot.outcomes.map(\.key) + [
+                Snapshot.pmtuLearned.key, Snapshot.pmtuClamped.key, Snapshot.stalledFlows.key, Snapshot.starvedFlows.key,
+            ]
             + Snapshot.pmtuRefused.map(\.key)
         #expect(mapped.sorted() == Snapshot.counters.map(\.key).sorted(), "declared but never filled, or filled twice")
     }

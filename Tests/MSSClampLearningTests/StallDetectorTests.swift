@@ -46,11 +46,67 @@ import Testing
         var ack = DataSegment(
             family: .ipv4, source: Self.client, destination: Self.server, sourcePort: 40000, destinationPort: 443, sequence: 1,
             acknowledgement: 1000 + UInt32(Self.mss), payloadLength: 0, packetLength: 52)
-        detector.acknowledged(ack)
+        detector.acknowledged(ack, now: 1.5)
         #expect(detector.observe(Self.segment(0), now: 2) == nil, "the copies start again: 2 seen, not 3")
         ack.acknowledgement = 1000
-        detector.acknowledged(ack)
+        detector.acknowledged(ack, now: 2.5)
         #expect(detector.observe(Self.segment(0), now: 3) != nil)
+    }
+
+    /// The client's acknowledgement of `through` bytes of flow `port` (sequence base 1000).
+    static func ack(port: UInt16 = 40000, through bytes: Int) -> DataSegment {
+        DataSegment(
+            family: .ipv4, source: client, destination: server, sourcePort: port, destinationPort: 443, sequence: 1,
+            acknowledgement: 1000 &+ UInt32(bytes), payloadLength: 0, packetLength: 52)
+    }
+
+    /// Congestion's false alarm: a new flow whose first window and retransmissions all meet
+    /// a full tail-drop queue, while another flow to the same client gets its 1500-byte
+    /// packets through and acknowledged.
+    @Test func aFlowStarvedBesideOneThatDeliversIsNoBlackHole() throws {
+        var detector = StallDetector()
+        for n in 0..<4 { #expect(detector.see(Self.segment(n, port: 40001), now: 0) == nil) }
+        #expect(detector.see(Self.ack(port: 40001, through: 2 * Self.mss), now: 0.05) == nil)
+        for n in 0..<10 { _ = detector.see(Self.segment(n), now: 0.1) }
+        _ = detector.see(Self.segment(0), now: 0.4)
+        let judged = detector.see(Self.segment(0), now: 0.9)
+        let stall = try #require(judged)
+        #expect(!stall.isBlackHole && stall.delivered == .init(size: 1500, at: 0.05))
+        #expect(stall.starvation == "not a black hole: 192.0.2.1 acknowledged 1500-byte packets 0.9 s before (congestion starved this flow)")
+        #expect(detector.stalls == 0 && detector.starved == 1)
+        var learner = StallLearner()
+        #expect(learner.stalled(stall, now: 1) == nil && learner.entries.isEmpty, "nothing learned from a starved flow")
+    }
+
+    /// What does not excuse a stall: smaller packets acknowledged (a flow clamped lower),
+    /// an acknowledgement short of the large segment, or one older than the evidence lasts.
+    @Test func onlyRecentDeliveryOfPacketsAsLargeExcusesAStall() throws {
+        func stall(after prepare: (inout StallDetector) -> Void, at time: Double) throws -> StallDetector.Stall {
+            var detector = StallDetector()
+            prepare(&detector)
+            for n in 0..<10 { _ = detector.see(Self.segment(n), now: time) }
+            _ = detector.see(Self.segment(0), now: time + 0.3)
+            let judged = detector.see(Self.segment(0), now: time + 0.8)
+            return try #require(judged)
+        }
+        let smaller = try stall(
+            after: { detector in
+                _ = detector.see(Self.segment(0, port: 40001, size: 1400), now: 0)
+                _ = detector.see(Self.ack(port: 40001, through: 1348), now: 0.05)
+            }, at: 1)
+        #expect(smaller.isBlackHole, "1400-byte packets arriving say nothing of 1500")
+        let short = try stall(
+            after: { detector in
+                for n in 0..<2 { _ = detector.see(Self.segment(n, port: 40001), now: 0) }
+                _ = detector.see(Self.ack(port: 40001, through: 0), now: 0.05)
+            }, at: 1)
+        #expect(short.isBlackHole, "an acknowledgement of nothing past the large segment")
+        let old = try stall(
+            after: { detector in
+                _ = detector.see(Self.segment(0, port: 40001), now: 0)
+                _ = detector.see(Self.ack(port: 40001, through: Self.mss), now: 0.05)
+            }, at: 40)
+        #expect(old.isBlackHole, "delivered 40 s before: past the evidence's 30 s")
     }
 
     @Test func smallSegmentsAndEmptyOnesAreNeverSigns() {

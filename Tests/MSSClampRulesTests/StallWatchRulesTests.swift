@@ -26,7 +26,15 @@ import Testing
                 policy, family: family, options: Self.options, missingJumps: IPTablesRenderer.jumps(Self.options, family: family))
             #expect(script.contains(":MSSCLAMP_STALL - [0:0]"))
             #expect(script.contains("-j NFLOG --nflog-group 1360 --nflog-size 128 --nflog-threshold 8"))
-            #expect(script.contains("--ctdir REPLY -m connbytes --connbytes 0:8 --connbytes-mode packets --connbytes-dir original"))
+            #expect(
+                script.contains(
+                    "-A FORWARD -p tcp -m conntrack --ctstate ESTABLISHED -m connbytes --connbytes 0:8 --connbytes-mode packets --connbytes-dir original -m connbytes --connbytes 0:64"
+                ))
+            // The server's large segments, and the client's packets once data was sent.
+            #expect(script.contains("-A MSSCLAMP_STALL -m conntrack --ctdir REPLY -m length --length 1281:65535 -m comment"))
+            #expect(
+                script.contains(
+                    "-A MSSCLAMP_STALL -m conntrack --ctdir ORIGINAL -m connbytes --connbytes 2:64 --connbytes-mode packets --connbytes-dir reply"))
             let seen = RulesObservation.parse(iptablesSave: script, options: Self.options)
             #expect(seen.watchesStalls == true, "\(family)")
             // The jump alone (its chain emptied) is not a watch.
@@ -40,6 +48,7 @@ import Testing
         let script = NFTablesRenderer.script(policy, options: Self.options)
         #expect(script.contains("chain stall_watch {"))
         #expect(script.contains("ct direction reply ct original packets 0-8 ct reply packets 0-64 log group 1360 snaplen 128 queue-threshold 8"))
+        #expect(script.contains("ct direction original ct original packets 0-8 ct reply packets 2-64 log group 1360 snaplen 128 queue-threshold 8"))
         var expected = RulesObservation(backend: .nftables)
         expected.read(nftTable: script)
         #expect(expected.ipv4.watchesStalls == true && expected.ipv6.watchesStalls == true)

@@ -106,7 +106,7 @@ for n in 1 2 3 4; do
     [ "$(fetch 6 20)" = 1048576 ] && complete=$((complete + 1))
 done
 dropped=$(tc -s qdisc show dev r-hop | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -1)
-result "lossy_complete=$complete lossy_dropped=$dropped lossy_stalls=$(jlog -o cat | grep -c 'learn-stalls: flow')"
+result "lossy_complete=$complete lossy_dropped=$dropped lossy_stalls=$(jlog -o cat | grep 'learn-stalls: flow' | grep -vc 'looked stalled') lossy_starved=$(jlog -o cat | grep -c 'learn-stalls: flow .* looked stalled')"
 tc qdisc del dev r-hop root 2>/dev/null
 status_check stalls
 DEBIAN_FRONTEND=noninteractive apt-get purge -y mssclamp >"$state/purge.log" 2>&1
