@@ -8,8 +8,11 @@
 #   mssclamp   mssclamp run -o eth0 (one queue)
 #   mpin       the same, its queue thread pinned to CPU 1 (--cpus 1)
 #   mssclamp2  mssclamp run -o eth0 --queues 0-1
+#   mct        mssclamp run -o eth0 on a router that tracks connections (a stateful FORWARD
+#              rule, as on most gateways): the baseline of the next one
 #   mstall     mssclamp run -o eth0 --learn-stalls (the stall watch's rule on every forwarded
-#              TCP packet, its copies of each flow's first large segments; every SYN queued)
+#              TCP packet, its copies of each flow's first packets; every SYN queued; it needs
+#              conntrack, so its cost is read against mct)
 #
 # For each: an offered-load sweep with trafgen (pinned to CPU 0) at RATES SYN/s plus "max"
 # (as fast as trafgen goes), each point SECONDS long, REPEATS times; at the server, iptables
@@ -17,10 +20,11 @@
 # arrived; unclamped = arrived - clamped; seconds run from the first SYN sent to the last
 # one counted. The consumer's CPU time per SYN it handled (utime + stime of its process
 # over the point, divided by the SYNs it clamped), the user-space part of it, and its peak
-# RSS (VmHWM). Then connect latency: CONNECTS
-# sequential connects client -> server (python, time of connect()), median and p99. Then
-# forwarding throughput: one TCP transfer of THROUGHPUT_MB from the server to the client
-# through the router (python, recv_into), Mbit/s: what the stall watch costs the data path.
+# RSS (VmHWM). First, before any flood (whose leftovers, conntrack entries among them, would
+# weigh on it): forwarding throughput, one TCP transfer of THROUGHPUT_MB from the server to
+# the client through the router (python, recv_into), Mbit/s: what the stall watch costs the
+# data path. Then the sweep, then connect latency: CONNECTS sequential connects client ->
+# server (python, time of connect()), median and p99.
 # Writes bench/results/*.tsv; bench/report.py turns them into BENCHMARKS.md and plots.
 # Bounded: fixed counts, every step under a timeout. Documentation addresses only.
 set -u
@@ -31,8 +35,8 @@ RATES=${RATES:-"25000 50000 100000 150000 200000 max"}
 SECONDS_PER_POINT=${SECONDS_PER_POINT:-2}
 REPEATS=${REPEATS:-3}
 CONNECTS=${CONNECTS:-2000}
-CONTENDERS=${CONTENDERS:-"none kernel c cpin mssclamp mpin mssclamp2 mstall"}
-THROUGHPUT_MB=${THROUGHPUT_MB:-400}
+CONTENDERS=${CONTENDERS:-"none kernel c cpin mssclamp mpin mssclamp2 mct mstall"}
+THROUGHPUT_MB=${THROUGHPUT_MB:-1000}
 MAX_PACKETS=${MAX_PACKETS:-2000000}
 # Extra arguments for every mssclamp contender (to try a lever: --queue-maxlen 16384 ...).
 read -r -a WORKER_ARGS <<<"${BENCH_WORKER_ARGS:-}"
@@ -69,6 +73,9 @@ start() {  # contender
         lab_worker_start "$id" "$work/w.log" -o eth0 --cpus 1 "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
     mssclamp2)
         lab_worker_start "$id" "$work/w.log" -o eth0 --queues 0-1 "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
+    mct)
+        in_r iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+        lab_worker_start "$id" "$work/w.log" -o eth0 "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
     mstall)
         rm -rf "$work/state"
         lab_worker_start "$id" "$work/w.log" -o eth0 --learn-stalls "${WORKER_ARGS[@]}" --state-dir "$work/state" && consumer_pid=$LAB_WORKER_PID ;;
@@ -79,6 +86,7 @@ stop() {  # contender
     kernel) in_r iptables -t mangle -F FORWARD ;;
     c|cpin) kill -TERM "$consumer_pid"; wait "$consumer_pid" 2>/dev/null; in_r iptables -t mangle -F FORWARD ;;
     mssclamp|mpin|mssclamp2|mstall) lab_worker_stop >/dev/null ;;
+    mct) lab_worker_stop >/dev/null; in_r iptables -F FORWARD ;;
     esac
     consumer_pid=""
 }
@@ -167,11 +175,11 @@ printf 'contender\trepeat\tp50_us\tp99_us\n' >"$out/latency.tsv"
 for rep in $(seq "$REPEATS"); do
     for who in $CONTENDERS; do
         start "$who" || { echo "bench: $who did not start" >&2; continue; }
+        read -r mbit seconds < <(throughput)
+        printf '%s\t%s\t%s\t%s\n' "$who" "$rep" "$mbit" "$seconds" | tee -a "$out/throughput.tsv"
         for rate in $RATES; do point "$who" "$rate" "$rep" | tee -a "$out/points.tsv"; done
         read -r p50 p99 < <(latency)
         printf '%s\t%s\t%s\t%s\n' "$who" "$rep" "$p50" "$p99" | tee -a "$out/latency.tsv"
-        read -r mbit seconds < <(throughput)
-        printf '%s\t%s\t%s\t%s\n' "$who" "$rep" "$mbit" "$seconds" | tee -a "$out/throughput.tsv"
         stop "$who"
     done
 done

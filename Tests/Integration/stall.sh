@@ -17,6 +17,7 @@
 #      finds it and says what would have been learned)
 #   3  the learned entries are kept (the state file) and taken up again by a new worker:
 #      its first download completes
+#   3b the hop at 1300: each stalled download steps down, 1400, 1360, 1280, then one completes
 #   4  control: the hop at 1500 (no black hole) and 5% random loss both ways: many
 #      downloads, nothing learned
 #   5  the rules go with the worker: the firewall is as found
@@ -110,6 +111,27 @@ kept=$(grep -v '^#' "$work/state/learned-stalls.tsv" 2>/dev/null | cut -f1,2 | t
 start_worker "$work/again.log" || exit 1
 grep -q "learn-stalls: 2 path MTU(s) learned from stalled flows before this start" "$work/again.log" && said=1 || said=0
 echo "RESULT kept=$kept kept_said=$said after_restart_v4=$(complete "$(download 198.51.100.1)") after_restart_v6=$(complete "$(download 2001:db8:2::1)")"
+lab_worker_stop >/dev/null
+
+# 3b. A narrower hole, the hop at 1300: a flow clamped by the step that still stalls steps
+#     further down (1400, 1360, 1280), one stalled download per step, then one completes.
+rm -rf "$work/state"
+ip -n "$id-h" link set h0 mtu 1300
+start_worker "$work/steps.log" || exit 1
+for family in v4 v6; do
+    [ $family = v4 ] && address=198.51.100.1 client=192.0.2.1 || { address=2001:db8:2::1; client=2001:db8:1::1; }
+    got=""
+    for n in 1 2 3 4 5; do
+        judged=$(grep -c "learn-stalls: flow $client\\." "$work/steps.log")
+        bytes=$(download $address 5)
+        got="$got$(complete "$bytes")"
+        [ "$bytes" = 1048576 ] && break
+        # The stall is judged within about a second of the first large segment; bounded.
+        for i in $(seq 30); do [ "$(grep -c "learn-stalls: flow $client\\." "$work/steps.log")" -gt "$judged" ] && break; sleep 0.1; done
+    done
+    mtus=$(grep "learn-stalls: flow $client\\." "$work/steps.log" | sed -n 's/.*(path MTU \([0-9]*\)).*/\1/p' | paste -sd, -)
+    echo "RESULT steps_${family}=$got steps_${family}_mtus=$mtus"
+done
 lab_worker_stop >/dev/null
 
 # 4. Control: no black hole, 5% loss both ways on the hop; nothing may be learned.

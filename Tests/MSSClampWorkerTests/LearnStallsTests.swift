@@ -30,6 +30,11 @@ import Testing
         // Kept across a restart.
         #expect(r["kept"] == "192.0.2.1/1400,2001:db8:1::1/1400,")
         #expect(r["kept_said"] == "1" && r["after_restart_v4"] == "1" && r["after_restart_v6"] == "1")
+        // A narrower hole (1300): each stalled download steps down, then one completes.
+        for family in ["v4", "v6"] {
+            #expect(r["steps_\(family)"] == "0001", "three stalls, then complete (\(family))")
+            #expect(r["steps_\(family)_mtus"] == "1400,1360,1280", "the ladder, one step per stall (\(family))")
+        }
         // Control: loss is not a black hole.
         #expect(Int(r["lossy_dropped_v4"] ?? "") ?? 0 > 50, "the loss is real")
         #expect(r["lossy_stalls"] == "0" && r["lossy_learned"] == "0", "random loss teaches nothing")
