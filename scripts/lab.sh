@@ -120,8 +120,10 @@ lab_wait_for() {  # FILE TEXT [TENTHS]
 
 # Starts tcpdump on the server's interface (or NS/IFACE given); sets LAB_DUMP_PID.
 # Stop with lab_dump_stop.
+# A 32 MB buffer: a capture beside the VM lab's emulator on two cores can go unscheduled for
+# seconds; at 10k packets/s the default 2 MB dropped (its count is in FILE.log at the stop).
 lab_dump_start() {  # ID FILE FILTER [NS-SUFFIX IFACE]
-    ip netns exec "$1-${4:-s}" tcpdump -i "${5:-s0}" --immediate-mode -U -n -w "$2" "$3" 2>"$2.log" &
+    ip netns exec "$1-${4:-s}" tcpdump -i "${5:-s0}" -B 32768 --immediate-mode -U -n -w "$2" "$3" 2>"$2.log" &
     LAB_DUMP_PID=$!
     lab_wait_for "$2.log" "listening on" 100
 }
@@ -129,6 +131,11 @@ lab_dump_start() {  # ID FILE FILTER [NS-SUFFIX IFACE]
 lab_dump_stop() {
     sleep 0.3
     lab_stop "$LAB_DUMP_PID"
+}
+
+# What a stopped capture missed: tcpdump's "N packets dropped by kernel" (0 if not said).
+lab_dump_dropped() {  # FILE
+    sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$1.log" | tail -1 | grep . || echo 0
 }
 
 # Stops a background helper: SIGTERM, up to 5 s, then SIGKILL. Never a bare `kill; wait`:

@@ -12,6 +12,8 @@ rounds=${1:-10}
 shift
 rate=10000
 seconds=$(( rounds * 3 / 2 + 3 ))
+# The truth beside the captures: the kernel counts every SYN that reaches the server.
+ip netns exec "$id-s" iptables -w -I INPUT -p tcp --dport 9 --syn -m comment --comment arrived
 lab_worker_start "$id" "$work/w0.log" -o eth0 "$@" || exit 1
 lab_dump_start "$id" "$work/client.pcap" "tcp dst port 9" c c0 || exit 1
 client_dump=$LAB_DUMP_PID
@@ -35,4 +37,8 @@ LAB_DUMP_PID=$server_dump lab_dump_stop
 LAB_DUMP_PID=$client_dump lab_dump_stop
 lab_worker_stop; stop=$?
 "$LAB_PY" "$here/syn_flow.py" "$work/client.pcap" "$work/server.pcap" "$work/events"
+# Captures can miss packets on a loaded host; then the pairing above is not exact, and the
+# kernel's counts (sent by the sender, arrived at the server) say what was really lost.
+counted=$(ip netns exec "$id-s" iptables -w -nvxL INPUT | awk '/arrived/ { print $1 }')
+echo "RESULT capture_dropped=$(( $(lab_dump_dropped "$work/client.pcap") + $(lab_dump_dropped "$work/server.pcap") )) sent_counted=$(cat "$work/sent") arrived_counted=${counted:-0}"
 echo "RESULT rounds=$rounds stop=$stop rules_left=$(ip netns exec "$id-r" iptables-save -t mangle | grep -c mssclamp)"

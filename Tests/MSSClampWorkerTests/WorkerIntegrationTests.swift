@@ -96,7 +96,7 @@ import Testing
         // 10k SYN/s for 18 s, as far as a loaded host's sender keeps pace: enough around
         // each of the ten restarts either way.
         #expect(sent >= 100_000)
-        #expect(results["lost_otherwise"] == "0", "SYNs lost outside the kill instants")
+        Self.expectNothingLostOutsideTheKills(results, rounds: 10)
         #expect((Double(results["p99_hold_ms"] ?? "") ?? 1e9) <= 20)
         #expect((Double(results["max_hold_ms"] ?? "") ?? 1e9) <= 100)
         #expect((Int(results["unclamped"] ?? "") ?? 0) > 0, "without a safety net, SYNs pass unclamped while the worker is down")
@@ -112,10 +112,25 @@ import Testing
         print("restart with --safety-net, 3 rounds:", run.stdout.split(separator: "\n").filter { $0.hasPrefix("RESULT") }.joined(separator: " | "))
         #expect(results["unclamped"] == "0")
         #expect((Int(results["clamped"] ?? "") ?? 0) > 30_000)
-        #expect(results["lost_otherwise"] == "0")
+        Self.expectNothingLostOutsideTheKills(results, rounds: 3)
         #expect(results["stop"] == "0")
         // SIGTERM leaves the net (rule and jump, IPv4 counted) in place.
         #expect(results["rules_left"] == "2")
     }
 
+    /// A restart loses no SYN outside the kill instants. Exact when neither capture missed a
+    /// packet; a capture starved on a loaded host (a fresh clone's missed 10k beside the VM
+    /// lab) makes the pairing inexact, and then the kernel's counts bound the loss: a restart
+    /// that held SYNs past its step lost some 500 a round, a kill loses a few dozen.
+    static func expectNothingLostOutsideTheKills(_ results: [String: String], rounds: Int) {
+        let missed = Int(results["capture_dropped"] ?? "") ?? -1
+        let lost = (Int(results["sent_counted"] ?? "") ?? 0) - (Int(results["arrived_counted"] ?? "") ?? Int.max / 2)
+        #expect(missed >= 0 && lost >= 0, "the captures' and the kernel's counts are read")
+        if missed == 0 {
+            #expect(results["lost_otherwise"] == "0", "SYNs lost outside the kill instants")
+        } else {
+            print("restart: the captures missed \(missed) packets; the kernel counted \(lost) SYNs lost in all")
+            #expect(lost <= 100 * rounds, "SYNs lost in all, by the kernel's counts: at most the kill instants' few")
+        }
+    }
 }
