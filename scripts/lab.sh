@@ -122,8 +122,13 @@ lab_wait_for() {  # FILE TEXT [TENTHS]
 # Stop with lab_dump_stop.
 # A 32 MB buffer: a capture beside the VM lab's emulator on two cores can go unscheduled for
 # seconds; at 10k packets/s the default 2 MB dropped (its count is in FILE.log at the stop).
+# Started with SIGTERM and SIGINT unblocked (under swift test they come blocked, see
+# lab_stop): a capture stopped by SIGTERM writes its summary, what it dropped among it; one
+# that had to be killed says nothing of it.
 lab_dump_start() {  # ID FILE FILTER [NS-SUFFIX IFACE]
-    ip netns exec "$1-${4:-s}" tcpdump -i "${5:-s0}" -B 32768 --immediate-mode -U -n -w "$2" "$3" 2>"$2.log" &
+    ip netns exec "$1-${4:-s}" "$LAB_PY" -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+os.execvp(sys.argv[1], sys.argv[1:])' tcpdump -i "${5:-s0}" -B 32768 --immediate-mode -U -n -w "$2" "$3" 2>"$2.log" &
     LAB_DUMP_PID=$!
     lab_wait_for "$2.log" "listening on" 100
 }
@@ -133,9 +138,10 @@ lab_dump_stop() {
     lab_stop "$LAB_DUMP_PID"
 }
 
-# What a stopped capture missed: tcpdump's "N packets dropped by kernel" (0 if not said).
+# What a stopped capture missed: tcpdump's "N packets dropped by kernel", or "unknown" when
+# it did not say (killed before its summary): never a 0 it did not report.
 lab_dump_dropped() {  # FILE
-    sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$1.log" | tail -1 | grep . || echo 0
+    sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$1.log" | tail -1 | grep . || echo unknown
 }
 
 # Stops a background helper: SIGTERM, up to 5 s, then SIGKILL. Never a bare `kill; wait`:

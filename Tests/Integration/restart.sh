@@ -40,5 +40,8 @@ lab_worker_stop; stop=$?
 # Captures can miss packets on a loaded host; then the pairing above is not exact, and the
 # kernel's counts (sent by the sender, arrived at the server) say what was really lost.
 counted=$(ip netns exec "$id-s" iptables -w -nvxL INPUT | awk '/arrived/ { print $1 }')
-echo "RESULT capture_dropped=$(( $(lab_dump_dropped "$work/client.pcap") + $(lab_dump_dropped "$work/server.pcap") )) sent_counted=$(cat "$work/sent") arrived_counted=${counted:-0}"
+client_missed=$(lab_dump_dropped "$work/client.pcap") server_missed=$(lab_dump_dropped "$work/server.pcap")
+missed=unknown
+[ "$client_missed" != unknown ] && [ "$server_missed" != unknown ] && missed=$((client_missed + server_missed))
+echo "RESULT capture_dropped=$missed sent_counted=$(cat "$work/sent") arrived_counted=${counted:-unknown}"
 echo "RESULT rounds=$rounds stop=$stop rules_left=$(ip netns exec "$id-r" iptables-save -t mangle | grep -c mssclamp)"
