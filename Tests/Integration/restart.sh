@@ -11,7 +11,9 @@ lab_begin mscr || exit 1
 rounds=${1:-10}
 shift
 rate=10000
-seconds=$(( rounds * 3 / 2 + 3 ))
+# A round takes 1 s and the worker's start (0.3-1 s, more on a loaded host): the flow runs
+# long enough that every restart happens under it (syn_flow.py counts those that did).
+seconds=$(( rounds * 3 + 3 ))
 # The truth beside the captures: the kernel counts every SYN that reaches the server.
 ip netns exec "$id-s" iptables -w -I INPUT -p tcp --dport 9 --syn -m comment --comment arrived
 lab_worker_start "$id" "$work/w0.log" -o eth0 "$@" || exit 1

@@ -6,6 +6,9 @@ what MSS arrived. Plain struct parsing: at 10k SYN/s, tshark would take minutes.
 usage: syn_flow.py CLIENT.pcap SERVER.pcap [EVENTS]
 EVENTS: lines "kill T" / "ready T" (epoch seconds): a lost SYN sent from 50 ms before to 250 ms after a
 kill counts as lost at the kill; any other lost SYN counts as lost at restart or in between.
+Holds are also told apart by when the SYN was sent: in a restart (from a kill to 500 ms after
+the worker said ready) or steady (the rest). A restart is slow when its SYNs' p99 hold is
+above max(20 ms, 2 x the steady p99 + 10 ms): a loaded host raises both alike.
 Prints one RESULT line."""
 import struct
 import sys
@@ -59,12 +62,13 @@ def syns(path):
 
 def main():
     sent, arrived = syns(sys.argv[1]), syns(sys.argv[2])
-    kills = []
+    kills, readies = [], []
     if len(sys.argv) > 3:
         for line in open(sys.argv[3]):
             parts = line.split()
-            if len(parts) == 2 and parts[0] == "kill":
-                kills.append(float(parts[1]))
+            if len(parts) == 2 and parts[0] in ("kill", "ready"):
+                (kills if parts[0] == "kill" else readies).append(float(parts[1]))
+    windows = list(zip(kills, (r + 0.5 for r in readies)))
     lost = [key for key in sent if key not in arrived]
     at_kill = sum(1 for key in lost if any(-0.05 <= sent[key][0] - k <= 0.25 for k in kills))
     holds = sorted(arrived[key][0] - sent[key][0] for key in sent if key in arrived)
@@ -75,6 +79,29 @@ def main():
     print("RESULT sent=%d arrived=%d lost=%d lost_at_kill=%d lost_otherwise=%d clamped=%d unclamped=%d "
           "max_hold_ms=%.2f p99_hold_ms=%.3f" % (len(sent), len(arrived), len(lost), at_kill, len(lost) - at_kill,
                                                   clamped, unclamped, worst, p99))
+    if windows:
+        # Each restart judged on its own: one slow restart is the host's hiccup (a page fault
+        # in a busy disk's shadow), a fault in the restart's order holds SYNs in every one.
+        rounds, steady = [[] for _ in windows], []
+        for key in sent:
+            if key in arrived:
+                when = sent[key][0]
+                hold = arrived[key][0] - when
+                inside = [i for i, (a, b) in enumerate(windows) if a <= when < b]
+                (rounds[inside[0]] if inside else steady).append(hold)
+        steady.sort()
+        steady_p99 = steady[int(len(steady) * 0.99)] * 1000 if steady else -1
+        limit = max(20.0, 2 * steady_p99 + 10)
+        p99s = []
+        for values in rounds:
+            values.sort()
+            p99s.append(values[int(len(values) * 0.99)] * 1000 if values else -1)
+        slow = sum(1 for v in p99s if v > limit)
+        # A restart with fewer than 1000 SYNs sent in it did not happen under the flow.
+        covered = sum(1 for values in rounds if len(values) >= 1000)
+        print("RESULT steady_syns=%d steady_p99_hold_ms=%.3f restart_limit_ms=%.1f restart_rounds_covered=%d "
+              "restart_rounds_slow=%d restart_p99s_ms=%s"
+              % (len(steady), steady_p99, limit, covered, slow, ",".join("%.1f" % v for v in p99s)))
 
 
 main()

@@ -79,12 +79,17 @@ import Testing
     }
 
     /// Restart after a crash while 10k SYN/s flow, ten times: the restart itself loses no SYN
-    /// and 99% are held under 20 ms (queue bound and configured in one message, read before
-    /// the rules are reinstalled: a worker that reinstalled first would hold every SYN of
-    /// that step, some 500 a round, past it), none past 100 ms (the longest hold alone is the
-    /// scheduler's as much as ours: 26 ms was seen beside another lab on two cores). SYNs
-    /// queued at the instant of SIGKILL die with the socket (the kernel drops them); those are
-    /// counted apart and reported, not hidden.
+    /// and holds SYNs no longer than the host does anyway (queue bound and configured in one
+    /// message, read before the rules are reinstalled: a worker that reinstalled first would
+    /// hold every SYN of that step, some 500 a round, past it). SYNs queued at the instant of
+    /// SIGKILL die with the socket (the kernel drops them); those are counted apart and
+    /// reported, not hidden.
+    ///
+    /// The holds are judged per restart against the same run's steady ones (SYNs sent away
+    /// from any restart), not by one fixed bound: alone this host holds 99% under 4 ms either
+    /// way, but a fresh clone's `make test` (images built and a VM booted beside) saw p99 52 ms
+    /// with no fault. A worker that stops reading for 150 ms after each start (SIGSTOP, tried
+    /// by hand) shows 10 slow restarts of 10 (p99 136-147 ms against 1.3 ms steady).
     @Test func restartOverACrashLosesNothingAndHoldsLittle() async {
         // Alone: its holds are timed in milliseconds (a fresh clone saw p99 275 ms beside the
         // stall labs' downloads).
@@ -93,12 +98,18 @@ import Testing
         let results = TestSupport.results(run.stdout)
         print("restart, 10 rounds at 10k SYN/s:", run.stdout.split(separator: "\n").filter { $0.hasPrefix("RESULT") }.joined(separator: " | "))
         let sent = Int(results["sent"] ?? "") ?? 0
-        // 10k SYN/s for 18 s, as far as a loaded host's sender keeps pace: enough around
-        // each of the ten restarts either way.
-        #expect(sent >= 100_000)
+        // 10k SYN/s for 33 s, as far as a loaded host's sender keeps pace.
+        #expect(sent >= 150_000)
         Self.expectNothingLostOutsideTheKills(results, rounds: 10)
-        #expect((Double(results["p99_hold_ms"] ?? "") ?? 1e9) <= 20)
-        #expect((Double(results["max_hold_ms"] ?? "") ?? 1e9) <= 100)
+        // Every restart under the flow, each judged on its own against the run's steady
+        // holds: a fault in the restart's order holds SYNs in every one; one or two slow
+        // restarts are the host's (one run here, beside the VM lab, held the restarts' SYNs
+        // p99 43 ms against 6 ms steady; seven more runs beside it, 3-6 ms against 2-3).
+        #expect(results["restart_rounds_covered"] == "10", "each restart happened while SYNs flowed")
+        #expect(
+            (Int(results["restart_rounds_slow"] ?? "") ?? 99) <= 2,
+            "restarts that held SYNs (p99 per restart, ms): \(results["restart_p99s_ms"] ?? "?") against \(results["steady_p99_hold_ms"] ?? "?") away from one"
+        )
         #expect((Int(results["unclamped"] ?? "") ?? 0) > 0, "without a safety net, SYNs pass unclamped while the worker is down")
         #expect(results["stop"] == "0" && results["rules_left"] == "0")
     }
