@@ -149,23 +149,32 @@ public struct PathMTULearner: Sendable {
     /// The MSS a SYN from `host` may carry, if a live entry says less than the policy: the
     /// lower of what ICMP taught and what a stalled flow taught (`stallCeilings`).
     public func mss(from host: IPAddress, now: Double) -> UInt16? {
-        var mss: UInt16?
-        if let entry = entries[host], entry.expires > now { mss = entry.mss }
-        if !stallCeilings.isEmpty, let stall = stallCeilings[host] {
-            let fromStall = UInt16(clamping: host.family.mss(forMTU: stall.mtu))
-            mss = min(mss ?? fromStall, fromStall)
-        }
-        return mss
+        lower(icmp: liveMSS(from: host, now: now), stall: stallCeilings.isEmpty ? nil : stallCeilings[host], host)
     }
 
     /// The same, for a SYN about to be judged: a stall ceiling that applies notes the time,
-    /// so the stall learner can confirm its step once that flow goes without stalling.
-    /// Allocation-free: it changes the value in place through its index (`make allocs`: the
-    /// optional-chained subscript, `stallCeilings[host]?.clampedAt = now`, made 3 heap
-    /// allocations per SYN).
+    /// so the stall learner can confirm its step once that flow goes without stalling. One
+    /// lookup per table, allocation-free: the stall entry changes in place through its index
+    /// (`make allocs`: the optional-chained subscript, `stallCeilings[host]?.clampedAt = now`,
+    /// made 3 heap allocations per SYN).
     public mutating func ceiling(from host: IPAddress, now: Double) -> UInt16? {
-        if !stallCeilings.isEmpty, let index = stallCeilings.index(forKey: host) { stallCeilings.values[index].clampedAt = now }
-        return mss(from: host, now: now)
+        var stall: StallCeiling?
+        if !stallCeilings.isEmpty, let index = stallCeilings.index(forKey: host) {
+            stallCeilings.values[index].clampedAt = now
+            stall = stallCeilings.values[index]
+        }
+        return lower(icmp: liveMSS(from: host, now: now), stall: stall, host)
+    }
+
+    private func liveMSS(from host: IPAddress, now: Double) -> UInt16? {
+        guard let entry = entries[host], entry.expires > now else { return nil }
+        return entry.mss
+    }
+
+    private func lower(icmp: UInt16?, stall: StallCeiling?, _ host: IPAddress) -> UInt16? {
+        guard let stall else { return icmp }
+        let fromStall = UInt16(clamping: host.family.mss(forMTU: stall.mtu))
+        return min(icmp ?? fromStall, fromStall)
     }
 
     /// A path MTU learned from stalled flows, what `status` says of it, and the last SYN it

@@ -95,7 +95,9 @@ rounds=${CONGESTION_ROUNDS:-2} flows=${CONGESTION_FLOWS:-4}
 for round in $(seq "$rounds"); do
     for server in 198.51.100.1 2001:db8:2::1; do
         pids=""
-        for n in $(seq "$flows"); do lab_fetch "$id" "$server" 10 >"$work/cong.$round.$server.$n" & pids="$pids $!"; done
+        # 25 s each: a starved flow waits out its retransmission timeouts (1, 2, 4 s, ...);
+        # with 10 s one of 16 fell short once, beside the VM lab.
+        for n in $(seq "$flows"); do lab_fetch "$id" "$server" 25 >"$work/cong.$round.$server.$n" & pids="$pids $!"; done
         wait $pids
     done
 done
