@@ -37,6 +37,7 @@ extension Daemon {
                 // directory only a restart.
                 let kept = getenv("STATE_DIRECTORY").map { String(cString: $0).split(separator: ":").first.map(String.init) ?? "" }
                 settings.stallsFile = (kept.flatMap { $0.isEmpty ? nil : $0 } ?? options.stateDirectory) + "/learned-stalls.tsv"
+                settings.stallLimits.raiseAfter = options.stallRaiseAfter
             }
             return settings
         }

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Logging
 import MSSClampCore
+import MSSClampLearning
 import MSSClampNFQueue
 import MSSClampReport
 import MSSClampRules
@@ -32,6 +33,8 @@ public final class Daemon: Service, Sendable {
         public var policySource: [String] = []
         /// `--learn-stalls`: where what is learned is kept across restarts; nil: nowhere.
         public var stallsFile: String?
+        /// `--learn-stalls`: the learner's raise timer and the rest of its limits.
+        public var stallLimits = StallLearner.Limits()
         public init() {}
     }
 
@@ -86,7 +89,8 @@ public final class Daemon: Service, Sendable {
         // Held in a Mutex to hand it to its task: the task alone takes it from there on.
         let stallWatch = StallWatch.Handle(
             try (firewall.options.learnStalls ? queues.state.learner : nil).map { table throws(DaemonError) in
-                try StallWatch(group: firewall.options.stallLogGroup, table: table, file: settings.stallsFile, logger: logger)
+                try StallWatch(
+                    group: firewall.options.stallLogGroup, table: table, file: settings.stallsFile, limits: settings.stallLimits, logger: logger)
             })
         try await start()
         let (events, input) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(16))

@@ -36,6 +36,9 @@ public struct RunOptions: Sendable {
     public var metrics: String?
     /// With `--learn-pmtu`: how long a learned path MTU lasts.
     public var learnExpiry = PathMTULearner.Limits.defaultLifetime
+    /// With `--learn-stalls`: seconds before a lowered step is given up for the one above
+    /// (RFC 8899's raise timer).
+    public var stallRaiseAfter = StallLearner.Limits().raiseAfter
     /// Become this user once started as root.
     public var user: String?
     /// swift-log's level name.
@@ -75,6 +78,11 @@ public struct RunOptions: Sendable {
         guard learnExpiry >= 1 && learnExpiry <= Self.longestLearnExpiry else {
             throw .configuration(
                 "--learn-pmtu-expiry: \(learnExpiry) must be between 1 and \(Int(Self.longestLearnExpiry)) seconds (default \(Int(Self.defaults.learnExpiry)))"
+            )
+        }
+        guard stallRaiseAfter >= 1 && stallRaiseAfter <= StallLearner.Limits().longestRaise else {
+            throw .configuration(
+                "--stall-raise-after: \(stallRaiseAfter) must be between 1 and \(Int(StallLearner.Limits().longestRaise)) seconds (default \(Int(Self.defaults.stallRaiseAfter)))"
             )
         }
         _ = try level()

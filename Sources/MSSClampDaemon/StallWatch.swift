@@ -29,7 +29,10 @@ final class StallWatch {
     private var copy = [UInt8](repeating: 0, count: 256)
     private var dirty = false
 
-    init(group: UInt16, table: NIOLockedValueBox<PathMTULearner>, file: String?, logger: Logger) throws(DaemonError) {
+    init(
+        group: UInt16, table: NIOLockedValueBox<PathMTULearner>, file: String?, limits: StallLearner.Limits = StallLearner.Limits(),
+        logger: Logger
+    ) throws(DaemonError) {
         do {
             socket = try LogSocket(group: group, copyRange: UInt32(128))
         } catch {
@@ -41,7 +44,7 @@ final class StallWatch {
         self.logger = logger
         self.file = file
         let kept = file.map { StallWatch.load($0, logger: logger) } ?? []
-        learner = StallLearner(entries: kept)
+        learner = StallLearner(limits: limits, entries: kept)
         if !kept.isEmpty {
             logger.notice("learn-stalls: \(kept.count) path MTU(s) learned from stalled flows before this start, kept from \(file ?? "")")
         }

@@ -63,6 +63,13 @@ struct RunCommand: AsyncParsableCommand {
     var learnExpiry = RunOptions.defaults.learnExpiry
 
     @Option(
+        name: .customLong("stall-raise-after"),
+        help: ArgumentHelp(
+            "With --learn-stalls: seconds before a lowered clamp tries the step above again (RFC 8899's raise timer; doubles after a raise that stalls).",
+            valueName: "seconds"))
+    var stallRaiseAfter = RunOptions.defaults.stallRaiseAfter
+
+    @Option(
         name: .customLong("user"),
         help: ArgumentHelp(
             "Run as this user once started as root (its group too, no supplementary groups).", valueName: "name"))
@@ -86,6 +93,7 @@ struct RunCommand: AsyncParsableCommand {
         options.stateDirectory = stateDirectory
         options.metrics = metrics
         options.learnExpiry = learnExpiry
+        options.stallRaiseAfter = stallRaiseAfter
         options.user = user
         options.logLevel = logLevel
         return options

@@ -37,7 +37,7 @@ struct SteeringArguments: ParsableArguments {
     @Flag(
         name: .customLong("learn-stalls"),
         help:
-            "Also learn from stalled flows when no ICMP comes at all: a server's large segment sent again and again toward a client lowers the clamp for that client's later SYNs (implies --learn-pmtu; iptables backends)."
+            "Also learn from stalled flows when no ICMP comes at all: a server's large segment sent again and again toward a client lowers the clamp for that client's later SYNs (implies --learn-pmtu)."
     )
     var learnStalls = false
 

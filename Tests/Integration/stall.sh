@@ -18,6 +18,8 @@
 #   3  the learned entries are kept (the state file) and taken up again by a new worker:
 #      its first download completes
 #   3b the hop at 1300: each stalled download steps down, 1400, 1360, 1280, then one completes
+#   3c the raise timer (--stall-raise-after 20): 1360 tried again, stalls, back to 1280 with
+#      the next raise twice as far off, then a download completes
 #   4  control: the hop at 1500 (no black hole) and 5% random loss both ways: many
 #      downloads, nothing learned
 #   5  the rules go with the worker: the firewall is as found
@@ -115,9 +117,10 @@ lab_worker_stop >/dev/null
 
 # 3b. A narrower hole, the hop at 1300: a flow clamped by the step that still stalls steps
 #     further down (1400, 1360, 1280), one stalled download per step, then one completes.
+#     (The raise timer at 20 s here: each stall restarts it, so no raise comes mid-ladder.)
 rm -rf "$work/state"
 ip -n "$id-h" link set h0 mtu 1300
-start_worker "$work/steps.log" || exit 1
+start_worker "$work/steps.log" --stall-raise-after 20 || exit 1
 for family in v4 v6; do
     [ $family = v4 ] && address=198.51.100.1 client=192.0.2.1 || { address=2001:db8:2::1; client=2001:db8:1::1; }
     got=""
@@ -131,6 +134,24 @@ for family in v4 v6; do
     done
     mtus=$(grep "learn-stalls: flow $client\\." "$work/steps.log" | sed -n 's/.*(path MTU \([0-9]*\)).*/\1/p' | paste -sd, -)
     echo "RESULT steps_${family}=$got steps_${family}_mtus=$mtus"
+done
+# 3c. The raise timer: 20 s after its last stall each client's step above (1360) is tried
+#     again; the hole is still 1300, so the next download stalls there and steps back down
+#     (1280), the next raise waits twice as long (40 s), and the download after completes.
+for family in v4 v6; do
+    [ $family = v4 ] && address=198.51.100.1 client=192.0.2.1 || { address=2001:db8:2::1; client=2001:db8:1::1; }
+    raised=0
+    for i in $(seq 300); do grep -q "learn-stalls: trying path MTU 1360 toward $client again (was 1280 for 20 s)" "$work/steps.log" && { raised=1; break; }; sleep 0.1; done
+    got=$(complete "$(download $address 5)")
+    back=0
+    for i in $(seq 30); do grep -q "learn-stalls: flow $client\..* stalled at path MTU 1360: .* (path MTU 1280)" "$work/steps.log" && { back=1; break; }; sleep 0.1; done
+    got="$got$(complete "$(download $address 5)")"
+    interval=
+    for i in $(seq 30); do
+        interval=$(awk -v h=$client '$1 == h { print $9 }' "$work/state/learned-stalls.tsv" 2>/dev/null)
+        [ "$interval" = 40.0 ] && break; sleep 0.1
+    done
+    echo "RESULT raise_${family}=$raised raise_${family}_downloads=$got raise_${family}_back=$back raise_${family}_interval=$interval"
 done
 lab_worker_stop >/dev/null
 

@@ -35,6 +35,8 @@ import Testing
             ("--cpus: CPU 4096 does not exist", { $0.cpus = "0-1023" }),
             ("--learn-pmtu-expiry: 0.0 must be between 1 and 86400", { $0.learnExpiry = 0 }),
             ("--learn-pmtu-expiry: 86401.0 must be between 1 and 86400", { $0.learnExpiry = 86401 }),
+            ("--stall-raise-after: 0.0 must be between 1 and 14400", { $0.stallRaiseAfter = 0 }),
+            ("--stall-raise-after: 14401.0 must be between 1 and 14400", { $0.stallRaiseAfter = 14401 }),
             ("--log-level: 'loud' is not one of", { $0.logLevel = "loud" }),
         ]
         for (expected, change) in cases {

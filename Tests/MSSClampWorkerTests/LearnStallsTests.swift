@@ -35,6 +35,13 @@ import Testing
             #expect(r["steps_\(family)"] == "0001", "three stalls, then complete (\(family))")
             #expect(r["steps_\(family)_mtus"] == "1400,1360,1280", "the ladder, one step per stall (\(family))")
         }
+        // The raise timer (20 s in the lab): the step above tried again, stalled, back down
+        // with the next raise twice as far off, then complete.
+        for family in ["v4", "v6"] {
+            #expect(r["raise_\(family)"] == "1", "1360 tried again after the timer (\(family))")
+            #expect(r["raise_\(family)_downloads"] == "01", "the raised step stalls, the next download completes (\(family))")
+            #expect(r["raise_\(family)_back"] == "1" && r["raise_\(family)_interval"] == "40.0", "back to 1280, next raise in 40 s (\(family))")
+        }
         // Control: loss is not a black hole.
         #expect(Int(r["lossy_dropped_v4"] ?? "") ?? 0 > 50, "the loss is real")
         #expect(r["lossy_stalls"] == "0" && r["lossy_learned"] == "0", "random loss teaches nothing")
