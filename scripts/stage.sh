@@ -5,7 +5,8 @@
 # The record is .build/stages.tsv (make test starts it afresh).
 #
 # `stage.sh --background NAME CMD...` starts a stage beside the next ones (its own process
-# group, output in .build/NAME.log); `stage.sh --wait NAME` waits for it (bounded), shows
+# group, output in .build/NAME.log); `stage.sh --renice NAME N` lowers its priority from
+# then on; `stage.sh --wait NAME` waits for it (bounded), shows
 # its output and records it like any stage. A stage that fails stops every background stage
 # still running, so nothing outlives make test.
 set -uo pipefail
@@ -41,6 +42,18 @@ case ${1:-} in
     setsid bash -c '"$@"; echo $? >"'"$dir/bg-$name.rc"'"' stage "$@" >"$dir/$name.log" 2>&1 </dev/null &
     echo $! >"$dir/bg-$name.pid"
     echo "stage $name: started beside the next stages (output: $dir/$name.log)"
+    exit 0 ;;
+--renice)
+    # Every thread of a background stage at niceness N from now on (what it starts later
+    # inherits it). Threads, not processes: nice is per thread on Linux (qemu's vCPUs), and
+    # timeout(1) puts its command in a process group of its own, so the session it is.
+    name=${2:?usage: stage.sh --renice NAME N}; level=${3:?usage: stage.sh --renice NAME N}
+    [ -e "$dir/bg-$name.pid" ] || exit 0
+    sid=$(ps -o sid= -p "$(cat "$dir/bg-$name.pid")" | tr -d ' ')
+    [ -n "$sid" ] || exit 0
+    # Twice: a thread started between the listing and the change is caught the second time.
+    for pass in 1 2; do ps -L -o lwp= -s "$sid" | xargs -r renice -n "$level" -p >/dev/null 2>&1; sleep 0.5; done
+    echo "stage $name: at nice $level from here on ($(ps -L -o lwp= -s "$sid" | wc -l) threads)"
     exit 0 ;;
 --wait)
     name=${2:?usage: stage.sh --wait NAME [SECONDS]}; limit=${3:-5400}

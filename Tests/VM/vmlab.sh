@@ -54,11 +54,10 @@ boot() {
         -drive "file=$overlay,if=virtio,format=qcow2" -drive "file=$lab,if=virtio,format=raw,readonly=on"
         -nic none -serial "file:$work/$name.console" -serial "file:$work/$name.results")
     if [ "$how" = kvm ]; then args=(-accel kvm -cpu host,-arch-capabilities "${args[@]}"); else args=(-accel tcg "${args[@]}"); fi
-    # At the lowest priority: `make test` runs it beside the swift tests, whose labs time
-    # SYN holds in milliseconds (an emulator at equal weight on two cores held the restart
-    # lab's SYNs p99 135 ms, max 276 ms, against 1-5 ms alone). The VM's own timings are
-    # its guest's, and every wait in a scenario is bounded in seconds.
-    timeout 3600 nice -n 19 qemu-system-x86_64 "${args[@]}" >>"$work/$name.qemu" 2>&1
+    # `make test` lowers the whole lab to nice 19 before the swift tests (scripts/stage.sh
+    # --renice): their labs time SYN holds in milliseconds. The VM's own timings are its
+    # guest's, and every wait in a scenario is bounded in seconds.
+    timeout 3600 qemu-system-x86_64 "${args[@]}" >>"$work/$name.qemu" 2>&1
     tr -d '\r' <"$work/$name.results" >>"$work/$name.all"
     echo "  boot $name ($how): $(( $(date +%s) - start )) s"
 }
