@@ -59,7 +59,10 @@ boot() {
     # guest's, and every wait in a scenario is bounded in seconds.
     timeout 3600 qemu-system-x86_64 "${args[@]}" >>"$work/$name.qemu" 2>&1
     tr -d '\r' <"$work/$name.results" >>"$work/$name.all"
-    echo "  boot $name ($how): $(( $(date +%s) - start )) s"
+    # Every boot's console kept (the next boot writes afresh): where a boot's time went is
+    # read from its trace (each command with its uptime) and the kernel's last line.
+    cat "$work/$name.console" >>"$work/$name.consoles"
+    echo "  boot $name ($how): $(( $(date +%s) - start )) s, last command at $(grep -oE '^\++ [0-9]+\.[0-9]+' "$work/$name.console" | tail -1 | cut -d' ' -f2) s, powered off at $(grep -oE '^\[ *[0-9]+\.[0-9]+\] reboot' "$work/$name.console" | tail -1 | grep -oE '[0-9]+\.[0-9]+') s (uptime)"
 }
 
 # KVM is a bonus: it must bring the kernel to its console within 20 s, or TCG is used.
