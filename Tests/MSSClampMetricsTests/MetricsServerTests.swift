@@ -78,21 +78,28 @@ import Testing
         }
         slow.start()
         usleep(300_000)
-        var worst = 0.0
+        var times: [Double] = []
         for _ in 0..<30 {
             let start = Date()
             let response = try Client.request("127.0.0.1", port, "GET /metrics HTTP/1.1\r\nHost: scraper\r\n\r\n")
-            worst = max(worst, Date().timeIntervalSince(start))
+            times.append(Date().timeIntervalSince(start))
             #expect(response.hasPrefix("HTTP/1.1 200 OK"))
             usleep(50_000)
         }
         // Let the slow client reach the deadline.
         for _ in 0..<40 where slowResult.withLock({ $0.closedAfter }) < 0 { usleep(100_000) }
         let result = slowResult.withLock { $0 }
+        times.sort()
+        let median = times[times.count / 2]
+        let worst = times[times.count - 1]
         print(
-            "slow-client: worst scrape \(String(format: "%.2f", worst * 1000)) ms; slow client cut off after \(result.sent) bytes, \(String(format: "%.1f", result.closedAfter)) s"
+            "slow-client: scrapes median \(String(format: "%.2f", median * 1000)) ms, worst \(String(format: "%.2f", worst * 1000)) ms; slow client cut off after \(result.sent) bytes, \(String(format: "%.1f", result.closedAfter)) s"
         )
-        #expect(worst < 0.1)
+        // A server held by the slow or silent clients would hold scrapes for a byte's gap
+        // (200 ms) or until their 2 s deadline; a loaded host alone adds tens of ms to the
+        // odd one (a fresh clone's worst: 102 ms beside the VM lab).
+        #expect(median < 0.05)
+        #expect(worst < 1.0)
         #expect(result.closedAfter > 1.5 && result.closedAfter < 3.5)
     }
 
