@@ -8,7 +8,8 @@ EVENTS: lines "kill T" / "ready T" (epoch seconds): a lost SYN sent from 50 ms b
 kill counts as lost at the kill; any other lost SYN counts as lost at restart or in between.
 Holds are also told apart by when the SYN was sent: in a restart (from a kill to 500 ms after
 the worker said ready) or steady (the rest). A restart is slow when its SYNs' p99 hold is
-above max(20 ms, 2 x the steady p99 + 10 ms): a loaded host raises both alike.
+above max(50 ms, 2 x the steady p99 + 10 ms): a loaded host raises both alike, and the fault
+this guards against (rules reinstalled before the queue is read) held SYNs 125-150 ms.
 Prints one RESULT line."""
 import struct
 import sys
@@ -91,7 +92,9 @@ def main():
                 (rounds[inside[0]] if inside else steady).append(hold)
         steady.sort()
         steady_p99 = steady[int(len(steady) * 0.99)] * 1000 if steady else -1
-        limit = max(20.0, 2 * steady_p99 + 10)
+        # 50 ms: a fresh clone's restarts beside the VM lab reached 19.9 and 105 ms (one each)
+        # with no fault; the fault holds every restart's SYNs past 120 ms.
+        limit = max(50.0, 2 * steady_p99 + 10)
         p99s = []
         for values in rounds:
             values.sort()
